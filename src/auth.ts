@@ -1,0 +1,72 @@
+// Client credentials: HTTP Basic or username/password query parameters (routers fill these
+// into the URL unescaped). Malformed input is "no credentials", never an exception.
+import type { ClientSpec, Config } from "./config";
+import { PARAM_NAMES, type Params, values } from "./request";
+
+export interface Credentials {
+  user: string;
+  password: string;
+}
+
+/** Longest user name or password we look at; anything longer cannot match and is not hashed. */
+const MAX_CREDENTIAL_LENGTH = 256;
+
+/** Credentials from the query (preferred: that is what the user typed into the router) or Basic. */
+export function readCredentials(authorization: string | undefined, params: Params): Credentials | undefined {
+  const user = values(params, PARAM_NAMES.user)[0]?.value;
+  const password = values(params, PARAM_NAMES.password)[0]?.value;
+  if (user !== undefined && password !== undefined) return checkLength({ user, password });
+  return authorization === undefined ? undefined : parseBasic(authorization);
+}
+
+export function parseBasic(header: string): Credentials | undefined {
+  const match = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
+  if (!match?.[1]) return undefined;
+  let decoded: string;
+  try {
+    const binary = atob(match[1].replace(/-/g, "+").replace(/_/g, "/"));
+    decoded = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
+    );
+  } catch {
+    return undefined;
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return checkLength({ user: decoded.slice(0, colon), password: decoded.slice(colon + 1) });
+}
+
+function checkLength(c: Credentials): Credentials | undefined {
+  if (c.user === "" || c.user.length > MAX_CREDENTIAL_LENGTH || c.password.length > MAX_CREDENTIAL_LENGTH)
+    return undefined;
+  return c;
+}
+
+export async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Equal in time that depends only on the length, not on where the bytes differ. */
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+const UNKNOWN_USER_HASH = new Uint8Array(32);
+
+/**
+ * The client these credentials belong to, or undefined. An unknown user costs the same hash
+ * and compare as a known one, so timing does not tell which user names exist.
+ */
+export async function authenticate(
+  config: Config,
+  creds: Credentials | undefined,
+): Promise<ClientSpec | undefined> {
+  if (!creds) return undefined;
+  const client = config.clients.get(creds.user);
+  const hash = await sha256(creds.password);
+  const ok = timingSafeEqual(hash, client?.passwordSha256 ?? UNKNOWN_USER_HASH);
+  return ok && client ? client : undefined;
+}

@@ -1,0 +1,307 @@
+// The Worker's configuration: one zod schema for the vars in wrangler.toml and the OVH secrets,
+// parsed once per isolate. Reading the environment (loadConfig) is separate from checking it
+// (parseVars / parseSecrets), so the setup CLI validates wrangler.toml with the same schema.
+import * as z from "zod/mini";
+import { networkMask, parseIPv6, toBigInt } from "./address";
+import { resolveEndpoint } from "./ovh/endpoints";
+
+/** Names of the vars and secrets: the public contract of wrangler.toml. */
+export const KEYS = {
+  endpoint: "OVH_ENDPOINT",
+  hosts: "HOSTS",
+  clients: "CLIENTS",
+  settings: "SETTINGS",
+  applicationKey: "OVH_APPLICATION_KEY",
+  applicationSecret: "OVH_APPLICATION_SECRET",
+  consumerKey: "OVH_CONSUMER_KEY",
+} as const;
+
+export const SECRET_KEYS = [KEYS.applicationKey, KEYS.applicationSecret, KEYS.consumerKey] as const;
+
+export const DEFAULT_TTL = 60;
+export const MAX_HOSTS_PER_REQUEST = 20;
+
+export type RecordType = "A" | "AAAA";
+
+/** One DNS record a host writes. */
+export interface RecordSpec {
+  zone: string;
+  subdomain: string;
+  type: RecordType;
+  ttl: number;
+  /** Interface identifier (host bits) joined to the reported prefix; AAAA only. */
+  hostId?: bigint;
+  /** How many top bits of the reported prefix to keep; unset: the reported length. */
+  prefixLength?: number;
+}
+
+export interface HostSpec {
+  name: string;
+  zone: string;
+  allowPrivate: boolean;
+  records: RecordSpec[];
+}
+
+export interface ClientSpec {
+  name: string;
+  passwordSha256: Uint8Array;
+  hosts: ReadonlySet<string>;
+}
+
+export interface Settings {
+  /** Seconds a remembered record counts as confirmed before one read re-checks it. */
+  recheckAfter: number;
+  /** Milliseconds for each OVH call. */
+  ovhTimeoutMs: number;
+  /** Failed logins from one address within authFailWindow seconds before it is refused. */
+  authFailLimit: number;
+  authFailWindow: number;
+  /** Address changes of one host within changeWindow seconds before writes are refused. */
+  changeLimit: number;
+  changeWindow: number;
+}
+
+export interface Vars {
+  endpoint: string;
+  hosts: ReadonlyMap<string, HostSpec>;
+  clients: ReadonlyMap<string, ClientSpec>;
+  settings: Settings;
+}
+
+export interface OvhCredentials {
+  applicationKey: string;
+  applicationSecret: string;
+  consumerKey: string;
+}
+
+export interface Config extends Vars {
+  credentials: OvhCredentials;
+}
+
+export type ConfigResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+const LABEL = "(?!-)[a-z0-9-]{1,63}(?<!-)";
+const FQDN_RE = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})+$`);
+const SUBDOMAIN_RE = new RegExp(`^(${LABEL}|\\*)(\\.${LABEL})*$`);
+
+/** A lowercase, dot-separated DNS name of at least two labels, without a trailing dot. */
+export function isFqdn(name: string): boolean {
+  return FQDN_RE.test(name);
+}
+
+const fqdn = z.string().check(z.refine(isFqdn, "must be a lowercase domain name like example.tld"));
+const ttl = z.int().check(z.minimum(0), z.maximum(86_400));
+
+const recordSchema = z.strictObject({
+  subdomain: z
+    .string()
+    .check(
+      z.refine((s) => s === "" || SUBDOMAIN_RE.test(s), 'must be "" (the zone apex) or a name like "www"'),
+    ),
+  type: z.enum(["A", "AAAA"], 'must be "A" or "AAAA"'),
+  ttl: z.optional(ttl),
+  host_id: z.optional(z.string()),
+  prefix_length: z.optional(z.int().check(z.minimum(1), z.maximum(127))),
+});
+
+const hostSchema = z.strictObject({
+  zone: fqdn,
+  ttl: z.optional(ttl),
+  allow_private: z.optional(z.boolean()),
+  records: z.array(recordSchema).check(z.minLength(1, "must list at least one record")),
+});
+
+const clientSchema = z.strictObject({
+  password_sha256: z
+    .string()
+    .check(z.regex(/^[0-9a-f]{64}$/i, "must be the 64 hex digits of a SHA-256 (npm run new-client)")),
+  hosts: z.array(z.string()).check(z.minLength(1, "must list at least one host")),
+});
+
+const seconds = z.int().check(z.minimum(1), z.maximum(30 * 86_400));
+const settingsSchema = z.strictObject({
+  recheck_after: z.optional(seconds),
+  ovh_timeout_ms: z.optional(z.int().check(z.minimum(100), z.maximum(30_000))),
+  auth_fail_limit: z.optional(z.int().check(z.minimum(1), z.maximum(10_000))),
+  auth_fail_window: z.optional(seconds),
+  change_limit: z.optional(z.int().check(z.minimum(1), z.maximum(10_000))),
+  change_window: z.optional(seconds),
+});
+
+const varsSchema = z.object({
+  [KEYS.endpoint]: z.optional(z.string()),
+  [KEYS.hosts]: z.record(z.string(), hostSchema),
+  [KEYS.clients]: z.record(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/)), clientSchema),
+  [KEYS.settings]: z.optional(settingsSchema),
+});
+
+export const DEFAULT_SETTINGS: Settings = {
+  recheckAfter: 3600,
+  ovhTimeoutMs: 5000,
+  authFailLimit: 10,
+  authFailWindow: 600,
+  changeLimit: 20,
+  changeWindow: 3600,
+};
+
+/** Check the vars from wrangler.toml (`[vars]`), as the Worker sees them. */
+export function parseVars(env: unknown): ConfigResult<Vars> {
+  const parsed = varsSchema.safeParse(env);
+  if (!parsed.success) return { ok: false, errors: parsed.error.issues.map(formatIssue) };
+  const raw = parsed.data;
+  const errors: string[] = [];
+
+  const endpointName = raw[KEYS.endpoint] ?? "ovh-eu";
+  const endpoint = resolveEndpoint(endpointName);
+  if (!endpoint) {
+    errors.push(
+      `${KEYS.endpoint}: "${endpointName}" is neither an OVH endpoint name (ovh-eu, ovh-ca, …) nor an http(s) URL`,
+    );
+  }
+
+  const hosts = new Map<string, HostSpec>();
+  const owners = new Map<string, string>(); // "zone subdomain TYPE" → host that writes it
+  for (const [name, host] of Object.entries(raw[KEYS.hosts])) {
+    const at = `${KEYS.hosts}."${name}"`;
+    if (!isFqdn(name))
+      errors.push(`${at}: the host name must be a lowercase domain name like wg-end.example.tld`);
+    const records: RecordSpec[] = [];
+    host.records.forEach((r, i) => {
+      const rat = `${at}.records[${i}]`;
+      const spec: RecordSpec = {
+        zone: host.zone,
+        subdomain: r.subdomain,
+        type: r.type,
+        ttl: r.ttl ?? host.ttl ?? DEFAULT_TTL,
+      };
+      if (r.host_id !== undefined) {
+        const id = parseIPv6(r.host_id);
+        if (r.type !== "AAAA") errors.push(`${rat}.host_id: only AAAA records take a host_id`);
+        else if (!id.ok)
+          errors.push(`${rat}.host_id: ${id.reason} (write it like "::10:211:32ff:fe12:3456")`);
+        else {
+          spec.hostId = toBigInt(id.value.text);
+          if (r.prefix_length !== undefined && (spec.hostId & networkMask(r.prefix_length)) !== 0n) {
+            errors.push(
+              `${rat}.host_id: has bits inside the /${r.prefix_length} prefix; keep only the host bits`,
+            );
+          }
+        }
+      }
+      if (r.prefix_length !== undefined) {
+        if (r.host_id === undefined) errors.push(`${rat}.prefix_length: only makes sense with a host_id`);
+        spec.prefixLength = r.prefix_length;
+      }
+      const key = `${host.zone} ${r.subdomain} ${r.type}`;
+      const owner = owners.get(key);
+      const label = `${r.type} ${r.subdomain === "" ? "(apex)" : r.subdomain} in ${host.zone}`;
+      if (owner === name) errors.push(`${rat}: ${label} is listed twice`);
+      else if (owner)
+        errors.push(
+          `${rat}: ${label} is also written by host "${owner}"; two hosts would overwrite each other`,
+        );
+      else owners.set(key, name);
+      records.push(spec);
+    });
+    hosts.set(name, { name, zone: host.zone, allowPrivate: host.allow_private ?? false, records });
+  }
+
+  const clients = new Map<string, ClientSpec>();
+  for (const [name, client] of Object.entries(raw[KEYS.clients])) {
+    for (const h of client.hosts) {
+      if (!hosts.has(h)) errors.push(`${KEYS.clients}.${name}.hosts: "${h}" is not a key of ${KEYS.hosts}`);
+    }
+    clients.set(name, {
+      name,
+      passwordSha256: hexToBytes(client.password_sha256),
+      hosts: new Set(client.hosts),
+    });
+  }
+
+  if (errors.length > 0 || !endpoint) return { ok: false, errors };
+  const s = raw[KEYS.settings] ?? {};
+  const settings: Settings = {
+    recheckAfter: s.recheck_after ?? DEFAULT_SETTINGS.recheckAfter,
+    ovhTimeoutMs: s.ovh_timeout_ms ?? DEFAULT_SETTINGS.ovhTimeoutMs,
+    authFailLimit: s.auth_fail_limit ?? DEFAULT_SETTINGS.authFailLimit,
+    authFailWindow: s.auth_fail_window ?? DEFAULT_SETTINGS.authFailWindow,
+    changeLimit: s.change_limit ?? DEFAULT_SETTINGS.changeLimit,
+    changeWindow: s.change_window ?? DEFAULT_SETTINGS.changeWindow,
+  };
+  return { ok: true, value: { endpoint, hosts, clients, settings } };
+}
+
+/**
+ * Check the OVH secrets. Messages name the key and the mistake, never the value: a placeholder
+ * left in, quotes or spaces pasted along, or a whole `KEY=value` line pasted as the value.
+ */
+export function parseSecrets(env: Record<string, unknown>): ConfigResult<OvhCredentials> {
+  const errors: string[] = [];
+  const values: string[] = [];
+  for (const key of SECRET_KEYS) {
+    const value = env[key];
+    const problem = secretProblem(value);
+    if (problem) errors.push(`${key}: ${problem} (set it with: wrangler secret put ${key})`);
+    values.push(typeof value === "string" ? value : "");
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const [applicationKey = "", applicationSecret = "", consumerKey = ""] = values;
+  return { ok: true, value: { applicationKey, applicationSecret, consumerKey } };
+}
+
+function secretProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "") return "is not set";
+  if (typeof value !== "string") return "must be a string";
+  if (/^\s|\s$/.test(value)) return "has spaces or a line break around it";
+  if (/^["'`]|["'`]$/.test(value)) return "has quotes pasted around it";
+  if (/^[A-Z_]+=/.test(value)) return "looks like a whole KEY=value line was pasted";
+  if (/^<.*>$|^\.\.\.$|^x+$|changeme|change-me|your[-_ ]?(key|secret)|placeholder|^todo$/i.test(value)) {
+    return "still holds a placeholder";
+  }
+  if (!/^[\x21-\x7e]+$/.test(value)) return "has characters an OVH key never has";
+  return undefined;
+}
+
+/** Vars and secrets together; what the Worker needs to serve updates. */
+export function parseConfig(env: Record<string, unknown>): ConfigResult<Config> {
+  const vars = parseVars(env);
+  const secrets = parseSecrets(env);
+  const errors = [...(vars.ok ? [] : vars.errors), ...(secrets.ok ? [] : secrets.errors)];
+  if (!vars.ok || !secrets.ok) return { ok: false, errors };
+  return { ok: true, value: { ...vars.value, credentials: secrets.value } };
+}
+
+const cache = new WeakMap<object, ConfigResult<Config>>();
+
+/** parseConfig, once per env object (the runtime hands the same object to every request). */
+export function loadConfig(env: object): ConfigResult<Config> {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env as Record<string, unknown>);
+    cache.set(env, result);
+  }
+  return result;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  let at = "";
+  for (const part of issue.path) {
+    if (typeof part === "number") at += `[${part}]`;
+    else {
+      const key = String(part);
+      const word = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : `"${key}"`;
+      at += at === "" ? word : `.${word}`;
+    }
+  }
+  let message = issue.message;
+  if (issue.code === "unrecognized_keys")
+    message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  else if (issue.code === "invalid_type" && issue.input === undefined) message = "is missing";
+  return `${at || "config"}: ${message}`;
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}

@@ -1,0 +1,18 @@
+// The Worker's bindings, grouped as wrangler.toml and `wrangler secret put` provide them.
+// Their shapes are checked at run time by config.ts; here they are only named.
+export interface Env {
+  // vars (wrangler.toml [vars])
+  /** OVH endpoint name ("ovh-eu", …) or a base URL such as a local simulator's. */
+  OVH_ENDPOINT?: string;
+  /** Hostname clients report for → zone and records it writes. */
+  HOSTS?: unknown;
+  /** DynDNS user name → password hash and the hosts it may update. */
+  CLIENTS?: unknown;
+  /** Optional tuning: recheck_after, ovh_timeout_ms, abuse limits. */
+  SETTINGS?: unknown;
+
+  // secrets (wrangler secret put)
+  OVH_APPLICATION_KEY?: string;
+  OVH_APPLICATION_SECRET?: string;
+  OVH_CONSUMER_KEY?: string;
+}

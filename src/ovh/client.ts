@@ -1,0 +1,189 @@
+// A small OVH API client over fetch: signed calls, the server-time delta, a timeout on every
+// call, and errors that carry status, message and X-Ovh-QueryId. It runs on workerd without
+// nodejs_compat and in Node (the setup CLI uses it too).
+import type { OvhCredentials } from "../config";
+import { signRequest } from "./sign";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+
+/** One call as it went: kept per request for the log line (never headers or secrets). */
+export interface OvhCall {
+  method: HttpMethod;
+  path: string;
+  status: number;
+  queryId?: string;
+  ms: number;
+}
+
+export type OvhErrorKind = "http" | "timeout" | "network" | "bad-response";
+
+/** A failed OVH call: what was being done, the status, OVH's message and query id. */
+export class OvhError extends Error {
+  constructor(
+    readonly kind: OvhErrorKind,
+    readonly method: HttpMethod,
+    readonly path: string,
+    readonly status: number,
+    readonly ovhMessage: string,
+    readonly queryId?: string,
+  ) {
+    super(
+      `OVH ${method} ${path}: ${status ? `${status} ` : ""}${ovhMessage}${queryId ? ` (query id ${queryId})` : ""}`,
+    );
+    this.name = "OvhError";
+  }
+
+  get notFound(): boolean {
+    return this.kind === "http" && this.status === 404;
+  }
+
+  /** A signature or timestamp complaint: the one case worth a clock re-sync and a retry. */
+  get clockSuspect(): boolean {
+    return this.kind === "http" && this.status === 400 && /signature|timestamp|time/i.test(this.ovhMessage);
+  }
+}
+
+export interface OvhClientOptions {
+  /** Base URL, e.g. https://eu.api.ovh.com/1.0 (see resolveEndpoint). */
+  endpoint: string;
+  credentials: OvhCredentials;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+  /** Local clock in unix seconds; injectable for tests. */
+  now?: () => number;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string>;
+  body?: unknown;
+  /** Send without X-Ovh-Consumer/-Signature (only POST /auth/credential needs this). */
+  unsigned?: boolean;
+}
+
+/** Server time minus local time, per endpoint, kept for the isolate's life. */
+const timeDeltas = new Map<string, number>();
+
+export class OvhClient {
+  readonly calls: OvhCall[] = [];
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+
+  constructor(private readonly options: OvhClientOptions) {
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  get queryIds(): string[] {
+    return this.calls.flatMap((c) => (c.queryId ? [c.queryId] : []));
+  }
+
+  /** Call the API; on an "invalid signature" answer, re-sync the clock once and try again. */
+  async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    try {
+      return await this.send<T>(method, path, options);
+    } catch (error) {
+      if (!(error instanceof OvhError) || !error.clockSuspect || options.unsigned) throw error;
+      await this.syncTime();
+      return this.send<T>(method, path, options);
+    }
+  }
+
+  /** Fetch /auth/time and remember server − local for this endpoint. */
+  async syncTime(): Promise<number> {
+    const server = await this.send<unknown>("GET", "/auth/time", { unsigned: true }, false);
+    if (typeof server !== "number" || !Number.isFinite(server)) {
+      throw new OvhError("bad-response", "GET", "/auth/time", 200, "the server time is not a number");
+    }
+    const delta = Math.round(server) - this.now();
+    timeDeltas.set(this.options.endpoint, delta);
+    return delta;
+  }
+
+  private async timestamp(): Promise<number> {
+    const delta = timeDeltas.get(this.options.endpoint) ?? (await this.syncTime());
+    return this.now() + delta;
+  }
+
+  private async send<T>(
+    method: HttpMethod,
+    path: string,
+    options: RequestOptions,
+    withAuth = true,
+  ): Promise<T> {
+    const url = new URL(this.options.endpoint + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.append(k, v);
+    const href = url.href;
+    const body = options.body === undefined ? "" : JSON.stringify(options.body);
+    const { applicationKey, applicationSecret, consumerKey } = this.options.credentials;
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body) headers["Content-Type"] = "application/json";
+    if (withAuth) {
+      headers["X-Ovh-Application"] = applicationKey;
+      if (!options.unsigned) {
+        const timestamp = await this.timestamp();
+        headers["X-Ovh-Consumer"] = consumerKey;
+        headers["X-Ovh-Timestamp"] = String(timestamp);
+        headers["X-Ovh-Signature"] = await signRequest({
+          applicationSecret,
+          consumerKey,
+          method,
+          url: href,
+          body,
+          timestamp,
+        });
+      }
+    }
+
+    const started = Date.now();
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(href, { method, headers, body: body || undefined, signal });
+      text = await response.text();
+    } catch (error) {
+      const timedOut = signal.aborted;
+      this.calls.push({ method, path, status: 0, ms: Date.now() - started });
+      throw new OvhError(
+        timedOut ? "timeout" : "network",
+        method,
+        path,
+        0,
+        timedOut ? `no answer within ${this.options.timeoutMs} ms` : `network error: ${describe(error)}`,
+      );
+    }
+    const queryId = response.headers.get("X-Ovh-QueryId") ?? undefined;
+    this.calls.push({ method, path, status: response.status, queryId, ms: Date.now() - started });
+
+    let data: unknown;
+    let parsed = true;
+    try {
+      data = text === "" ? null : JSON.parse(text);
+    } catch {
+      parsed = false;
+    }
+    if (!response.ok) {
+      const message =
+        parsed && isObject(data) && typeof data.message === "string"
+          ? data.message
+          : `${response.statusText || "error"} (${(response.headers.get("Content-Type") ?? "no content type").split(";")[0]} body)`;
+      throw new OvhError("http", method, path, response.status, message, queryId);
+    }
+    if (!parsed)
+      throw new OvhError("bad-response", method, path, response.status, "the answer is not JSON", queryId);
+    return data as T;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Forget cached clock deltas (tests). */
+export function resetTimeDeltas(): void {
+  timeDeltas.clear();
+}

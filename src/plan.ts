@@ -1,0 +1,67 @@
+// What each configured record of a host should hold after a report. Pure: no I/O.
+import { type Address, isGlobal, joinPrefix, prefixOf } from "./address";
+import type { HostSpec, RecordSpec } from "./config";
+import type { UpdateRequest } from "./request";
+
+/** A record and the target it should have. */
+export interface Desired {
+  host: string;
+  spec: RecordSpec;
+  target: string;
+}
+
+export type HostPlan = { ok: true; records: Desired[] } | { ok: false; reason: string };
+
+/** Length used when a host_id record gets only an address, no prefix (the usual LAN /64). */
+export const DEFAULT_LAN_PREFIX = 64;
+
+/**
+ * The targets for `host`. A family the request does not carry leaves that family's records out
+ * of the plan (untouched); nothing is ever planned for deletion.
+ */
+export function planHost(host: HostSpec, req: UpdateRequest): HostPlan {
+  const records: Desired[] = [];
+  for (const spec of host.records) {
+    const target = targetFor(spec, req);
+    if (target === undefined) continue;
+    if (!target.ok) return { ok: false, reason: `${host.name}: ${target.reason}` };
+    if (!host.allowPrivate && !isGlobal(target.value)) {
+      return { ok: false, reason: refusal(target.value, spec, req) };
+    }
+    records.push({ host: host.name, spec, target: target.value.text });
+  }
+  return { ok: true, records };
+}
+
+type Target = { ok: true; value: Address } | { ok: false; reason: string };
+
+function targetFor(spec: RecordSpec, req: UpdateRequest): Target | undefined {
+  if (spec.type === "A") return req.v4 && { ok: true, value: req.v4 };
+  if (spec.hostId === undefined) return req.v6 && { ok: true, value: req.v6 };
+  const prefix = req.prefix ?? (req.v6 ? prefixOf(req.v6, DEFAULT_LAN_PREFIX) : undefined);
+  if (!prefix) return undefined;
+  return joinPrefix(prefix, spec.prefixLength ?? prefix.length, spec.hostId);
+}
+
+function refusal(addr: Address, spec: RecordSpec, req: UpdateRequest): string {
+  const kind = addr.family === "v4" ? "IPv4" : "IPv6";
+  const what = spec.hostId !== undefined && req.prefix ? "the prefix" : `the ${kind} address`;
+  return `${what} is not a global address (${describeRange(addr.range)}); set allow_private on the host to accept it`;
+}
+
+const RANGE_NAMES: Record<string, string> = {
+  private: "private network",
+  uniqueLocal: "unique local, fc00::/7",
+  linkLocal: "link-local",
+  loopback: "loopback",
+  carrierGradeNat: "carrier-grade NAT, 100.64.0.0/10",
+  multicast: "multicast",
+  reserved: "reserved or documentation range",
+  unspecified: "unspecified",
+  broadcast: "broadcast",
+  ipv4Mapped: "IPv4-mapped",
+};
+
+function describeRange(range: string): string {
+  return RANGE_NAMES[range] ?? `special range ${range}`;
+}

@@ -1,0 +1,167 @@
+// Reading a dyndns2 update request into addresses and hostnames. Pure: no I/O.
+// Accepts the parameter names of ddclient, inadyn, the FRITZ!Box, OpenWrt, UniFi, dynv6, deSEC
+// and friends (shared/reference/dyndns-clients.md).
+import { type Address, type Prefix, parseAddress, parseIPv4, parseIPv6, parsePrefix } from "./address";
+import { MAX_HOSTS_PER_REQUEST } from "./config";
+
+export type Params = ReadonlyMap<string, readonly string[]>;
+
+export interface UpdateRequest {
+  /** Lowercased, without a trailing dot, in request order (duplicates kept). */
+  hostnames: string[];
+  v4?: Address;
+  v6?: Address;
+  prefix?: Prefix;
+  /** True when no address was given and the connecting address was used. */
+  fromConnection: boolean;
+}
+
+export type ParsedRequest =
+  | { ok: true; value: UpdateRequest }
+  | { ok: false; error: "notfqdn" | "numhost" }
+  | { ok: false; error: "badrequest"; reason: string };
+
+export const PARAM_NAMES = {
+  hostname: ["hostname", "host", "domain"],
+  myip: ["myip"],
+  v4: ["myipv4", "ipv4", "ipaddr"],
+  v6: ["myipv6", "ipv6", "ip6addr", "ip6"],
+  prefix: ["ip6lanprefix", "ipv6prefix", "prefix"],
+  user: ["username", "user"],
+  password: ["password", "pass", "passwd"],
+} as const;
+
+/** The longest hostname list we read before answering numhost (a DNS name is ≤ 253 bytes). */
+const MAX_HOSTNAME_PARAM = (MAX_HOSTS_PER_REQUEST + 1) * 254;
+
+/** Collect parameters with lowercased names; later sources append to earlier ones. */
+export function collectParams(...sources: URLSearchParams[]): Map<string, string[]> {
+  const params = new Map<string, string[]>();
+  for (const source of sources) {
+    for (const [key, value] of source) {
+      const k = key.toLowerCase();
+      const list = params.get(k);
+      if (list) list.push(value);
+      else params.set(k, [value]);
+    }
+  }
+  return params;
+}
+
+/** An empty value, or a placeholder the router did not fill in (<ip6addr>, [IP], %i), is absent. */
+export function isAbsent(value: string): boolean {
+  const v = value.trim();
+  return (
+    v === "" ||
+    /^<[\w-]*>$/.test(v) ||
+    /^\[[\w-]*\]$/.test(v) ||
+    /^%\w$/.test(v) ||
+    v.toLowerCase() === "preserve"
+  );
+}
+
+/** All present values of any of the names, in order. */
+export function values(params: Params, names: readonly string[]): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const name of names) {
+    for (const value of params.get(name) ?? []) if (!isAbsent(value)) out.push({ name, value: value.trim() });
+  }
+  return out;
+}
+
+/** The one value of a parameter group; several different values are a conflict. */
+function single(
+  params: Params,
+  names: readonly string[],
+): { name: string; value: string } | { conflict: string } | undefined {
+  const found = values(params, names);
+  const first = found[0];
+  if (!first) return undefined;
+  const other = found.find((f) => f.value !== first.value);
+  return other ? { conflict: `${first.name} and ${other.name} disagree` } : first;
+}
+
+/** Split a hostname list and normalise each name (lowercase, no trailing dot). */
+export function splitHostnames(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((h) => h.trim().toLowerCase().replace(/\.$/, ""))
+    .filter((h) => h !== "");
+}
+
+export function parseUpdate(params: Params, connectingIp: string | undefined): ParsedRequest {
+  const hostParam = values(params, PARAM_NAMES.hostname);
+  const rawHosts = hostParam.map((h) => h.value).join(",");
+  if (rawHosts.length > MAX_HOSTNAME_PARAM) return { ok: false, error: "numhost" };
+  const hostnames = splitHostnames(rawHosts);
+  if (hostnames.length === 0) return { ok: false, error: "notfqdn" };
+  if (hostnames.length > MAX_HOSTS_PER_REQUEST) return { ok: false, error: "numhost" };
+
+  let v4: Address | undefined;
+  let v6: Address | undefined;
+  const take = (addr: Address, from: string): string | undefined => {
+    const slot = addr.family === "v4" ? v4 : v6;
+    if (slot && slot.text !== addr.text)
+      return `${from} gives a second, different ${addr.family === "v4" ? "IPv4" : "IPv6"} address`;
+    if (addr.family === "v4") v4 = addr;
+    else v6 = addr;
+    return undefined;
+  };
+
+  // myip: one address of either family, or "v4,v6" (ddclient ≥ 3.10, Dyn).
+  for (const { name, value } of values(params, PARAM_NAMES.myip)) {
+    const parts = value
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "");
+    if (parts.length > 2) return bad(`${name} holds more than two addresses`);
+    for (const part of parts) {
+      const addr = parseAddress(part);
+      if (!addr.ok) return bad(`${name}: ${addr.reason}`);
+      const problem = take(addr.value, name);
+      if (problem) return bad(problem);
+    }
+  }
+  for (const { name, value } of values(params, PARAM_NAMES.v4)) {
+    const addr = parseIPv4(value);
+    if (!addr.ok) return bad(`${name}: ${addr.reason}`);
+    const problem = take(addr.value, name);
+    if (problem) return bad(problem);
+  }
+  for (const { name, value } of values(params, PARAM_NAMES.v6)) {
+    const addr = parseIPv6(value);
+    if (!addr.ok) return bad(`${name}: ${addr.reason}`);
+    const problem = take(addr.value, name);
+    if (problem) return bad(problem);
+  }
+
+  let prefix: Prefix | undefined;
+  const prefixParam = single(params, PARAM_NAMES.prefix);
+  if (prefixParam && "conflict" in prefixParam) return bad(prefixParam.conflict);
+  if (prefixParam) {
+    const parsed = parsePrefix(prefixParam.value);
+    if (!parsed.ok) return bad(`${prefixParam.name}: ${parsed.reason}`);
+    prefix = parsed.value;
+  }
+
+  let fromConnection = false;
+  if (!v4 && !v6 && !prefix) {
+    const addr = connectingIp ? parseAddress(connectingIp) : undefined;
+    if (!addr?.ok) return bad("no address given, and the connecting address is unknown");
+    fromConnection = true;
+    if (addr.value.family === "v4") v4 = addr.value;
+    else v6 = addr.value;
+  }
+  return { ok: true, value: { hostnames, v4, v6, prefix, fromConnection } };
+}
+
+function bad(reason: string): ParsedRequest {
+  return { ok: false, error: "badrequest", reason };
+}
+
+/** The addresses a reply echoes: "v4", "v6", "v4,v6", or the prefix when only a prefix came. */
+export function reportedAddresses(req: UpdateRequest): string {
+  const parts = [req.v4?.text, req.v6?.text].filter((p): p is string => p !== undefined);
+  if (parts.length === 0 && req.prefix) parts.push(req.prefix.text);
+  return parts.join(",");
+}
