@@ -13,9 +13,9 @@ import {
   createServer,
   type IncomingHttpHeaders,
   type IncomingMessage,
-  STATUS_CODES,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from "node:http";
 import { type AddressInfo, isIPv6, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -184,27 +184,9 @@ export const FULL_ACCESS_RULES: readonly AccessRule[] = ["GET", "POST", "PUT", "
 }));
 
 /** OVH's NamedResolutionFieldTypeEnum. */
-const FIELD_TYPES = new Set([
-  "A",
-  "AAAA",
-  "CAA",
-  "CNAME",
-  "DKIM",
-  "DMARC",
-  "DNAME",
-  "HTTPS",
-  "LOC",
-  "MX",
-  "NAPTR",
-  "NS",
-  "PTR",
-  "SPF",
-  "SRV",
-  "SSHFP",
-  "SVCB",
-  "TLSA",
-  "TXT",
-]);
+const FIELD_TYPES = new Set(
+  "A AAAA CAA CNAME DKIM DMARC DNAME HTTPS LOC MX NAPTR NS PTR SPF SRV SSHFP SVCB TLSA TXT".split(" "),
+);
 
 const IPV4_OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 const IPV4 = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
@@ -426,12 +408,26 @@ function header(h: IncomingHttpHeaders, name: string): string | undefined {
 }
 
 function copy(r: SimRecord): SimRecord {
-  return { id: r.id, zone: r.zone, fieldType: r.fieldType, subDomain: r.subDomain, target: r.target, ttl: r.ttl };
+  return {
+    id: r.id,
+    zone: r.zone,
+    fieldType: r.fieldType,
+    subDomain: r.subDomain,
+    target: r.target,
+    ttl: r.ttl,
+  };
 }
 
 /** A record as OVH serialises it, key order included. */
 function recordJson(r: SimRecord) {
-  return { target: r.target, ttl: r.ttl, zone: r.zone, fieldType: r.fieldType, id: r.id, subDomain: r.subDomain };
+  return {
+    target: r.target,
+    ttl: r.ttl,
+    zone: r.zone,
+    fieldType: r.fieldType,
+    id: r.id,
+    subDomain: r.subDomain,
+  };
 }
 
 function sorted(m: Map<number, SimRecord>): SimRecord[] {
@@ -564,8 +560,10 @@ class Simulator implements OvhSimulator {
 
   calls(filter?: Partial<Pick<CallLogEntry, "method" | "kind">>): CallLogEntry[] {
     return this.log
-      .filter((e) => (!filter?.method || e.method === filter.method) && (!filter?.kind || e.kind === filter.kind))
-      .map((e) => ({ ...e, query: { ...e.query } }));
+      .filter(
+        (e) => (!filter?.method || e.method === filter.method) && (!filter?.kind || e.kind === filter.kind),
+      )
+      .map((e) => structuredClone(e));
   }
 
   resetCalls(): void {
@@ -625,6 +623,7 @@ class Simulator implements OvhSimulator {
       if (f.remaining <= 0) continue;
       if (r.method && r.method.toUpperCase() !== call.method) continue;
       if (r.path !== undefined) {
+        if (r.path instanceof RegExp) r.path.lastIndex = 0; // a /g or /y RegExp is stateful
         const hit = typeof r.path === "string" ? r.path === call.path : r.path.test(call.path);
         if (!hit) continue;
       }
@@ -789,7 +788,8 @@ class Simulator implements OvhSimulator {
     // A key may always describe itself; the setup flow relies on it.
     if (route.kind !== "current-credential") {
       const granted = credential.rules.some((r) => accessRuleMatches(r, call.method, call.path));
-      if (!granted) return deny(403, MESSAGES.notGranted, `no access rule covers ${call.method} ${call.path}`);
+      if (!granted)
+        return deny(403, MESSAGES.notGranted, `no access rule covers ${call.method} ${call.path}`);
     }
     credential.lastUse = new Date(this.nowMs());
     return { principal: { type: "consumer", consumerKey: ck, credential } };
@@ -886,7 +886,8 @@ class Simulator implements OvhSimulator {
     const parsed = parseJson(rawBody.toString("utf8"));
     if (!parsed.ok || !isObject(parsed.value)) return ovhError(400, MESSAGES.invalidJson);
     const { fieldType, subDomain, target, ttl } = parsed.value;
-    if (fieldType === undefined || fieldType === null) return ovhError(400, "[fieldType] Property is mandatory");
+    if (fieldType === undefined || fieldType === null)
+      return ovhError(400, "[fieldType] Property is mandatory");
     if (typeof fieldType !== "string" || !FIELD_TYPES.has(fieldType)) {
       return ovhError(400, enumError(String(fieldType)));
     }
@@ -925,7 +926,11 @@ class Simulator implements OvhSimulator {
     }
     const consumerKey = randomAlnum(32);
     const token = randomAlnum(64);
-    this.addConsumerKey(consumerKey, { applicationKey: who.applicationKey, state: "pendingValidation", rules });
+    this.addConsumerKey(consumerKey, {
+      applicationKey: who.applicationKey,
+      state: "pendingValidation",
+      rules,
+    });
     this.credentialTokens.set(token, consumerKey);
     return json({
       state: "pendingValidation",
@@ -991,7 +996,10 @@ class Simulator implements OvhSimulator {
       return oauthError(401, "invalid_client", "client authentication failed");
     }
     const token = randomAlnum(48);
-    this.tokens.set(token, { clientId: clientId as string, expiresAt: this.nowMs() + TOKEN_LIFETIME_SECONDS * 1000 });
+    this.tokens.set(token, {
+      clientId: clientId as string,
+      expiresAt: this.nowMs() + TOKEN_LIFETIME_SECONDS * 1000,
+    });
     return json({
       access_token: token,
       token_type: "Bearer",
@@ -1060,11 +1068,11 @@ class Simulator implements OvhSimulator {
           this.clearFaults();
           return json(null);
         case "POST 1:latency":
-          if (typeof obj.ms !== "number") throw new Error("body must be {\"ms\": number}");
+          if (typeof obj.ms !== "number") throw new Error('body must be {"ms": number}');
           this.setLatency(obj.ms);
           return json(null);
         case "POST 1:clock-skew":
-          if (typeof obj.seconds !== "number") throw new Error("body must be {\"seconds\": number}");
+          if (typeof obj.seconds !== "number") throw new Error('body must be {"seconds": number}');
           this.setClockSkew(obj.seconds);
           return json(null);
         case "POST 3:credentials/validate":
@@ -1138,8 +1146,9 @@ function zoneJson(z: Zone) {
 function faultReply(f: Fault): Reply {
   switch (f.kind) {
     case "status": {
-      const body = f.body ?? JSON.stringify({ class: classFor(f.status), message: STATUS_CODES[f.status] ?? "Fault" });
-      const html = f.body !== undefined && f.body.trimStart().startsWith("<");
+      const body =
+        f.body ?? JSON.stringify({ class: classFor(f.status), message: STATUS_CODES[f.status] ?? "Fault" });
+      const html = f.body?.trimStart().startsWith("<") ?? false;
       return {
         type: "raw",
         status: f.status,

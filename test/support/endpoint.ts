@@ -1,0 +1,188 @@
+// Runs the Worker in workerd (Miniflare) against the OVH simulator, the way tests, the demo
+// (`npm start`) and the benchmarks use it. Every outbound request of the Worker passes through
+// `outboundService`: requests to the simulator are forwarded over real HTTP, anything else is
+// recorded in `unexpected` and answered 599 — a test that ends with unexpected requests fails.
+import { mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { type Json, type Request as MfRequest, Response as MfResponse, Miniflare } from "miniflare";
+import { type OvhSimulator, startOvhSimulator } from "../../sim/ovh-simulator";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const COMPATIBILITY_DATE = "2026-07-01";
+
+/** The OVH credentials tests give the Worker and register in the simulator. */
+export const TEST_OVH = {
+  applicationKey: "test-app-key-0123",
+  applicationSecret: "test-app-secret-4567",
+  consumerKey: "test-consumer-key-89ab",
+} as const;
+
+let bundle: Promise<string> | undefined;
+
+/** Bundle src/index.ts the way wrangler does (esbuild, ESM, workerd conditions), once per process. */
+export function buildWorker(): Promise<string> {
+  bundle ??= (async () => {
+    const outfile = join(ROOT, ".tmp", `worker-${process.pid}.mjs`);
+    await mkdir(dirname(outfile), { recursive: true });
+    await build({
+      entryPoints: [join(ROOT, "src", "index.ts")],
+      outfile,
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["module", "main"],
+      logLevel: "error",
+    });
+    return outfile;
+  })();
+  return bundle;
+}
+
+export interface EndpointOptions {
+  /** Worker vars (HOSTS, CLIENTS, SETTINGS …). OVH_ENDPOINT defaults to the simulator. */
+  vars: Record<string, unknown>;
+  /** Secrets; defaults to TEST_OVH. Pass {} to start without any. */
+  secrets?: Record<string, string>;
+  /** An existing simulator; otherwise one is started (and closed with the endpoint). */
+  sim?: OvhSimulator;
+  /** Listen on this port (0 = any) for clients outside Node, such as ddclient. */
+  port?: number;
+  host?: string;
+}
+
+export interface UpdateReply {
+  status: number;
+  body: string;
+  headers: Headers;
+}
+
+export interface Endpoint {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  sim: OvhSimulator;
+  mf: Miniflare;
+  /** Every line the Worker printed (console.log/error), in order. */
+  logs: string[];
+  /** Outbound requests that went anywhere but the simulator. */
+  unexpected: string[];
+  /** GET /nic/update with the query; credentials as Basic unless `auth: "query"` or none. */
+  update(query: Record<string, string> | string, init?: UpdateInit): Promise<UpdateReply>;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Resolves once the log lines printed so far have been read. */
+  flushLogs(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface UpdateInit {
+  user?: string;
+  password?: string;
+  auth?: "basic" | "query" | "none";
+  headers?: Record<string, string>;
+  method?: "GET" | "POST";
+  path?: string;
+}
+
+export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
+  const scriptPath = await buildWorker();
+  const ownSim = !options.sim;
+  const sim = options.sim ?? (await startOvhSimulator());
+  if (ownSim) {
+    sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
+    sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
+  }
+  const secrets = options.secrets ?? {
+    OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
+    OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
+    OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+  };
+  const logs: string[] = [];
+  const unexpected: string[] = [];
+  const pending: Promise<void>[] = [];
+  const readLines = (stream: Readable) => {
+    const lines = createInterface({ input: stream });
+    lines.on("line", (line) => logs.push(line));
+    pending.push(new Promise((resolve) => lines.on("close", resolve)));
+  };
+
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    compatibilityDate: COMPATIBILITY_DATE,
+    bindings: { OVH_ENDPOINT: sim.url, ...options.vars, ...secrets } as Record<string, Json>,
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
+      readLines(stdout);
+      readLines(stderr);
+    },
+    outboundService: async (request: MfRequest) => {
+      const url = new URL(request.url);
+      if (url.origin !== sim.origin) {
+        unexpected.push(`${request.method} ${url.origin}${url.pathname}`);
+        return new MfResponse("unexpected outbound request in a test", { status: 599 });
+      }
+      // Forward as sent; Node's fetch sets its own framing headers.
+      const headers = new Headers();
+      request.headers.forEach((value: string, key: string) => {
+        if (!["content-length", "host", "connection", "transfer-encoding"].includes(key))
+          headers.set(key, value);
+      });
+      const body =
+        request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+      const answer = await fetch(request.url, { method: request.method, headers, body, redirect: "manual" });
+      return new MfResponse(await answer.arrayBuffer(), {
+        status: answer.status,
+        headers: [...answer.headers],
+      });
+    },
+  });
+  const url = (await mf.ready).origin;
+
+  const endpoint: Endpoint = {
+    url,
+    sim,
+    mf,
+    logs,
+    unexpected,
+    async fetch(path, init) {
+      return fetch(url + path, init);
+    },
+    async update(query, init = {}) {
+      const search = typeof query === "string" ? query : new URLSearchParams(query).toString();
+      const headers: Record<string, string> = { "User-Agent": "ovh-dyndns-tests", ...init.headers };
+      const user = init.user ?? "home";
+      const password = init.password ?? "home-password";
+      let qs = search;
+      if (init.auth === "query") qs += `${qs ? "&" : ""}username=${user}&password=${password}`;
+      else if (init.auth !== "none") headers.Authorization = `Basic ${btoa(`${user}:${password}`)}`;
+      const response = await fetch(`${url}${init.path ?? "/nic/update"}?${qs}`, {
+        method: init.method ?? "GET",
+        headers,
+      });
+      return { status: response.status, body: await response.text(), headers: response.headers };
+    },
+    async flushLogs() {
+      // workerd writes a request's log lines before its response completes; a short tick lets
+      // the pipe deliver them to the reader.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    async close() {
+      await mf.dispose();
+      await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 1000))]);
+      if (ownSim) await sim.close();
+    },
+  };
+  return endpoint;
+}
+
+/** SHA-256 hex of a password, as `password_sha256` in CLIENTS wants it. */
+export async function sha256Hex(password: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(password));
+  return Buffer.from(digest).toString("hex");
+}
