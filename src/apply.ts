@@ -5,7 +5,10 @@
 // 1. Resolve every record in parallel: a remembered record confirmed within `recheckAfter`
 //    costs nothing; an older one costs one read; an unknown one a list (and a read).
 // 2. Decide per host: a name that matches more than one record is `dnserr` for its host and
-//    nothing of that host is written (we cannot know which record the user meant).
+//    nothing of that host is written (we cannot know which record the user meant). (A
+//    remembered record that vanished is found again only when its write answers 404; if the
+//    name then turns out duplicated, that name is left alone but the host's other names may
+//    already be written.)
 // 3. Write everything that differs, in parallel, then one refresh if anything was written.
 //    Only a write confirmed by a successful refresh is remembered as done.
 import { sameAddress } from "./address";
@@ -64,6 +67,17 @@ export interface ZoneResult {
 export interface ApplyOptions {
   now: number;
   recheckAfterMs: number;
+  /** Asked once per host that would be written; false answers `abuse` and writes nothing. */
+  mayWrite?: (host: string) => boolean;
+}
+
+/** A name that matches more than one record: the user must delete all but one. */
+export class DuplicateRecords extends Error {
+  constructor(name: string, type: RecordType, records: OvhRecord[]) {
+    const list = records.map((r) => `${r.id} (${r.target})`).join(", ");
+    super(`${type} ${name} matches ${records.length} records: ${list}; delete all but one`);
+    this.name = "DuplicateRecords";
+  }
 }
 
 type Current =
@@ -80,7 +94,7 @@ export async function applyZone(
   zone: string,
   desired: Desired[],
   memory: RecordMemory,
-  { now, recheckAfterMs }: ApplyOptions,
+  { now, recheckAfterMs, mayWrite = () => true }: ApplyOptions,
 ): Promise<ZoneResult> {
   const notes: string[] = [];
   const hosts = new Map<string, HostResult>();
@@ -98,14 +112,9 @@ export async function applyZone(
   for (const { d, current } of resolved) {
     if (failedHosts.has(d.host)) continue;
     if (current.kind === "conflict") {
-      const list = current.records.map((r) => `${r.id} (${r.target})`).join(", ");
-      notes.push(
-        `${d.spec.type} ${fqdnOf(d)} matches ${current.records.length} records: ${list}; delete all but one`,
-      );
-      failedHosts.set(d.host, {
-        status: "dnserr",
-        reason: `duplicate ${d.spec.type} records for ${fqdnOf(d)}`,
-      });
+      const duplicate = new DuplicateRecords(fqdnOf(d), d.spec.type, current.records);
+      notes.push(duplicate.message);
+      failedHosts.set(d.host, { status: "dnserr", reason: duplicate.message });
     } else if (current.kind === "error") {
       notes.push(current.error.message);
       failedHosts.set(d.host, { status: "911", reason: current.error.message });
@@ -114,12 +123,19 @@ export async function applyZone(
 
   // 3. Write what differs, in parallel.
   type Work = { d: Desired; current: Current; write?: Promise<RecordState> };
+  const differs = (d: Desired, current: Current): boolean =>
+    current.kind !== "one" ||
+    !sameAddress(current.record.target, d.target) ||
+    current.record.ttl !== d.spec.ttl;
+  for (const { d, current } of resolved) {
+    if (failedHosts.has(d.host) || !differs(d, current) || mayWrite(d.host)) continue;
+    failedHosts.set(d.host, { status: "abuse", reason: "the host's addresses change too often" });
+  }
   const work: Work[] = resolved
     .filter(({ d }) => !failedHosts.has(d.host))
     .map(({ d, current }) => {
       const one = current.kind === "one" ? current.record : undefined;
-      const unchanged = one && sameAddress(one.target, d.target) && one.ttl === d.spec.ttl;
-      if (unchanged) {
+      if (one && !differs(d, current)) {
         if (current.kind === "one" && !current.fresh) {
           const prior = memory.get(recordKey(d.spec.type, d.spec.subdomain));
           memory.set(recordKey(d.spec.type, d.spec.subdomain), {
@@ -144,7 +160,8 @@ export async function applyZone(
     else {
       const message = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
       notes.push(message);
-      if (!failedHosts.has(w.d.host)) failedHosts.set(w.d.host, { status: "911", reason: message });
+      const status = outcome.reason instanceof DuplicateRecords ? "dnserr" : "911";
+      if (!failedHosts.has(w.d.host)) failedHosts.set(w.d.host, { status, reason: message });
     }
   });
 
@@ -252,15 +269,7 @@ async function write(
       if (!(error instanceof OvhError && error.notFound)) throw error;
     }
     const again = await find(api, zone, type, subdomain);
-    if (again.kind === "conflict") {
-      throw new OvhError(
-        "http",
-        "GET",
-        `/domain/zone/${zone}/record`,
-        409,
-        `duplicate ${type} records for ${subdomain || "(apex)"}`,
-      );
-    }
+    if (again.kind === "conflict") throw new DuplicateRecords(fqdnOf(d), type, again.records);
     if (again.kind === "one") {
       await api.update(zone, again.record.id, { target: d.target, ttl });
       return state(again.record.id);

@@ -1,6 +1,15 @@
 // The Worker's bindings, grouped as wrangler.toml and `wrangler secret put` provide them.
 // Their shapes are checked at run time by config.ts; here they are only named.
+import type { AuthGuard } from "./guard";
+import type { ZoneCoordinator } from "./zone";
+
 export interface Env {
+  // bindings (wrangler.toml [[durable_objects.bindings]])
+  /** One coordinator per OVH zone: serialized writes, remembered records, history. */
+  ZONES: DurableObjectNamespace<ZoneCoordinator>;
+  /** Failed logins per source network, for the abuse limit. */
+  GUARD: DurableObjectNamespace<AuthGuard>;
+
   // vars (wrangler.toml [vars])
   /** OVH endpoint name ("ovh-eu", …) or a base URL such as a local simulator's. */
   OVH_ENDPOINT?: string;

@@ -1,21 +1,26 @@
 // The Worker: Hono routes around the update flow. Every request gets one dyndns2 answer and one
 // structured log line; anything unexpected answers 911, never a 500.
-import { Hono } from "hono";
-import { applyZone, NO_MEMORY } from "./apply";
-import { loadConfig } from "./config";
+import { type Context, Hono } from "hono";
+import { recordKey } from "./apply";
+import { authenticate, readCredentials } from "./auth";
+import { type ClientSpec, type Config, loadConfig } from "./config";
 import type { Env } from "./env";
+import { sourceKey } from "./guard";
 import { log } from "./log";
 import { RETRY_AFTER_911, type Reply, renderReply } from "./outcome";
-import { OvhClient } from "./ovh/client";
-import { OvhZoneApi } from "./ovh/records";
-import { collectParams } from "./request";
+import { collectParams, type Params } from "./request";
+import { renderStatusPage, type StatusReport } from "./status";
 import { handleUpdate, type UpdateFacts, type ZoneApplier } from "./update";
+
+export { AuthGuard } from "./guard";
+export { ZoneCoordinator } from "./zone";
 
 const UPDATE_PATHS = ["/nic/update", "/update"];
 /** Form bodies larger than this are not read: a dyndns2 request fits in a URL. */
 const MAX_FORM_BYTES = 64 * 1024;
 
 type AppEnv = { Bindings: Env; Variables: { started: number } };
+type Ctx = Context<AppEnv>;
 const app = new Hono<AppEnv>();
 
 function send(reply: Reply): Response {
@@ -30,35 +35,61 @@ app.use("*", async (c, next) => {
   await next();
 });
 
+/** Per-isolate memory of blocked sources, so a blocked source costs no Durable Object call. */
+const blockedUntil = new Map<string, number>();
+
+type Access = { ok: true; config: Config; client: ClientSpec; params: Params } | { ok: false; reply: Reply };
+
+/** Config, parameters and credentials, with the abuse limit for failed logins. */
+async function access(c: Ctx, facts: UpdateFacts): Promise<Access> {
+  const config = loadConfig(c.env);
+  if (!config.ok) {
+    facts.notes = config.errors.map((e) => `config: ${e}`);
+    return { ok: false, reply: { kind: "911", retryAfter: RETRY_AFTER_911 } };
+  }
+  const params = await readParams(c.req.raw);
+  if (!params)
+    return { ok: false, reply: { kind: "badrequest", reason: "the form body is too large or unreadable" } };
+
+  const { authFailLimit, authFailWindow } = config.value.settings;
+  const source = sourceKey(c.req.header("CF-Connecting-IP"));
+  const known = blockedUntil.get(source);
+  if (known !== undefined && known > Date.now()) {
+    return { ok: false, reply: { kind: "abuse", retryAfter: Math.ceil((known - Date.now()) / 1000) } };
+  }
+  const guard = c.env.GUARD.get(c.env.GUARD.idFromName(source));
+  const [state, client] = await Promise.all([
+    guard.check(authFailLimit, authFailWindow),
+    authenticate(config.value, readCredentials(c.req.header("Authorization"), params)),
+  ]);
+  let blockedFor = state.blockedFor;
+  if (!client && blockedFor === 0) blockedFor = (await guard.fail(authFailLimit, authFailWindow)).blockedFor;
+  if (blockedFor > 0) {
+    blockedUntil.set(source, Date.now() + blockedFor * 1000);
+    facts.notes = [`source ${source} is blocked for ${blockedFor} s after repeated failed logins`];
+    return { ok: false, reply: { kind: "abuse", retryAfter: blockedFor } };
+  }
+  if (!client) return { ok: false, reply: { kind: "badauth" } };
+  facts.client = client.name;
+  return { ok: true, config: config.value, client, params };
+}
+
 app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
   const facts: UpdateFacts = {};
   const source = c.req.header("CF-Connecting-IP");
-  const config = loadConfig(c.env);
+  const granted = await access(c, facts);
   let reply: Reply;
-  let client: OvhClient | undefined;
-  if (!config.ok) {
-    reply = { kind: "911", retryAfter: RETRY_AFTER_911 };
-    facts.notes = config.errors.map((e) => `config: ${e}`);
-  } else {
-    const params = await readParams(c.req.raw);
-    if (!params) reply = { kind: "badrequest", reason: "the form body is too large or unreadable" };
-    else {
-      const ovh = new OvhClient({
-        endpoint: config.value.endpoint,
-        credentials: config.value.credentials,
-        timeoutMs: config.value.settings.ovhTimeoutMs,
-      });
-      client = ovh;
-      const api = new OvhZoneApi(ovh);
-      const direct: ZoneApplier = (batch) =>
-        applyZone(api, batch.zone, batch.desired, NO_MEMORY, { now: Date.now(), recheckAfterMs: 0 });
-      reply = await handleUpdate(
-        config.value,
-        { params, authorization: c.req.header("Authorization"), connectingIp: source },
-        direct,
-        facts,
-      );
-    }
+  if (!granted.ok) reply = granted.reply;
+  else {
+    const coordinator: ZoneApplier = (batch) =>
+      c.env.ZONES.get(c.env.ZONES.idFromName(batch.zone)).apply(batch);
+    reply = await handleUpdate(
+      granted.config,
+      granted.client,
+      { params: granted.params, connectingIp: source },
+      coordinator,
+      facts,
+    );
   }
   const response = send(reply);
   log("update", {
@@ -68,10 +99,10 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
     hosts: facts.hosts,
     reported: facts.reported,
     status: response.status,
-    reply: (await response.clone().text()).trim().split("\n").join(" | "),
+    reply: renderReply(reply).body.trim().split("\n").join(" | "),
     changes: facts.changes,
-    ovhCalls: client?.calls.length,
-    ovhQueryIds: client?.queryIds,
+    ovhCalls: facts.ovhCalls ?? 0,
+    ovhQueryIds: facts.queryIds,
     notes: facts.notes,
     ms: Date.now() - c.get("started"),
   });
@@ -79,6 +110,59 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
 });
 
 for (const path of UPDATE_PATHS) app.all(path, () => send({ kind: "method", allow: "GET, POST" }));
+
+// What the client's hosts hold now and what happened recently: JSON, or HTML for a browser.
+app.get("/status", async (c) => {
+  const facts: UpdateFacts = {};
+  const granted = await access(c, facts);
+  if (!granted.ok) {
+    log("status", { client: facts.client, status: renderReply(granted.reply).status, notes: facts.notes });
+    return send(granted.reply);
+  }
+  const { config, client } = granted;
+  const byZone = new Map<string, string[]>();
+  for (const name of client.hosts) {
+    const host = config.hosts.get(name);
+    if (host) byZone.set(host.zone, [...(byZone.get(host.zone) ?? []), name]);
+  }
+  const report: StatusReport = { client: client.name, hosts: [], history: [] };
+  await Promise.all(
+    [...byZone].map(async ([zone, names]) => {
+      const keys = names.flatMap(
+        (n) => config.hosts.get(n)?.records.map((r) => recordKey(r.type, r.subdomain)) ?? [],
+      );
+      const status = await c.env.ZONES.get(c.env.ZONES.idFromName(zone)).status(keys, names);
+      for (const name of names) {
+        const host = config.hosts.get(name);
+        report.hosts.push({
+          name,
+          zone,
+          records: (host?.records ?? []).map((r) => {
+            const state = status.records.find(
+              (s) => s.type === r.type && s.subdomain === r.subdomain.toLowerCase(),
+            );
+            return {
+              name: r.subdomain ? `${r.subdomain}.${zone}` : zone,
+              type: r.type,
+              target: state?.target ?? null,
+              ttl: state?.ttl ?? r.ttl,
+              changedAt: state ? new Date(state.changedAt).toISOString() : null,
+              confirmedAt: state ? new Date(state.confirmedAt).toISOString() : null,
+            };
+          }),
+        });
+      }
+      report.history.push(...status.history);
+    }),
+  );
+  report.hosts.sort((a, b) => a.name.localeCompare(b.name));
+  report.history.sort((a, b) => b.at - a.at);
+  log("status", { client: client.name, status: 200 });
+  const headers = { "Cache-Control": "no-store" };
+  if ((c.req.header("Accept") ?? "").includes("text/html"))
+    return c.html(renderStatusPage(report), 200, headers);
+  return c.json(report, 200, headers);
+});
 
 app.get("/", (c) =>
   c.text("ovh-dyndns-worker: a dyndns2 endpoint for OVH DNS. Send updates to /nic/update.\n", 200, {

@@ -1,9 +1,8 @@
 // One update request from credentials to reply: authenticate, parse, plan per host, apply per
 // zone, and the facts for the request's log line. The zone step is injected (ZoneApplier), so
 // the same flow runs with a direct OVH client or through the per-zone coordinator.
-import type { ZoneResult } from "./apply";
-import { authenticate, readCredentials } from "./auth";
-import { type Config, isFqdn } from "./config";
+import type { HostResult } from "./apply";
+import { type ClientSpec, type Config, isFqdn } from "./config";
 import type { HostOutcome, Reply } from "./outcome";
 import { type Desired, planHost } from "./plan";
 import { type Params, parseUpdate, reportedAddresses, type UpdateRequest } from "./request";
@@ -19,11 +18,23 @@ export interface ZoneBatch {
   hosts: string[];
 }
 
-export type ZoneApplier = (batch: ZoneBatch) => Promise<ZoneResult>;
+/** What applying one zone's batch reports back (plain data: it crosses the Durable Object boundary). */
+export interface ZoneReport {
+  zone: string;
+  hosts: { host: string; result: HostResult }[];
+  /** Problems worth a log line (conflicting records, OVH failures), free of secrets. */
+  notes: string[];
+  ovhCalls: number;
+  queryIds: string[];
+}
+
+export type ZoneApplier = (batch: ZoneBatch) => Promise<ZoneReport>;
 
 /** What the log line says about the request (no secrets by construction: no credential field). */
 export interface UpdateFacts {
   client?: string;
+  ovhCalls?: number;
+  queryIds?: string[];
   hosts?: string[];
   reported?: string;
   changes?: string[];
@@ -32,20 +43,17 @@ export interface UpdateFacts {
 
 export interface UpdateInput {
   params: Params;
-  authorization: string | undefined;
   connectingIp: string | undefined;
 }
 
+/** An authenticated client's update: parse, plan per host, apply per zone. */
 export async function handleUpdate(
   config: Config,
+  client: ClientSpec,
   input: UpdateInput,
   applyZone: ZoneApplier,
   facts: UpdateFacts,
 ): Promise<Reply> {
-  const client = await authenticate(config, readCredentials(input.authorization, input.params));
-  if (!client) return { kind: "badauth" };
-  facts.client = client.name;
-
   const parsed = parseUpdate(input.params, input.connectingIp);
   if (!parsed.ok)
     return parsed.error === "badrequest"
@@ -93,7 +101,9 @@ export async function handleUpdate(
   const byHost = new Map<string, HostOutcome>();
   for (const result of results) {
     facts.notes = [...(facts.notes ?? []), ...result.notes];
-    for (const [name, r] of result.hosts) {
+    facts.ovhCalls = (facts.ovhCalls ?? 0) + result.ovhCalls;
+    facts.queryIds = [...(facts.queryIds ?? []), ...result.queryIds];
+    for (const { host: name, result: r } of result.hosts) {
       if (r.status === "good") {
         byHost.set(name, { code: "good", addresses: reported });
         facts.changes = [

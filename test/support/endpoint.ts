@@ -37,6 +37,7 @@ export function buildWorker(): Promise<string> {
       target: "es2022",
       conditions: ["workerd", "worker", "browser"],
       mainFields: ["module", "main"],
+      external: ["cloudflare:*"],
       logLevel: "error",
     });
     return outfile;
@@ -115,6 +116,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: { OVH_ENDPOINT: sim.url, ...options.vars, ...secrets } as Record<string, Json>,
+    durableObjects: {
+      ZONES: { className: "ZoneCoordinator", useSQLite: true },
+      GUARD: { className: "AuthGuard", useSQLite: true },
+    },
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {

@@ -7,7 +7,8 @@ import { HOME_PASSWORD, NEIGHBOUR_PASSWORD, OTHER_ZONE, testVars, ZONE } from ".
 let ep: Endpoint;
 
 beforeAll(async () => {
-  ep = await startEndpoint({ vars: await testVars() });
+  // Re-read remembered records after a second: tests delete records between them.
+  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: { recheck_after: 1 } } });
 });
 afterAll(async () => {
   await ep?.close();
@@ -338,7 +339,6 @@ describe("OVH failures", () => {
     const reply = await ep.update({ hostname: "service.example.tld,nas.example.tld", myip: "2001:db8::c" });
     expect(reply.body).toBe("dnserr\ngood 2001:db8::c\n");
     expect(live("AAAA", "service").sort()).toEqual(["2001:db8::a", "2001:db8::b"]);
-    expect(live("AAAA", "service6")).toEqual([]);
     await ep.flushLogs();
     expect(ep.logs.some((l) => l.includes(String(a)) && l.includes(String(b)))).toBe(true);
   });

@@ -1,0 +1,208 @@
+// The per-zone coordinator: one Durable Object (SQLite-backed) owns each OVH zone. Every update
+// of the zone goes through it, one at a time, so two reports that arrive together cannot both
+// create a record; it remembers each record's id and target, so an unchanged report costs no
+// OVH call; it keeps the zone's history and the per-host change rate for the abuse limit.
+import { DurableObject } from "cloudflare:workers";
+import { applyZone, type HostResult, type RecordChange, type RecordMemory, type RecordState } from "./apply";
+import { loadConfig } from "./config";
+import type { Env } from "./env";
+import { OvhClient } from "./ovh/client";
+import { OvhZoneApi } from "./ovh/records";
+import type { ZoneBatch, ZoneReport } from "./update";
+
+/** How many reports the history keeps per zone. */
+export const HISTORY_LIMIT = 1000;
+
+export interface HistoryEntry {
+  at: number;
+  client: string;
+  host: string;
+  source: string | null;
+  reported: string;
+  outcome: string;
+  changes: RecordChange[];
+  queryIds: string[];
+}
+
+export interface RecordStatus extends RecordState {
+  type: string;
+  subdomain: string;
+}
+
+export interface ZoneStatus {
+  records: RecordStatus[];
+  history: HistoryEntry[];
+}
+
+export class ZoneCoordinator extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS records (
+        key TEXT PRIMARY KEY, id INTEGER NOT NULL, target TEXT NOT NULL, ttl INTEGER NOT NULL,
+        confirmed_at INTEGER NOT NULL, changed_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, client TEXT NOT NULL,
+        host TEXT NOT NULL, source TEXT, reported TEXT NOT NULL, outcome TEXT NOT NULL,
+        changed INTEGER NOT NULL, changes TEXT NOT NULL, query_ids TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS history_host ON history (host, at);
+    `);
+  }
+
+  /** Apply one request's targets for this zone, after every earlier request has finished. */
+  apply(batch: ZoneBatch): Promise<ZoneReport> {
+    const run = this.tail.then(
+      () => this.applyNow(batch),
+      () => this.applyNow(batch),
+    );
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Remembered records (by record key) and recent history of the given hosts. */
+  status(keys: string[], hosts: string[], limit = 50): ZoneStatus {
+    const records: RecordStatus[] = [];
+    for (const key of keys) {
+      const state = this.memory.get(key);
+      const [type = "", subdomain = ""] = key.split(" ");
+      if (state) records.push({ ...state, type, subdomain });
+    }
+    const marks = hosts.map(() => "?").join(",");
+    const rows = hosts.length
+      ? this.sql
+          .exec<HistoryRow>(
+            `SELECT * FROM history WHERE host IN (${marks}) ORDER BY seq DESC LIMIT ?`,
+            ...hosts,
+            limit,
+          )
+          .toArray()
+      : [];
+    return { records, history: rows.map(toEntry) };
+  }
+
+  private async applyNow(batch: ZoneBatch): Promise<ZoneReport> {
+    const config = loadConfig(this.env);
+    if (!config.ok) throw new Error(`invalid configuration: ${config.errors.join("; ")}`);
+    const { settings } = config.value;
+    const now = Date.now();
+    const client = new OvhClient({
+      endpoint: config.value.endpoint,
+      credentials: config.value.credentials,
+      timeoutMs: settings.ovhTimeoutMs,
+    });
+    const since = now - settings.changeWindow * 1000;
+    const result = await applyZone(new OvhZoneApi(client), batch.zone, batch.desired, this.memory, {
+      now,
+      recheckAfterMs: settings.recheckAfter * 1000,
+      mayWrite: (host) => this.changesSince(host, since) < settings.changeLimit,
+    });
+
+    const hosts = batch.hosts.map((host) => ({
+      host,
+      result: result.hosts.get(host) ?? ({ status: "nochg" } as HostResult),
+    }));
+    const queryIds = client.queryIds;
+    for (const { host, result: r } of hosts) {
+      const changes = r.status === "good" ? r.changes : [];
+      this.sql.exec(
+        `INSERT INTO history (at, client, host, source, reported, outcome, changed, changes, query_ids)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        now,
+        batch.client,
+        host,
+        batch.source ?? null,
+        batch.reported,
+        r.status,
+        changes.length > 0 ? 1 : 0,
+        JSON.stringify(changes),
+        JSON.stringify(queryIds),
+      );
+    }
+    this.sql.exec(
+      "DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+      HISTORY_LIMIT,
+    );
+    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
+  }
+
+  private changesSince(host: string, since: number): number {
+    const row = this.sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM history WHERE host = ? AND at >= ? AND changed = 1",
+        host,
+        since,
+      )
+      .one();
+    return row.n;
+  }
+
+  private readonly memory: RecordMemory = {
+    get: (key) => {
+      const row = this.sql.exec<RecordRow>("SELECT * FROM records WHERE key = ?", key).toArray()[0];
+      return (
+        row && {
+          id: row.id,
+          target: row.target,
+          ttl: row.ttl,
+          confirmedAt: row.confirmed_at,
+          changedAt: row.changed_at,
+        }
+      );
+    },
+    set: (key, s) => {
+      this.sql.exec(
+        `INSERT INTO records (key, id, target, ttl, confirmed_at, changed_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET id = excluded.id, target = excluded.target, ttl = excluded.ttl,
+           confirmed_at = excluded.confirmed_at, changed_at = excluded.changed_at`,
+        key,
+        s.id,
+        s.target,
+        s.ttl,
+        s.confirmedAt,
+        s.changedAt,
+      );
+    },
+    delete: (key) => {
+      this.sql.exec("DELETE FROM records WHERE key = ?", key);
+    },
+  };
+}
+
+type RecordRow = {
+  key: string;
+  id: number;
+  target: string;
+  ttl: number;
+  confirmed_at: number;
+  changed_at: number;
+};
+
+type HistoryRow = {
+  seq: number;
+  at: number;
+  client: string;
+  host: string;
+  source: string | null;
+  reported: string;
+  outcome: string;
+  changed: number;
+  changes: string;
+  query_ids: string;
+};
+
+function toEntry(row: HistoryRow): HistoryEntry {
+  return {
+    at: row.at,
+    client: row.client,
+    host: row.host,
+    source: row.source,
+    reported: row.reported,
+    outcome: row.outcome,
+    changes: JSON.parse(row.changes) as RecordChange[],
+    queryIds: JSON.parse(row.query_ids) as string[],
+  };
+}
