@@ -10,7 +10,10 @@ export type Family = "v4" | "v6";
 export interface Address {
   family: Family;
   text: string;
-  /** ipaddr.js's range name: "unicast" for global addresses. */
+  /**
+   * ipaddr.js's range name: "unicast" for global addresses. IPv6 outside 2000::/3, which
+   * ipaddr.js also calls "unicast", is "reserved" here.
+   */
   range: string;
 }
 
@@ -26,6 +29,8 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
 
 const IPV6_BITS = 128;
+/** The IPv6 global unicast space (RFC 4291 §2.4, IANA): everything else is not for DNS. */
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
 const ALL_ONES = (1n << 128n) - 1n;
 
 /** Accepted lengths for a reported prefix: ISPs delegate /48 to /64; anything else is a mistake. */
@@ -46,7 +51,9 @@ export function parseIPv6(input: string): Parsed<Address> {
   if (input.includes(".")) return fail("IPv6 with an embedded IPv4 address is not allowed");
   if (!ipaddr.IPv6.isValid(input)) return fail("not an IPv6 address");
   const addr = ipaddr.IPv6.parse(input);
-  return { ok: true, value: { family: "v6", text: addr.toString(), range: addr.range() } };
+  let range = addr.range();
+  if (range === "unicast" && !addr.match(GLOBAL_UNICAST_V6)) range = "reserved";
+  return { ok: true, value: { family: "v6", text: addr.toString(), range } };
 }
 
 /** Parse either family. */
