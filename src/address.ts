@@ -47,6 +47,7 @@ export function parseIPv4(input: string): Parsed<Address> {
 
 /** Strictly parse an IPv6 address: no zone id, no embedded dotted IPv4. */
 export function parseIPv6(input: string): Parsed<Address> {
+  if (!input.includes(":")) return fail("not an IPv6 address");
   if (input.includes("%")) return fail("IPv6 zone ids are not allowed");
   if (input.includes(".")) return fail("IPv6 with an embedded IPv4 address is not allowed");
   if (!ipaddr.IPv6.isValid(input)) return fail("not an IPv6 address");

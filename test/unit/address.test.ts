@@ -115,6 +115,7 @@ describe("IPv6", () => {
     ["２００１:db8::1", /not an IPv6/],
     ["2001:db8::١", /not an IPv6/],
     ["", /not an IPv6/],
+    ["1.2.3.4", /^not an IPv6/],
   ])("refuses %j", (input, why) => {
     expect(reason(parseIPv6(input))).toMatch(why);
   });
@@ -225,6 +226,7 @@ describe("prefixes", () => {
     ["/64", /prefix: not an IPv6/],
     ["fe80::%eth0/64", /prefix: IPv6 zone ids/],
     ["::ffff:1.2.3.0/64", /prefix: IPv6 with an embedded IPv4/],
+    ["198.51.100.0/24", /prefix: not an IPv6/],
   ])("refuses %j", (input, why) => {
     expect(reason(parsePrefix(input))).toMatch(why);
   });
