@@ -1,0 +1,254 @@
+// The per-zone coordinator: serialized writes, remembered records (exact OVH call counts),
+// history and status, and the abuse limits. Each describe block gets a fresh Worker (fresh
+// Durable Object storage) and a fresh simulator.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Endpoint, startEndpoint } from "../support/endpoint";
+import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
+
+let ep: Endpoint;
+
+async function fresh(settings: Record<string, number> = {}): Promise<void> {
+  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings } });
+  ep.sim.addZone(ZONE);
+}
+afterEach(async () => {
+  expect(ep.unexpected).toEqual([]);
+  await ep.close();
+});
+
+const live = (type: string, sub: string) =>
+  ep.sim
+    .liveRecords(ZONE)
+    .filter((r) => r.fieldType === type && r.subDomain === sub)
+    .map((r) => r.target);
+const apiCalls = () => ep.sim.calls().filter((c) => c.kind !== "auth-time");
+const kinds = () => apiCalls().map((c) => c.kind);
+
+describe("serialized writes", () => {
+  // Fifty reports of changing addresses would trip the change limit, which is not under test here.
+  beforeEach(() => fresh({ change_limit: 1000 }));
+
+  it("50 concurrent mixed reports for one host leave exactly one A and one AAAA", async () => {
+    const v4 = (i: number) => `198.51.100.${100 + (i % 7)}`;
+    const v6 = (i: number) => `2001:db8:${i % 5}::1`;
+    const queries = Array.from({ length: 50 }, (_, i) => {
+      if (i % 3 === 0) return { hostname: "nas.example.tld", myip: v4(i) };
+      if (i % 3 === 1) return { hostname: "nas.example.tld", myipv6: v6(i) };
+      return { hostname: "nas.example.tld", myip: `${v4(i)},${v6(i)}` };
+    });
+    const replies = await Promise.all(queries.map((q) => ep.update(q)));
+
+    for (const r of replies) {
+      expect(r.status).toBe(200);
+      expect(r.body).toMatch(/^(good|nochg) [0-9a-f.:,]+\n$/);
+    }
+    const a = ep.sim.liveRecords(ZONE).filter((r) => r.fieldType === "A");
+    const aaaa = ep.sim.liveRecords(ZONE).filter((r) => r.fieldType === "AAAA");
+    expect(a).toHaveLength(1);
+    expect(aaaa).toHaveLength(1);
+    expect(ep.sim.records(ZONE)).toHaveLength(2);
+    expect(ep.sim.calls({ kind: "create" })).toHaveLength(2);
+    const reported4 = new Set(queries.flatMap((_, i) => (i % 3 === 1 ? [] : [v4(i)])));
+    const derived6 = new Set(
+      queries.flatMap((_, i) => (i % 3 === 0 ? [] : [`2001:db8:${i % 5}:0:211:32ff:fe12:3456`])),
+    );
+    expect(reported4.has(a[0]?.target ?? "")).toBe(true);
+    expect(derived6.has(aaaa[0]?.target ?? "")).toBe(true);
+  });
+
+  it("two zones proceed independently in one request", async () => {
+    ep.sim.addZone("example.org");
+    const reply = await ep.update({
+      hostname: "apex.example.org,service.example.tld",
+      myipv6: "2001:db8:2::2",
+    });
+    expect(reply.body).toBe("good 2001:db8:2::2\ngood 2001:db8:2::2\n");
+    expect(ep.sim.calls({ kind: "refresh" })).toHaveLength(2);
+  });
+});
+
+describe("OVH calls", () => {
+  beforeEach(() => fresh());
+
+  it("cold start finds each record once; repeated identical reports cost zero calls", async () => {
+    ep.sim.addRecord(ZONE, { fieldType: "AAAA", subDomain: "service", target: "2001:db8::1", ttl: 60 });
+    ep.sim.addRecord(ZONE, { fieldType: "AAAA", subDomain: "service6", target: "2001:db8::1", ttl: 60 });
+
+    let reply = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    expect(reply.body).toBe("nochg 2001:db8::1\n");
+    // the finds: one list and one read per record, nothing written
+    expect(kinds().sort()).toEqual(["get", "get", "list", "list"]);
+
+    for (let i = 0; i < 5; i++) {
+      ep.sim.resetCalls();
+      reply = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+      expect(reply.body).toBe("nochg 2001:db8::1\n");
+      expect(ep.sim.calls()).toEqual([]);
+    }
+  });
+
+  it("a change of two records with known ids costs two writes and one refresh", async () => {
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    ep.sim.resetCalls();
+    const reply = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::2" });
+    expect(reply.body).toBe("good 2001:db8::2\n");
+    expect(kinds().sort()).toEqual(["refresh", "update", "update"]);
+    expect(live("AAAA", "service")).toEqual(["2001:db8::2"]);
+    expect(live("AAAA", "service6")).toEqual(["2001:db8::2"]);
+  });
+
+  it("a record deleted by hand is found missing and created again", async () => {
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    const [gone] = ep.sim.records(ZONE).filter((r) => r.subDomain === "service");
+    ep.sim.deleteRecord(ZONE, gone?.id ?? 0);
+    ep.sim.resetCalls();
+
+    const reply = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::3" });
+    expect(reply.body).toBe("good 2001:db8::3\n");
+    expect(live("AAAA", "service")).toEqual(["2001:db8::3"]);
+    expect(live("AAAA", "service6")).toEqual(["2001:db8::3"]);
+    expect(ep.sim.calls({ kind: "create" })).toHaveLength(1);
+  });
+
+  it("an OVH failure in the middle of a change is not remembered as done; the next report repairs it", async () => {
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    const service6 = ep.sim.records(ZONE).find((r) => r.subDomain === "service6");
+    ep.sim.injectFault({
+      method: "PUT",
+      path: `/domain/zone/${ZONE}/record/${service6?.id}`,
+      times: 1,
+      fault: { kind: "status", status: 500, body: '{"message":"Internal Server Error"}' },
+    });
+
+    let reply = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::4" });
+    expect(reply.status).toBe(503);
+    expect(reply.body).toBe("911\n");
+    expect(live("AAAA", "service6")).toEqual(["2001:db8::1"]);
+
+    reply = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::4" });
+    expect(reply.body).toBe("good 2001:db8::4\n");
+    expect(live("AAAA", "service")).toEqual(["2001:db8::4"]);
+    expect(live("AAAA", "service6")).toEqual(["2001:db8::4"]);
+  });
+});
+
+describe("recheck_after", () => {
+  beforeEach(() => fresh({ recheck_after: 1 }));
+
+  it("past recheck_after, one read per record confirms an unchanged report", async () => {
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    ep.sim.resetCalls();
+    const reply = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    expect(reply.body).toBe("nochg 2001:db8::1\n");
+    expect(kinds()).toEqual(["get", "get"]);
+  });
+
+  it("a record changed by hand is noticed at the recheck and set back", async () => {
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    const record = ep.sim.records(ZONE).find((r) => r.subDomain === "service");
+    ep.sim.deleteRecord(ZONE, record?.id ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const reply = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    expect(reply.body).toBe("good 2001:db8::1\n");
+    expect(live("AAAA", "service")).toEqual(["2001:db8::1"]);
+  });
+});
+
+describe("status and history", () => {
+  beforeEach(() => fresh());
+
+  it("shows the client's hosts only, their targets and the recent reports", async () => {
+    ep.sim.addZone("example.org");
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::2" });
+    await ep.update(
+      { hostname: "other.example.tld", myip: "2001:db8::9" },
+      { user: "neighbour", password: "neighbour-password" },
+    );
+
+    const r = await ep.fetch("/status", {
+      headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+    });
+    expect(r.status).toBe(200);
+    const status = (await r.json()) as {
+      client: string;
+      hosts: { name: string; records: { name: string; type: string; target: string | null }[] }[];
+      history: { host: string; outcome: string; changes: { from?: string; to: string }[] }[];
+    };
+    expect(status.client).toBe("home");
+    expect(status.hosts.map((h) => h.name)).not.toContain("other.example.tld");
+    const service = status.hosts.find((h) => h.name === "service.example.tld");
+    expect(service?.records).toEqual([
+      expect.objectContaining({ name: "service.example.tld", type: "AAAA", target: "2001:db8::2" }),
+      expect.objectContaining({ name: "service6.example.tld", type: "AAAA", target: "2001:db8::2" }),
+    ]);
+    expect(status.history.map((h) => h.outcome)).toEqual(["good", "good"]);
+    expect(status.history[0]?.changes).toContainEqual(
+      expect.objectContaining({ from: "2001:db8::1", to: "2001:db8::2" }),
+    );
+    expect(JSON.stringify(status)).not.toContain("2001:db8::9");
+  });
+
+  it("answers a browser with an HTML page, and strangers with badauth", async () => {
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    const page = await ep.fetch("/status", {
+      headers: { Accept: "text/html", Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+    });
+    expect(page.headers.get("Content-Type")).toMatch(/text\/html/);
+    expect(await page.text()).toContain("<code>2001:db8::1</code>");
+    const stranger = await ep.fetch("/status");
+    expect(stranger.status).toBe(401);
+    expect(stranger.headers.get("WWW-Authenticate")).toMatch(/^Basic/);
+  });
+});
+
+describe("abuse limits", () => {
+  beforeEach(() =>
+    fresh({ auth_fail_limit: 3, auth_fail_window: 600, change_limit: 3, change_window: 3600 }),
+  );
+
+  it("repeated bad logins from one source answer abuse, even with the right password; other sources still work", async () => {
+    const from = (ip: string) => ({ "CF-Connecting-IP": ip });
+    for (let i = 0; i < 2; i++) {
+      const r = await ep.update(
+        { hostname: "nas.example.tld", myip: "198.51.100.1" },
+        { password: "guess", headers: from("203.0.113.9") },
+      );
+      expect(r.body).toBe("badauth\n");
+    }
+    const third = await ep.update(
+      { hostname: "nas.example.tld", myip: "198.51.100.1" },
+      { password: "guess", headers: from("203.0.113.9") },
+    );
+    expect(third.status).toBe(429);
+    expect(third.body).toBe("abuse\n");
+    expect(Number(third.headers.get("Retry-After"))).toBeGreaterThan(500);
+
+    const right = await ep.update(
+      { hostname: "nas.example.tld", myip: "198.51.100.1" },
+      { headers: from("203.0.113.9") },
+    );
+    expect(right.body).toBe("abuse\n");
+    const elsewhere = await ep.update(
+      { hostname: "nas.example.tld", myip: "198.51.100.1" },
+      { headers: from("203.0.113.10") },
+    );
+    expect(elsewhere.body).toBe("good 198.51.100.1\n");
+  });
+
+  it("a host whose address changes too often is refused writes; unchanged reports stay free", async () => {
+    for (const ip of ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) {
+      expect((await ep.update({ hostname: "nas.example.tld", myip: ip })).body).toBe(`good ${ip}\n`);
+    }
+    const fourth = await ep.update({ hostname: "nas.example.tld", myip: "198.51.100.4" });
+    expect(fourth.body).toBe("abuse\n");
+    expect(live("A", "nas")).toEqual(["198.51.100.3"]);
+    const same = await ep.update({ hostname: "nas.example.tld", myip: "198.51.100.3" });
+    expect(same.body).toBe("nochg 198.51.100.3\n");
+    // another host of the same client is not affected
+    expect((await ep.update({ hostname: "service.example.tld", myip: "2001:db8::5" })).body).toBe(
+      "good 2001:db8::5\n",
+    );
+  });
+});
