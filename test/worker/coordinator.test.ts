@@ -31,7 +31,7 @@ describe("serialized writes", () => {
   it("50 concurrent mixed reports for one host leave exactly one A and one AAAA", async () => {
     const v4 = (i: number) => `198.51.100.${100 + (i % 7)}`;
     const v6 = (i: number) => `2001:db8:${i % 5}::1`;
-    const queries = Array.from({ length: 50 }, (_, i) => {
+    const queries = Array.from({ length: 50 }, (_, i): Record<string, string> => {
       if (i % 3 === 0) return { hostname: "nas.example.tld", myip: v4(i) };
       if (i % 3 === 1) return { hostname: "nas.example.tld", myipv6: v6(i) };
       return { hostname: "nas.example.tld", myip: `${v4(i)},${v6(i)}` };
