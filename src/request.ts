@@ -81,11 +81,15 @@ function single(
   return other ? { conflict: `${first.name} and ${other.name} disagree` } : first;
 }
 
-/** Split a hostname list and normalise each name (lowercase, no trailing dot). */
+/**
+ * Split a hostname list and normalise each name (ASCII lowercase, no trailing dot). Only A-Z
+ * is lowered: toLowerCase() would turn the Kelvin sign U+212A into "k", so a look-alike name
+ * would reach a configured host.
+ */
 export function splitHostnames(raw: string): string[] {
   return raw
     .split(",")
-    .map((h) => h.trim().toLowerCase().replace(/\.$/, ""))
+    .map((h) => h.trim().replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/\.$/, ""))
     .filter((h) => h !== "");
 }
 
