@@ -112,12 +112,13 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
     return undefined;
   };
 
-  // myip: one address of either family, or "v4,v6" (ddclient ≥ 3.10, Dyn).
+  // myip: one address of either family, or "v4,v6" (ddclient ≥ 3.10, Dyn). A FRITZ!Box with
+  // myip=<ipaddr>,<ip6addr> and one family down leaves that placeholder in: absent, too.
   for (const { name, value } of values(params, PARAM_NAMES.myip)) {
     const parts = value
       .split(",")
       .map((p) => p.trim())
-      .filter((p) => p !== "");
+      .filter((p) => !isAbsent(p));
     if (parts.length > 2) return bad(`${name} holds more than two addresses`);
     for (const part of parts) {
       const addr = parseAddress(part);

@@ -82,6 +82,15 @@ describe("placeholders and empty values are absent", () => {
     expect(r.fromConnection).toBe(true);
   });
 
+  it("a placeholder inside a myip list is absent, the other address counts", () => {
+    expect(texts(ok(`${H}&myip=198.51.100.1,<ip6addr>`))).toMatchObject({ v4: "198.51.100.1", v6: undefined });
+    expect(texts(ok(`${H}&myip=<ipaddr>,2001:db8::1`))).toMatchObject({ v4: undefined, v6: "2001:db8::1" });
+    expect(ok(`${H}&myip=<ipaddr>,<ip6addr>`, "198.51.100.9").fromConnection).toBe(true);
+    expect(bad(`${H}&myip=198.51.100.1,<ip6addr>,<x>,2001:db8::1,198.51.100.2`)).toBe(
+      "myip holds more than two addresses",
+    );
+  });
+
   it("an unreplaced hostname placeholder is no hostname", () => {
     expect(parse("hostname=<domain>&myip=198.51.100.1")).toEqual({ ok: false, error: "notfqdn" });
     expect(parse("hostname=[DOMAIN]&myip=198.51.100.1")).toEqual({ ok: false, error: "notfqdn" });
