@@ -69,18 +69,6 @@ export function values(params: Params, names: readonly string[]): { name: string
   return out;
 }
 
-/** The one value of a parameter group; several different values are a conflict. */
-function single(
-  params: Params,
-  names: readonly string[],
-): { name: string; value: string } | { conflict: string } | undefined {
-  const found = values(params, names);
-  const first = found[0];
-  if (!first) return undefined;
-  const other = found.find((f) => f.value !== first.value);
-  return other ? { conflict: `${first.name} and ${other.name} disagree` } : first;
-}
-
 /**
  * Split a hostname list and normalise each name (ASCII lowercase, no trailing dot). Only A-Z
  * is lowered: toLowerCase() would turn the Kelvin sign U+212A into "k", so a look-alike name
@@ -89,7 +77,12 @@ function single(
 export function splitHostnames(raw: string): string[] {
   return raw
     .split(",")
-    .map((h) => h.trim().replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/\.$/, ""))
+    .map((h) =>
+      h
+        .trim()
+        .replace(/[A-Z]/g, (c) => c.toLowerCase())
+        .replace(/\.$/, ""),
+    )
     .filter((h) => h !== "");
 }
 
@@ -140,13 +133,17 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
     if (problem) return bad(problem);
   }
 
+  // Several prefix values must denote the same prefix (compared parsed, not as text).
   let prefix: Prefix | undefined;
-  const prefixParam = single(params, PARAM_NAMES.prefix);
-  if (prefixParam && "conflict" in prefixParam) return bad(prefixParam.conflict);
-  if (prefixParam) {
-    const parsed = parsePrefix(prefixParam.value);
-    if (!parsed.ok) return bad(`${prefixParam.name}: ${parsed.reason}`);
-    prefix = parsed.value;
+  let prefixFrom = "";
+  for (const { name, value } of values(params, PARAM_NAMES.prefix)) {
+    const parsed = parsePrefix(value);
+    if (!parsed.ok) return bad(`${name}: ${parsed.reason}`);
+    if (prefix && prefix.text !== parsed.value.text) return bad(`${prefixFrom} and ${name} disagree`);
+    if (!prefix) {
+      prefix = parsed.value;
+      prefixFrom = name;
+    }
   }
 
   let fromConnection = false;

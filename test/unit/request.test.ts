@@ -13,7 +13,8 @@ import {
 
 /** Parameters as the Worker collects them from a raw query string. */
 const params = (query: string) => collectParams(new URLSearchParams(query));
-const parse = (query: string, connectingIp?: string): ParsedRequest => parseUpdate(params(query), connectingIp);
+const parse = (query: string, connectingIp?: string): ParsedRequest =>
+  parseUpdate(params(query), connectingIp);
 
 function ok(query: string, connectingIp?: string): UpdateRequest {
   const parsed = parse(query, connectingIp);
@@ -22,7 +23,8 @@ function ok(query: string, connectingIp?: string): UpdateRequest {
 }
 function bad(query: string, connectingIp?: string): string {
   const parsed = parse(query, connectingIp);
-  if (parsed.ok || parsed.error !== "badrequest") throw new Error(`expected badrequest, got ${JSON.stringify(parsed)}`);
+  if (parsed.ok || parsed.error !== "badrequest")
+    throw new Error(`expected badrequest, got ${JSON.stringify(parsed)}`);
   return parsed.reason;
 }
 /** The addresses of a request as texts, for compact assertions. */
@@ -32,7 +34,10 @@ const H = "hostname=nas.example.tld";
 
 describe("collectParams", () => {
   it("lowercases names and keeps every value in order, query before form", () => {
-    const p = collectParams(new URLSearchParams("HostName=a&myIP=1&hostname=b"), new URLSearchParams("HOSTNAME=c"));
+    const p = collectParams(
+      new URLSearchParams("HostName=a&myIP=1&hostname=b"),
+      new URLSearchParams("HOSTNAME=c"),
+    );
     expect(p.get("hostname")).toEqual(["a", "b", "c"]);
     expect(p.get("myip")).toEqual(["1"]);
   });
@@ -72,18 +77,27 @@ describe("placeholders and empty values are absent", () => {
     expect(isAbsent(value)).toBe(true);
   });
 
-  it.each(["198.51.100.1", "<b64>x</b64>", "<ip addr>", "%ii", "[I P]", "preserved", "0"])("%j is a value", (value) => {
-    expect(isAbsent(value)).toBe(false);
-  });
+  it.each(["198.51.100.1", "<b64>x</b64>", "<ip addr>", "%ii", "[I P]", "preserved", "0"])(
+    "%j is a value",
+    (value) => {
+      expect(isAbsent(value)).toBe(false);
+    },
+  );
 
   it("a request full of unreplaced placeholders falls back to the connecting address", () => {
-    const r = ok(`${H}&myip=<ipaddr>&myipv4=[IP]&ipv6=%i&ip6addr=<ip6addr>&ip6lanprefix=<ip6lanprefix>`, "198.51.100.9");
+    const r = ok(
+      `${H}&myip=<ipaddr>&myipv4=[IP]&ipv6=%i&ip6addr=<ip6addr>&ip6lanprefix=<ip6lanprefix>`,
+      "198.51.100.9",
+    );
     expect(texts(r)).toEqual({ v4: "198.51.100.9", v6: undefined, prefix: undefined });
     expect(r.fromConnection).toBe(true);
   });
 
   it("a placeholder inside a myip list is absent, the other address counts", () => {
-    expect(texts(ok(`${H}&myip=198.51.100.1,<ip6addr>`))).toMatchObject({ v4: "198.51.100.1", v6: undefined });
+    expect(texts(ok(`${H}&myip=198.51.100.1,<ip6addr>`))).toMatchObject({
+      v4: "198.51.100.1",
+      v6: undefined,
+    });
     expect(texts(ok(`${H}&myip=<ipaddr>,2001:db8::1`))).toMatchObject({ v4: undefined, v6: "2001:db8::1" });
     expect(ok(`${H}&myip=<ipaddr>,<ip6addr>`, "198.51.100.9").fromConnection).toBe(true);
     expect(bad(`${H}&myip=198.51.100.1,<ip6addr>,<x>,2001:db8::1,198.51.100.2`)).toBe(
@@ -116,7 +130,11 @@ describe("every parameter alias", () => {
   });
 
   it("myip takes either family, or both separated by a comma", () => {
-    expect(texts(ok(`${H}&myip=198.51.100.1`))).toEqual({ v4: "198.51.100.1", v6: undefined, prefix: undefined });
+    expect(texts(ok(`${H}&myip=198.51.100.1`))).toEqual({
+      v4: "198.51.100.1",
+      v6: undefined,
+      prefix: undefined,
+    });
     expect(texts(ok(`${H}&myip=2001:db8::1`)).v6).toBe("2001:db8::1");
     expect(texts(ok(`${H}&myip=2001:db8::1, 198.51.100.1`))).toMatchObject({
       v4: "198.51.100.1",
@@ -136,7 +154,9 @@ describe("every parameter alias", () => {
   });
 
   it("all sources together", () => {
-    const r = ok(`domain=NAS.example.tld.&ipv4=198.51.100.1&ipv6=2001:db8:1:2::7&ipv6prefix=2001:db8:1:2::/64`);
+    const r = ok(
+      `domain=NAS.example.tld.&ipv4=198.51.100.1&ipv6=2001:db8:1:2::7&ipv6prefix=2001:db8:1:2::/64`,
+    );
     expect(r.hostnames).toEqual(["nas.example.tld"]);
     expect(texts(r)).toEqual({ v4: "198.51.100.1", v6: "2001:db8:1:2::7", prefix: "2001:db8:1:2::/64" });
     expect(r.fromConnection).toBe(false);
@@ -190,7 +210,10 @@ describe("hostnames", () => {
   it("10,000 names, or one enormous name, are numhost without splitting them all", () => {
     const many = Array.from({ length: 10_000 }, () => "a.b").join(",");
     expect(parse(`hostname=${many}&myip=198.51.100.1`)).toEqual({ ok: false, error: "numhost" });
-    expect(parse(`hostname=${"a".repeat(100_000)}&myip=198.51.100.1`)).toEqual({ ok: false, error: "numhost" });
+    expect(parse(`hostname=${"a".repeat(100_000)}&myip=198.51.100.1`)).toEqual({
+      ok: false,
+      error: "numhost",
+    });
   });
 
   it("numhost and notfqdn come before any address check", () => {
@@ -199,6 +222,13 @@ describe("hostnames", () => {
 });
 
 describe("conflicts", () => {
+  it("the same prefix twice, in any spelling, is one prefix", () => {
+    const r = ok(
+      `${H}&ip6lanprefix=2001:db8:ab:cd00::/56&prefix=2001:DB8:AB:CD12::/56&ipv6prefix=<ip6lanprefix>`,
+    );
+    expect(texts(r).prefix).toBe("2001:db8:ab:cd00::/56");
+  });
+
   it("the same address twice, in any spelling, is one address", () => {
     const r = ok(`${H}&myip=2001:DB8::1&myipv6=2001:db8:0::1&ip6=2001:db8::1&myip=2001:db8::1`);
     expect(texts(r).v6).toBe("2001:db8::1");
