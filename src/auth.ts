@@ -11,10 +11,17 @@ export interface Credentials {
 /** Longest user name or password we look at; anything longer cannot match and is not hashed. */
 const MAX_CREDENTIAL_LENGTH = 256;
 
-/** Credentials from the query (preferred: that is what the user typed into the router) or Basic. */
+/**
+ * Credentials from the query (preferred: that is what the user typed into the router) or Basic.
+ * Two different user names or passwords in the query are no credentials: which one would count
+ * is not for the request to decide.
+ */
 export function readCredentials(authorization: string | undefined, params: Params): Credentials | undefined {
-  const user = values(params, PARAM_NAMES.user)[0]?.value;
-  const password = values(params, PARAM_NAMES.password)[0]?.value;
+  const users = new Set(values(params, PARAM_NAMES.user).map((v) => v.value));
+  const passwords = new Set(values(params, PARAM_NAMES.password).map((v) => v.value));
+  if (users.size > 1 || passwords.size > 1) return undefined;
+  const [user] = users;
+  const [password] = passwords;
   if (user !== undefined && password !== undefined) return checkLength({ user, password });
   return authorization === undefined ? undefined : parseBasic(authorization);
 }
