@@ -61,7 +61,13 @@ export interface RequestOptions {
 }
 
 /** Server time minus local time, per endpoint, kept for the isolate's life. */
-const timeDeltas = new Map<string, number>();
+interface Clock {
+  /** Counts re-syncs, so calls that failed together re-sync once. */
+  generation: number;
+  pending: Promise<number>;
+  delta?: number;
+}
+const clocks = new Map<string, Clock>();
 
 export class OvhClient {
   readonly calls: OvhCall[] = [];
@@ -79,28 +85,46 @@ export class OvhClient {
 
   /** Call the API; on an "invalid signature" answer, re-sync the clock once and try again. */
   async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    const generation = clocks.get(this.options.endpoint)?.generation ?? 0;
     try {
       return await this.send<T>(method, path, options);
     } catch (error) {
       if (!(error instanceof OvhError) || !error.clockSuspect || options.unsigned) throw error;
-      await this.syncTime();
+      // Parallel calls that fail together share one re-sync.
+      const clock = clocks.get(this.options.endpoint);
+      if (!clock || clock.generation === generation) await this.syncTime();
+      else await clock.pending;
       return this.send<T>(method, path, options);
     }
   }
 
-  /** Fetch /auth/time and remember server − local for this endpoint. */
-  async syncTime(): Promise<number> {
-    const server = await this.send<unknown>("GET", "/auth/time", { unsigned: true }, false);
-    if (typeof server !== "number" || !Number.isFinite(server)) {
-      throw new OvhError("bad-response", "GET", "/auth/time", 200, "the server time is not a number");
-    }
-    const delta = Math.round(server) - this.now();
-    timeDeltas.set(this.options.endpoint, delta);
-    return delta;
+  /** Fetch /auth/time and remember server − local for this endpoint (one fetch at a time). */
+  syncTime(): Promise<number> {
+    const endpoint = this.options.endpoint;
+    const previous = clocks.get(endpoint);
+    const pending = (async () => {
+      const server = await this.send<unknown>("GET", "/auth/time", { unsigned: true }, false);
+      if (typeof server !== "number" || !Number.isFinite(server)) {
+        throw new OvhError("bad-response", "GET", "/auth/time", 200, "the server time is not a number");
+      }
+      return Math.round(server) - this.now();
+    })();
+    const clock: Clock = { generation: (previous?.generation ?? 0) + 1, pending };
+    clocks.set(endpoint, clock);
+    pending.then(
+      (delta) => {
+        clock.delta = delta;
+      },
+      () => {
+        if (clocks.get(endpoint) === clock) clocks.delete(endpoint);
+      },
+    );
+    return pending;
   }
 
   private async timestamp(): Promise<number> {
-    const delta = timeDeltas.get(this.options.endpoint) ?? (await this.syncTime());
+    const clock = clocks.get(this.options.endpoint);
+    const delta = clock?.delta ?? (clock ? await clock.pending : await this.syncTime());
     return this.now() + delta;
   }
 
@@ -185,5 +209,5 @@ function describe(error: unknown): string {
 
 /** Forget cached clock deltas (tests). */
 export function resetTimeDeltas(): void {
-  timeDeltas.clear();
+  clocks.clear();
 }

@@ -21,6 +21,9 @@ export const TEST_OVH = {
   consumerKey: "test-consumer-key-89ab",
 } as const;
 
+/** Every password a test hashed for CLIENTS: none may ever appear in the Worker's output. */
+export const TEST_PASSWORDS = new Set<string>();
+
 let bundle: Promise<string> | undefined;
 
 /** Bundle src/index.ts the way wrangler does (esbuild, ESM, workerd conditions), once per process. */
@@ -181,6 +184,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       await mf.dispose();
       await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 1000))]);
       if (ownSim) await sim.close();
+      // The log line of every request carries its reply, so this covers replies too.
+      const leaks = findSecrets(logs, secretsOf(options.vars, secrets));
+      if (leaks.length > 0) throw new Error(`secrets in the Worker's output: ${leaks.join("; ")}`);
     },
   };
   return endpoint;
@@ -188,6 +194,31 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
 /** SHA-256 hex of a password, as `password_sha256` in CLIENTS wants it. */
 export async function sha256Hex(password: string): Promise<string> {
+  TEST_PASSWORDS.add(password);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(password));
   return Buffer.from(digest).toString("hex");
+}
+
+/** The secret values a Worker started with these options knows, in every form that could leak. */
+export function secretsOf(
+  vars: Record<string, unknown>,
+  secrets: Record<string, string>,
+): { what: string; value: string }[] {
+  const found: { what: string; value: string }[] = [];
+  for (const [key, value] of Object.entries(secrets))
+    if (key !== "OVH_APPLICATION_KEY") found.push({ what: key, value });
+  const clients = (vars.CLIENTS ?? {}) as Record<string, { password_sha256?: string }>;
+  for (const [name, client] of Object.entries(clients)) {
+    if (client.password_sha256)
+      found.push({ what: `${name}'s password hash`, value: client.password_sha256 });
+    for (const password of TEST_PASSWORDS)
+      found.push({ what: `${name}'s Authorization`, value: btoa(`${name}:${password}`) });
+  }
+  for (const password of TEST_PASSWORDS) found.push({ what: "a client password", value: password });
+  return found;
+}
+
+export function findSecrets(lines: string[], secrets: { what: string; value: string }[]): string[] {
+  const text = lines.join("\n");
+  return secrets.filter((s) => s.value.length >= 6 && text.includes(s.value)).map((s) => s.what);
 }
