@@ -131,7 +131,12 @@ const settingsSchema = z.strictObject({
 const varsSchema = z.object({
   [KEYS.endpoint]: z.optional(z.string()),
   [KEYS.hosts]: z.record(z.string(), hostSchema),
-  [KEYS.clients]: z.record(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/)), clientSchema),
+  [KEYS.clients]: z.record(
+    z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, "a client name is 1 to 64 letters, digits, '.', '_' or '-'")),
+    clientSchema,
+  ),
   [KEYS.settings]: z.optional(settingsSchema),
 });
 
@@ -146,7 +151,7 @@ export const DEFAULT_SETTINGS: Settings = {
 
 /** Check the vars from wrangler.toml (`[vars]`), as the Worker sees them. */
 export function parseVars(env: unknown): ConfigResult<Vars> {
-  const parsed = varsSchema.safeParse(env);
+  const parsed = varsSchema.safeParse(env, { error: describeIssue });
   if (!parsed.success) return { ok: false, errors: parsed.error.issues.map(formatIssue) };
   const raw = parsed.data;
   const errors: string[] = [];
@@ -293,11 +298,42 @@ function formatIssue(issue: z.core.$ZodIssue): string {
       at += at === "" ? word : `.${word}`;
     }
   }
-  let message = issue.message;
-  if (issue.code === "unrecognized_keys")
-    message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-  else if (issue.code === "invalid_type" && issue.input === undefined) message = "is missing";
-  return `${at || "config"}: ${message}`;
+  return `${at || "config"}: ${issue.message}`;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  record: "a table (object)",
+  object: "a table (object)",
+  array: "a list",
+};
+
+/**
+ * Messages for issues the schema gives none of its own (zod/mini ships no wording: it would say
+ * "Invalid input"). What is wrong, in words; never the value itself.
+ */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    case "invalid_type":
+      return issue.input === undefined
+        ? "is missing"
+        : `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
+    case "too_small":
+      return `must be at least ${issue.minimum}`;
+    case "too_big":
+      return `must be at most ${issue.maximum}`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_key":
+      return issue.issues[0]?.message;
+    default:
+      return undefined;
+  }
 }
 
 function hexToBytes(hex: string): Uint8Array {
