@@ -111,10 +111,21 @@ const hostSchema = z.strictObject({
   records: z.array(recordSchema).check(z.minLength(1, "must list at least one record")),
 });
 
+/** SHA-256 of "" (what `printf "$UNSET" | sha256sum` gives), and one digit repeated 64 times. */
+const EMPTY_PASSWORD_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+function isPlaceholderHash(hex: string): boolean {
+  const h = hex.toLowerCase();
+  return h === EMPTY_PASSWORD_SHA256 || /^(.)\1{63}$/.test(h);
+}
+
 const clientSchema = z.strictObject({
-  password_sha256: z
-    .string()
-    .check(z.regex(/^[0-9a-f]{64}$/i, "must be the 64 hex digits of a SHA-256 (npm run new-client)")),
+  password_sha256: z.string().check(
+    z.regex(/^[0-9a-f]{64}$/i, "must be the 64 hex digits of a SHA-256 (npm run new-client)"),
+    z.refine(
+      (h) => !isPlaceholderHash(h),
+      "is the SHA-256 of an empty password, or a placeholder (npm run new-client)",
+    ),
+  ),
   hosts: z.array(z.string()).check(z.minLength(1, "must list at least one host")),
 });
 

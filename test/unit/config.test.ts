@@ -198,6 +198,16 @@ describe("each mistake is one line that names the key", () => {
       "CLIENTS.home.password_sha256: must be the 64 hex digits of a SHA-256 (npm run new-client)",
     ],
     [
+      "hash of an empty password",
+      (v) => (v.CLIENTS.home.password_sha256 = hashOf("").toUpperCase()),
+      "CLIENTS.home.password_sha256: is the SHA-256 of an empty password, or a placeholder (npm run new-client)",
+    ],
+    [
+      "hash of zeros",
+      (v) => (v.CLIENTS.home.password_sha256 = "0".repeat(64)),
+      "CLIENTS.home.password_sha256: is the SHA-256 of an empty password, or a placeholder (npm run new-client)",
+    ],
+    [
       "host not in HOSTS",
       (v) => v.CLIENTS.home.hosts.push("nope.example.tld"),
       'CLIENTS.home.hosts: "nope.example.tld" is not a key of HOSTS',
