@@ -169,11 +169,7 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
 
   const endpointName = raw[KEYS.endpoint] ?? "ovh-eu";
   const endpoint = resolveEndpoint(endpointName);
-  if (!endpoint) {
-    errors.push(
-      `${KEYS.endpoint}: "${endpointName}" is neither an OVH endpoint name (ovh-eu, ovh-ca, …) nor an http(s) URL`,
-    );
-  }
+  if (!endpoint) errors.push(`${KEYS.endpoint}: ${endpointProblem(endpointName)}`);
 
   const hosts = new Map<string, HostSpec>();
   const owners = new Map<string, string>(); // "zone subdomain TYPE" → host that writes it
@@ -245,6 +241,14 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
     changeWindow: s.change_window ?? DEFAULT_SETTINGS.changeWindow,
   };
   return { ok: true, value: { endpoint, hosts, clients, settings } };
+}
+
+/** Why an OVH_ENDPOINT value is refused. A URL is not echoed: it may carry a password or token. */
+function endpointProblem(value: string): string {
+  if (/^https?:\/\//i.test(value))
+    return "must be a base URL without user, password, query or fragment, like https://eu.api.ovh.com/1.0";
+  const shown = /^[\w.-]{1,40}$/.test(value) ? `"${value}" ` : "";
+  return `${shown}is neither an OVH endpoint name (ovh-eu, ovh-ca, …) nor an http(s) URL`;
 }
 
 /**

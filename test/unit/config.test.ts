@@ -268,6 +268,21 @@ describe("each mistake is one line that names the key", () => {
       'OVH_ENDPOINT: "ovh-mars" is neither an OVH endpoint name (ovh-eu, ovh-ca, …) nor an http(s) URL',
     ],
     [
+      "endpoint URL with a password",
+      (v) => (v.OVH_ENDPOINT = "https://me:Sup3rSecretValue@eu.api.ovh.com/1.0"),
+      "OVH_ENDPOINT: must be a base URL without user, password, query or fragment, like https://eu.api.ovh.com/1.0",
+    ],
+    [
+      "endpoint URL with a token in the query",
+      (v) => (v.OVH_ENDPOINT = "https://eu.api.ovh.com/1.0?token=Sup3rSecretValue"),
+      "OVH_ENDPOINT: must be a base URL without user, password, query or fragment, like https://eu.api.ovh.com/1.0",
+    ],
+    [
+      "endpoint that is no name and no URL",
+      (v) => (v.OVH_ENDPOINT = "OVH_ENDPOINT=Sup3rSecretValue things"),
+      "OVH_ENDPOINT: is neither an OVH endpoint name (ovh-eu, ovh-ca, …) nor an http(s) URL",
+    ],
+    [
       "a setting out of range",
       (v) => (v.SETTINGS = { ovh_timeout_ms: 10 }),
       "SETTINGS.ovh_timeout_ms: must be at least 100",
