@@ -1,0 +1,310 @@
+// `check`: is this wrangler.toml ready to deploy? The Worker's schema first, then what each host
+// will write, placeholders, and, when OVH credentials are at hand, the zones, the records and the
+// consumer key's rights. Exit status 0 = ready, 1 = problems.
+import { relative } from "node:path";
+import { KEYS, parseSecrets, SECRET_KEYS, type Vars } from "../../src/config";
+import { parseFlags } from "./args";
+import { UsageError } from "./errors";
+import { describeRecord, fqdnOf, inspectRecords } from "./inspect";
+import type { Io } from "./io";
+import { currentCredential, explainOvhError, isOvhError, OVH_MESSAGES, ovhClient } from "./ovh";
+import { broaderRules, formatRule, missingCalls } from "./rules";
+import { DEV_VARS, findCredentials } from "./secrets";
+import { sha256Hex } from "./snippets";
+import {
+  checkHosts,
+  checkVars,
+  DEFAULT_CONFIG,
+  isTable,
+  requireWranglerConfig,
+  type WranglerConfig,
+  zonesOf,
+} from "./wrangler-config";
+
+export const CHECK_HELP = `usage: npm run check [-- options]
+       (tsx scripts/cli.ts check [options])
+
+Checks wrangler.toml with the Worker's own schema and lists what each host will write (records,
+type, TTL, host_id/prefix rules, the clients allowed to update it). Placeholders left in are
+errors. When OVH credentials are present ($${KEYS.applicationKey}, $${KEYS.applicationSecret},
+$${KEYS.consumerKey}, or ${DEV_VARS} next to wrangler.toml) it also checks, read-only, that the
+consumer key is valid and its rights cover every zone, that every zone is reachable, and that no
+configured name has duplicate records (the Worker answers dnserr for those).
+
+\`npm run deploy\` runs this first.
+
+options:
+  --config PATH   wrangler.toml to check (default ${DEFAULT_CONFIG})
+  --offline       do not contact OVH even when credentials are present
+  -h, --help      this text
+
+Exit status: 0 ready to deploy (warnings allowed), 1 problems found, 2 usage error.`;
+
+type Level = "error" | "warning";
+
+class Report {
+  errors = 0;
+  warnings = 0;
+  constructor(private readonly io: Io) {}
+  line(text = ""): void {
+    this.io.out(text);
+  }
+  problem(level: Level, text: string): void {
+    if (level === "error") this.errors++;
+    else this.warnings++;
+    this.io.out(`  ${level}: ${text}`);
+  }
+}
+
+/** Names reserved for documentation and tests (RFC 2606, RFC 6761), and the sample's example.tld. */
+function looksLikeExample(name: string): boolean {
+  return /(^|\.)(example\.(com|net|org|tld)|example|test|invalid|localhost)$/.test(name);
+}
+
+export async function checkCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    config: { type: "string" },
+    offline: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.out(CHECK_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`check: unexpected argument "${positionals[0]}"`);
+
+  const config = await requireWranglerConfig(io.cwd, values.config);
+  const report = new Report(io);
+  const rel = relative(io.cwd, config.path);
+  const name = rel && !rel.startsWith("..") ? rel : config.path;
+  report.line(`Checking ${name}`);
+
+  const secretsInVars = SECRET_KEYS.filter((k) => k in config.vars);
+  for (const key of secretsInVars) {
+    report.problem(
+      "error",
+      `[vars] ${key}: a secret must not be in wrangler.toml (it is committed and shown in the dashboard); remove it and use: npx wrangler secret put ${key}`,
+    );
+  }
+
+  const parsed = checkVars(config);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) report.problem("error", e);
+    // Still show what the hosts would write when only the clients are wrong (a placeholder).
+    const hostsOnly = checkHosts(config);
+    if (hostsOnly.ok) describeConfig(report, config, hostsOnly.value, { clients: false });
+    return finish(report);
+  }
+  const vars = parsed.value;
+  describeConfig(report, config, vars);
+  report.line("");
+  placeholderChecks(report, config, vars);
+
+  if (values.offline) {
+    report.line("");
+    report.line("OVH: not checked (--offline).");
+  } else {
+    await onlineChecks(report, io, config, vars);
+  }
+  return finish(report);
+}
+
+function finish(report: Report): number {
+  report.line("");
+  if (report.errors > 0) {
+    report.line(`${report.errors} error(s), ${report.warnings} warning(s): not ready to deploy.`);
+    return 1;
+  }
+  report.line(`Ready to deploy${report.warnings > 0 ? ` (${report.warnings} warning(s))` : ""}.`);
+  return 0;
+}
+
+function describeConfig(report: Report, config: WranglerConfig, vars: Vars, o = { clients: true }): void {
+  const hostsTable = config.vars[KEYS.hosts];
+  const rawHosts = isTable(hostsTable) ? hostsTable : {};
+  const updaters = new Map<string, string[]>();
+  for (const c of vars.clients.values()) {
+    for (const h of c.hosts) updaters.set(h, [...(updaters.get(h) ?? []), c.name]);
+  }
+  report.line("");
+  report.line(`OVH endpoint: ${vars.endpoint}`);
+  report.line("");
+  report.line(`Hosts (${vars.hosts.size}): what a report for each name writes`);
+  for (const host of vars.hosts.values()) {
+    const clients = updaters.get(host.name) ?? [];
+    report.line(
+      `  ${host.name}  zone ${host.zone}${host.allowPrivate ? ", private addresses allowed" : ""}${o.clients ? `; updated by: ${clients.length > 0 ? clients.join(", ") : "nobody"}` : ""}`,
+    );
+    const raw = rawHosts[host.name];
+    const rawRecords = isTable(raw) && Array.isArray(raw.records) ? raw.records : [];
+    host.records.forEach((spec, i) => {
+      const r = rawRecords[i];
+      const hostId = isTable(r) && typeof r.host_id === "string" ? r.host_id : undefined;
+      let source: string;
+      if (spec.type === "A") source = "the reported IPv4 address";
+      else if (hostId === undefined) source = "the reported IPv6 address";
+      else if (spec.prefixLength !== undefined)
+        source = `top ${spec.prefixLength} bits of the reported IPv6 prefix + host_id ${hostId}`;
+      else source = `the reported IPv6 prefix (a /64 when only an address is sent) + host_id ${hostId}`;
+      report.line(
+        `    ${spec.type.padEnd(4)} ${fqdnOf(spec).padEnd(32)} ttl ${String(spec.ttl).padEnd(5)} ← ${source}`,
+      );
+    });
+    if (o.clients && clients.length === 0)
+      report.problem("warning", `${KEYS.hosts}."${host.name}": no client may update it`);
+  }
+  if (!o.clients) return;
+  report.line("");
+  report.line(`Clients (${vars.clients.size}):`);
+  for (const c of vars.clients.values()) report.line(`  ${c.name} → ${[...c.hosts].join(", ")}`);
+}
+
+function placeholderChecks(report: Report, config: WranglerConfig, vars: Vars): void {
+  const clientsTable = config.vars[KEYS.clients];
+  const rawClients = isTable(clientsTable) ? clientsTable : {};
+  const emptyHash = sha256Hex("");
+  const byHash = new Map<string, string[]>();
+  for (const name of vars.clients.keys()) {
+    const raw = rawClients[name];
+    const hash =
+      isTable(raw) && typeof raw.password_sha256 === "string" ? raw.password_sha256.toLowerCase() : "";
+    const at = `${KEYS.clients}.${name}.password_sha256`;
+    if (hash === emptyHash)
+      report.problem("error", `${at}: is the hash of an empty password; run npm run new-client`);
+    else if (/^(.)\1*$/.test(hash))
+      report.problem("error", `${at}: still holds a placeholder; run npm run new-client`);
+    byHash.set(hash, [...(byHash.get(hash) ?? []), name]);
+  }
+  for (const names of byHash.values()) {
+    if (names.length > 1) {
+      report.problem(
+        "warning",
+        `clients ${names.join(", ")} share one password; give each its own (npm run new-client)`,
+      );
+    }
+  }
+  for (const zone of zonesOf(vars)) {
+    if (looksLikeExample(zone)) {
+      report.problem("warning", `zone ${zone} is an example name; put your own zone into ${KEYS.hosts}`);
+    }
+  }
+  const endpoint = new URL(vars.endpoint);
+  if (/^(127\.|localhost$|\[::1\]$)/.test(endpoint.hostname)) {
+    report.problem(
+      "warning",
+      `${KEYS.endpoint} points at ${endpoint.host}: a local simulator the deployed Worker cannot reach`,
+    );
+  } else if (endpoint.protocol !== "https:") {
+    report.problem("warning", `${KEYS.endpoint} uses plain http; the OVH API is https`);
+  }
+}
+
+async function onlineChecks(report: Report, io: Io, config: WranglerConfig, vars: Vars): Promise<void> {
+  report.line("");
+  const found = await findCredentials(io, config.dir);
+  const present = SECRET_KEYS.filter((k) => found.values[k] !== undefined);
+  if (present.length === 0) {
+    report.line(
+      `OVH: not checked; no credentials in the environment or ${DEV_VARS} (npm run setup -- ovh --dev-vars puts them there).`,
+    );
+    return;
+  }
+  const sources = [...new Set(present.map((k) => found.sources[k]))].join(" and ");
+  report.line(`OVH (credentials from ${sources}):`);
+  if (found.devVars && (found.devVars.mode & 0o077) !== 0) {
+    report.problem(
+      "warning",
+      `${found.devVars.path} is readable by others (mode ${found.devVars.mode.toString(8)}); chmod 600 it`,
+    );
+  }
+  const secrets = parseSecrets(found.values);
+  if (!secrets.ok) {
+    for (const e of secrets.errors)
+      report.problem(
+        "error",
+        e.replace(/\(set it with:/, `(in the environment or ${DEV_VARS}; set it with:`),
+      );
+    return;
+  }
+  const client = ovhClient(io, vars.endpoint, secrets.value);
+  const zones = zonesOf(vars);
+
+  // The key itself: valid, and its rules cover what the Worker calls, and no more.
+  try {
+    const current = await currentCredential(client);
+    if (current.status !== "validated") {
+      report.problem(
+        "error",
+        `${KEYS.consumerKey}: its state is ${current.status}; run npm run setup -- ovh`,
+      );
+      return;
+    }
+    report.line(
+      `  consumer key: validated, ${current.expiration ? `expires ${current.expiration}` : "no expiry"}`,
+    );
+    if (current.expiration) {
+      const days = (Date.parse(current.expiration) - io.now()) / 86_400_000;
+      if (days < 30) {
+        report.problem(
+          days < 0 ? "error" : "warning",
+          `${KEYS.consumerKey} expires ${current.expiration}; updates fail after that (npm run setup -- ovh for an unlimited one)`,
+        );
+      }
+    }
+    const missing = missingCalls(current.rules, zones);
+    for (const m of missing) {
+      report.problem(
+        "error",
+        `the key may not ${m.what} in ${m.zone} (${m.method} ${m.path.replace(/\/1$/, "/{id}")}); get a key for these zones: npm run setup -- ovh`,
+      );
+    }
+    if (missing.length === 0) report.line(`  rights: cover ${zones.join(", ")}`);
+    const broad = broaderRules(current.rules, zones);
+    if (broad.length > 0) {
+      report.problem(
+        "warning",
+        `the key may do more than the Worker needs: ${broad.map(formatRule).join(", ")}; npm run setup -- ovh makes one limited to the zones`,
+      );
+    }
+  } catch (error) {
+    report.problem("error", explainOvhError(error, vars.endpoint));
+    return;
+  }
+
+  // The zones and the records, read-only.
+  const views = await inspectRecords(client, vars, { cnames: true });
+  for (const zone of zones) {
+    const inZone = views.filter((v) => v.spec.zone === zone);
+    const missingZone = inZone.find((v) => isOvhError(v.error, 404, OVH_MESSAGES.noService));
+    if (missingZone) {
+      report.problem("error", explainOvhError(missingZone.error, vars.endpoint));
+      continue;
+    }
+    if (inZone.some((v) => v.error === undefined)) report.line(`  zone ${zone}: reachable`);
+    const cnamesShown = new Set<string>();
+    for (const v of inZone) {
+      const label = `${v.spec.type.padEnd(4)} ${v.fqdn}`;
+      if (v.error !== undefined) {
+        report.problem("error", `${label}: ${explainOvhError(v.error, vars.endpoint)}`);
+        continue;
+      }
+      const records = v.records ?? [];
+      if (records.length === 0) report.line(`    ${label}: not there yet; the first update creates it`);
+      else if (records.length === 1 && records[0]) report.line(`    ${label}: ${describeRecord(records[0])}`);
+      else {
+        report.problem(
+          "error",
+          `${label}: ${records.length} records (${records.map(describeRecord).join("; ")}); the Worker answers dnserr for ${v.host} until you delete all but one in the OVH control panel`,
+        );
+      }
+      for (const c of v.blockers ?? []) {
+        if (cnamesShown.has(v.fqdn)) continue;
+        cnamesShown.add(v.fqdn);
+        report.problem(
+          "error",
+          `${v.fqdn} has a CNAME (to ${c.target}, id ${c.id}); OVH cannot hold A or AAAA records next to it`,
+        );
+      }
+    }
+  }
+}

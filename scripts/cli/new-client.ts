@@ -1,0 +1,201 @@
+// `new-client NAME --host H …`: a password for one router or host, its SHA-256 for wrangler.toml,
+// and what to paste into the FRITZ!Box, ddclient and the shell client.
+import { rename, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { isFqdn, KEYS, parseVars } from "../../src/config";
+import { parseFlags } from "./args";
+import { CliError, UsageError } from "./errors";
+import type { Io } from "./io";
+import {
+  clientConfSnippet,
+  clientToml,
+  ddclientSnippet,
+  fritzboxSnippet,
+  generatePassword,
+  PASSWORD_LENGTH,
+  parseWorkerUrl,
+  placeholderUrl,
+  sha256Hex,
+  type WorkerUrl,
+} from "./snippets";
+import { setClientSection } from "./toml-edit";
+import {
+  DEFAULT_CONFIG,
+  hostNames,
+  isTable,
+  parseWranglerConfig,
+  readWranglerConfig,
+} from "./wrangler-config";
+
+export const NEW_CLIENT_HELP = `usage: npm run new-client -- NAME --host HOST [--host HOST …] [options]
+       (tsx scripts/cli.ts new-client NAME --host HOST …)
+
+Makes a password for one client (a router or a host that reports its addresses): ${PASSWORD_LENGTH} letters and
+digits from crypto.getRandomValues (about 190 bits; nothing a router must escape). Prints its
+SHA-256 as the [vars.${KEYS.clients}.NAME] lines for wrangler.toml, and ready-made settings for a
+FRITZ!Box, ddclient and the shell client (client.conf). The password is shown once; only its hash
+is kept.
+
+NAME is the user name the client sends: 1 to 64 of A-Z a-z 0-9 . _ -
+Each HOST must be a key of [vars.${KEYS.hosts}] in wrangler.toml (checked when the file exists).
+
+options:
+  --host HOST          a host this client may update (repeat for several)
+  --url URL            the Worker's URL, e.g. https://ovh-dyndns.you.workers.dev (default: a
+                       placeholder to replace)
+  --config PATH        wrangler.toml (default ${DEFAULT_CONFIG})
+  --write              put the [vars.${KEYS.clients}.NAME] section into wrangler.toml (replacing
+                       that client's section if there is one; the rest of the file is kept)
+  --client-conf PATH   also write client.conf for the shell client there (mode 0600)
+  --interface IFACE    INTERFACE in client.conf (default eth0)
+  -h, --help           this text
+
+Exit status: 0 done, 1 failed, 2 usage error.`;
+
+/** The user-name rule of the Worker's schema (src/config.ts, CLIENTS keys). */
+const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function newClientCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    host: { type: "string", multiple: true },
+    url: { type: "string" },
+    config: { type: "string" },
+    write: { type: "boolean" },
+    "client-conf": { type: "string" },
+    interface: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.out(NEW_CLIENT_HELP);
+    return 0;
+  }
+  const [name, ...extra] = positionals;
+  if (name === undefined) throw new UsageError("new-client: give the client's NAME (see --help)");
+  if (extra.length > 0)
+    throw new UsageError(`new-client: unexpected argument "${extra[0]}" (hosts go after --host)`);
+  if (!NAME_RE.test(name)) {
+    throw new UsageError(
+      `NAME "${name}": must be 1 to 64 characters of A-Z a-z 0-9 . _ - (it is the user name)`,
+    );
+  }
+  const hosts = [...new Set((values.host ?? []).map((h) => h.trim().toLowerCase().replace(/\.$/, "")))];
+  if (hosts.length === 0) throw new UsageError("--host: give at least one host this client may update");
+  for (const h of hosts) {
+    if (!isFqdn(h)) throw new UsageError(`--host "${h}": not a domain name like wg-end.example.tld`);
+  }
+  let url: WorkerUrl | undefined;
+  if (values.url !== undefined) {
+    url = parseWorkerUrl(values.url);
+    if (!url) {
+      throw new UsageError(
+        `--url "${values.url}": must be the Worker's http(s) URL, e.g. https://ovh-dyndns.you.workers.dev`,
+      );
+    }
+  }
+  const iface = values.interface ?? "eth0";
+  if (!/^[A-Za-z0-9._@:-]{1,15}$/.test(iface))
+    throw new UsageError(`--interface "${iface}": not an interface name`);
+
+  const configArg = values.config ?? DEFAULT_CONFIG;
+  const config = await readWranglerConfig(io.cwd, configArg);
+  if (config) {
+    const known = hostNames(config) ?? [];
+    const unknown = hosts.filter((h) => !known.includes(h));
+    if (unknown.length > 0) {
+      throw new CliError(
+        `--host: ${unknown.map((h) => `"${h}"`).join(", ")} ${unknown.length === 1 ? "is" : "are"} not in [vars.${KEYS.hosts}] of ${configArg}` +
+          ` (known: ${known.length > 0 ? known.join(", ") : "none"}); add the host there first`,
+      );
+    }
+  } else {
+    if (values.write) throw new CliError(`--write: ${configArg} does not exist`);
+    io.err(`warning: ${configArg} not found; the hosts were not checked against [vars.${KEYS.hosts}]`);
+  }
+  url ??= placeholderUrl(config?.name);
+
+  const password = generatePassword();
+  const hash = sha256Hex(password);
+  const section = clientToml(name, hash, hosts);
+
+  // The new client through the Worker's own schema, next to the hosts of wrangler.toml.
+  if (config) {
+    const candidate = parseVars({
+      ...config.vars,
+      [KEYS.clients]: { [name]: { password_sha256: hash, hosts } },
+    });
+    const own = candidate.ok ? [] : candidate.errors.filter((e) => e.startsWith(`${KEYS.clients}`));
+    if (own.length > 0)
+      throw new CliError(`the new client would not pass the Worker's check:\n  - ${own.join("\n  - ")}`);
+  }
+
+  if (values.write && config) {
+    const text = setClientSection(config.text, name, section);
+    const again = parseWranglerConfig(config.path, text); // throws on broken TOML
+    const clients = again.vars[KEYS.clients];
+    const written = isTable(clients) ? clients[name] : undefined;
+    if (!isTable(written) || written.password_sha256 !== hash) {
+      throw new CliError(
+        `--write: could not place [vars.${KEYS.clients}.${name}] in ${configArg}; add the lines by hand`,
+      );
+    }
+    await replaceFile(config.path, text);
+  }
+  if (values["client-conf"] !== undefined) {
+    const path = resolve(io.cwd, values["client-conf"]);
+    await writeFile(path, `${clientConfSnippet(url, name, password, hosts, iface)}\n`, {
+      mode: 0o600,
+      flag: "wx",
+    }).catch((error: NodeJS.ErrnoException) => {
+      throw new CliError(
+        `--client-conf ${values["client-conf"]}: ${error.code === "EEXIST" ? "exists already; not overwritten" : error.message}`,
+      );
+    });
+  }
+
+  const hr = "-".repeat(72);
+  io.out(`Client "${name}" for ${hosts.join(", ")}`);
+  io.out("");
+  io.out("Password (shown once; only its SHA-256 is kept):");
+  io.out(`  ${password}`);
+  io.out("");
+  io.out(hr);
+  io.out(
+    values.write
+      ? `wrangler.toml: written to ${configArg}:`
+      : `wrangler.toml: add these lines (replace the section if "${name}" exists):`,
+  );
+  io.out("");
+  io.out(section);
+  io.out("");
+  io.out(hr);
+  io.out("FRITZ!Box:");
+  io.out(fritzboxSnippet(url, name, password, hosts));
+  io.out("");
+  io.out(hr);
+  io.out("ddclient:");
+  io.out(ddclientSnippet(url, name, password, hosts));
+  io.out("");
+  io.out(hr);
+  io.out(
+    values["client-conf"] !== undefined
+      ? `Shell client: written to ${values["client-conf"]} (mode 0600):`
+      : "Shell client (client.conf, mode 0600):",
+  );
+  io.out(clientConfSnippet(url, name, password, hosts, iface));
+  if (url.placeholder) {
+    io.err(`warning: no --url given: replace ${url.base} with the Worker's URL (wrangler deploy prints it)`);
+  }
+  if (!values.write && config)
+    io.err(
+      `next: paste the [vars.${KEYS.clients}.${name}] lines into ${configArg} (or use --write), then npm run deploy`,
+    );
+  return 0;
+}
+
+/** Write next to the file, then rename over it: never a half-written wrangler.toml. */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const mode = (await stat(path)).mode & 0o777;
+  const temp = join(path, "..", `.wrangler.toml.${process.pid}.tmp`);
+  await writeFile(temp, text, { mode });
+  await rename(temp, path);
+}

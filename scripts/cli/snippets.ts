@@ -1,0 +1,151 @@
+// A client's password and the text it is pasted into: wrangler.toml lines, the FRITZ!Box
+// Update-URL, ddclient.conf, and client.conf for the project's shell client. Pure: randomness
+// and hashing are passed in or deterministic.
+import { createHash } from "node:crypto";
+import { KEYS } from "../../src/config";
+
+/**
+ * Only letters and digits: routers such as the FRITZ!Box put the password into the URL without
+ * escaping it (shared/reference/dyndns-clients.md), so `&`, `#`, `+`, `%`, even `-`/`_` are out.
+ */
+export const PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/** 32 characters of 62: log2(62) × 32 ≈ 190 bits (at least 128 are asked for). */
+export const PASSWORD_LENGTH = 32;
+
+/** A password from crypto.getRandomValues, by rejection sampling (no modulo bias). */
+export function generatePassword(
+  random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b),
+  length = PASSWORD_LENGTH,
+): string {
+  const n = PASSWORD_ALPHABET.length;
+  const limit = 256 - (256 % n); // 248: bytes at or above it would favour the first letters
+  let out = "";
+  while (out.length < length) {
+    for (const byte of random(new Uint8Array(length * 2))) {
+      if (byte < limit && out.length < length) out += PASSWORD_ALPHABET[byte % n];
+    }
+  }
+  return out;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** A TOML key: bare when it can be, quoted otherwise (a client name may contain dots). */
+function tomlKey(name: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(name) ? name : JSON.stringify(name);
+}
+
+export function clientTomlHeader(name: string): string {
+  return `[vars.${KEYS.clients}.${tomlKey(name)}]`;
+}
+
+/** The `[vars.CLIENTS.NAME]` section for wrangler.toml. */
+export function clientToml(name: string, passwordSha256: string, hosts: readonly string[]): string {
+  return [
+    clientTomlHeader(name),
+    `password_sha256 = "${passwordSha256}"`,
+    `hosts = [${hosts.map((h) => JSON.stringify(h)).join(", ")}]`,
+  ].join("\n");
+}
+
+export interface WorkerUrl {
+  /** Base URL without a trailing slash, e.g. https://ovh-dyndns.example.workers.dev */
+  base: string;
+  /** True when it is the stand-in shown because --url was not given. */
+  placeholder: boolean;
+}
+
+/** The stand-in Worker URL: clearly not a real host (workers.dev names are lowercase). */
+export function placeholderUrl(workerName = "ovh-dyndns"): WorkerUrl {
+  return { base: `https://${workerName}.YOUR-SUBDOMAIN.workers.dev`, placeholder: true };
+}
+
+/** --url: an http(s) base URL; a trailing /nic/update or / is dropped. Undefined when unusable. */
+export function parseWorkerUrl(value: string): WorkerUrl | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password)
+    return undefined;
+  const path = url.pathname.replace(/\/+$/, "").replace(/\/(nic\/)?update$/, "");
+  // Pasted into sh-sourced client.conf and router fields unquoted: keep to plain URL characters.
+  if (!/^[A-Za-z0-9/._~%-]*$/.test(path)) return undefined;
+  return { base: `${url.origin}${path}`, placeholder: false };
+}
+
+/**
+ * The FRITZ!Box "Update-URL": two URLs separated by a space, one request for IPv4 and one for
+ * IPv6 (the box sends each separately). The box fills in <username>, <pass>, <domain>, <ipaddr>,
+ * <ip6addr> and <ip6lanprefix> itself, unescaped. With several hosts the names are written into
+ * the URL: the box has one Domainname field only.
+ */
+export function fritzboxUpdateUrl(url: WorkerUrl, hosts: readonly string[]): string {
+  const hostname = hosts.length === 1 ? "<domain>" : hosts.join(",");
+  const auth = "username=<username>&password=<pass>";
+  const v4 = `${url.base}/nic/update?hostname=${hostname}&myip=<ipaddr>&${auth}`;
+  const v6 = `${url.base}/nic/update?hostname=${hostname}&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&${auth}`;
+  return `${v4} ${v6}`;
+}
+
+export function fritzboxSnippet(
+  url: WorkerUrl,
+  name: string,
+  password: string,
+  hosts: readonly string[],
+): string {
+  return [
+    "Internet > Permit Access > DynDNS (Internet > Freigaben > DynDNS): use DynDNS,",
+    'provider "User-defined" (Benutzerdefiniert):',
+    `  Update-URL:   ${fritzboxUpdateUrl(url, hosts)}`,
+    `  Domain name:  ${hosts[0] ?? ""}`,
+    `  Username:     ${name}`,
+    `  Password:     ${password}`,
+    "The box checks that the domain name resolves to its own addresses; a name whose records",
+    "hold another host's address (host_id) shows a harmless IPv6 status warning there.",
+  ].join("\n");
+}
+
+/** ddclient.conf (3.10+): dyndns2 against the Worker. */
+export function ddclientSnippet(
+  url: WorkerUrl,
+  name: string,
+  password: string,
+  hosts: readonly string[],
+): string {
+  const server = url.base.replace(/^https?:\/\//, "");
+  return [
+    "# /etc/ddclient.conf (mode 0600)",
+    "protocol=dyndns2",
+    `ssl=${url.base.startsWith("https:") ? "yes" : "no"}`,
+    `server=${server}`,
+    `login=${name}`,
+    `password='${password}'`,
+    "# IPv4 as seen from outside; for this machine's own IPv6 address use instead: use=if, if=eth0",
+    "use=web, web=ipify-ipv4",
+    hosts.join(","),
+  ].join("\n");
+}
+
+/** client.conf for the shell client in client/: KEY=value lines, safe to source from sh. */
+export function clientConfSnippet(
+  url: WorkerUrl,
+  name: string,
+  password: string,
+  hosts: readonly string[],
+  iface: string,
+): string {
+  return [
+    "# client.conf for the shell client (client/); keep it mode 0600",
+    "# ENDPOINT: the Worker's base URL; HOSTNAMES: comma-separated; INTERFACE: whose global IPv6 to report",
+    `ENDPOINT=${url.base}`,
+    `USERNAME=${name}`,
+    `PASSWORD=${password}`,
+    `INTERFACE=${iface}`,
+    `HOSTNAMES=${hosts.join(",")}`,
+  ].join("\n");
+}
