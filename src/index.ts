@@ -1,6 +1,7 @@
 // The Worker: Hono routes around the update flow. Every request gets one dyndns2 answer and one
 // structured log line; anything unexpected answers 911, never a 500.
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import { recordKey } from "./apply";
 import { authenticate, readCredentials } from "./auth";
 import { type ClientSpec, type Config, loadConfig } from "./config";
@@ -158,10 +159,13 @@ app.get("/status", async (c) => {
   report.hosts.sort((a, b) => a.name.localeCompare(b.name));
   report.history.sort((a, b) => b.at - a.at);
   log("status", { client: client.name, status: 200 });
-  const headers = { "Cache-Control": "no-store" };
-  if ((c.req.header("Accept") ?? "").includes("text/html"))
-    return c.html(renderStatusPage(report), 200, headers);
-  return c.json(report, 200, headers);
+  const html = (c.req.header("Accept") ?? "").includes("text/html");
+  return new Response(html ? renderStatusPage(report) : JSON.stringify(report), {
+    headers: {
+      "Content-Type": html ? "text/html; charset=utf-8" : "application/json",
+      "Cache-Control": "no-store",
+    },
+  });
 });
 
 app.get("/", (c) =>
