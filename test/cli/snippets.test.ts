@@ -1,0 +1,219 @@
+// The pure pieces of the CLI: passwords, the text pasted into wrangler.toml and routers, editing
+// a client's section of wrangler.toml, and .dev.vars.
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse } from "smol-toml";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseDevVars, redact, secretValueProblem, writeDevVars } from "../../scripts/cli/secrets";
+import {
+  clientConfSnippet,
+  clientToml,
+  ddclientSnippet,
+  fritzboxUpdateUrl,
+  generatePassword,
+  PASSWORD_ALPHABET,
+  PASSWORD_LENGTH,
+  parseWorkerUrl,
+  placeholderUrl,
+  sha256Hex,
+} from "../../scripts/cli/snippets";
+import { setClientSection } from "../../scripts/cli/toml-edit";
+import { parseVars } from "../../src/config";
+import { tempProject } from "./support";
+
+describe("generatePassword", () => {
+  it("is 32 letters and digits: at least 128 bits, nothing a router must escape", () => {
+    const pw = generatePassword();
+    expect(pw).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(PASSWORD_LENGTH * Math.log2(PASSWORD_ALPHABET.length)).toBeGreaterThanOrEqual(128);
+    expect(encodeURIComponent(pw)).toBe(pw);
+  });
+
+  it("differs every time", () => {
+    const seen = new Set(Array.from({ length: 200 }, () => generatePassword()));
+    expect(seen.size).toBe(200);
+  });
+
+  it("skips bytes that would bias the first letters (rejection sampling)", () => {
+    // 248..255 are dropped; 0 → "A", 61 → "9", 62 → "A" again, 247 → 247 % 62 = 61 → "9".
+    const bytes = [255, 0, 248, 61, 62, 247];
+    const random = (b: Uint8Array) => {
+      b.fill(0);
+      b.set(bytes.slice(0, b.length));
+      return b;
+    };
+    expect(generatePassword(random, 4)).toBe("A9A9");
+  });
+});
+
+describe("sha256Hex", () => {
+  it("hashes like sha256sum", () => {
+    expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
+
+describe("clientToml", () => {
+  it("is TOML the Worker's schema accepts", () => {
+    const hash = sha256Hex(generatePassword());
+    const text = clientToml("fritzbox", hash, ["home.example.tld"]);
+    expect(text).toBe(`[vars.CLIENTS.fritzbox]\npassword_sha256 = "${hash}"\nhosts = ["home.example.tld"]`);
+    const { vars } = parse(text) as { vars: { CLIENTS: Record<string, unknown> } };
+    const result = parseVars({
+      HOSTS: { "home.example.tld": { zone: "example.tld", records: [{ subdomain: "home", type: "A" }] } },
+      CLIENTS: vars.CLIENTS,
+    });
+    expect(result.ok).toBe(true);
+  });
+
+  it("quotes a name with dots", () => {
+    expect(clientToml("box.home", "ab", ["h.example.tld"]).split("\n")[0]).toBe('[vars.CLIENTS."box.home"]');
+  });
+});
+
+describe("Worker URL and router settings", () => {
+  it("takes a base URL and drops a trailing slash or /nic/update", () => {
+    expect(parseWorkerUrl("https://dyn.example.workers.dev/")?.base).toBe("https://dyn.example.workers.dev");
+    expect(parseWorkerUrl("https://dyn.example.workers.dev/nic/update")?.base).toBe(
+      "https://dyn.example.workers.dev",
+    );
+    expect(parseWorkerUrl("http://127.0.0.1:8787")?.base).toBe("http://127.0.0.1:8787");
+    for (const bad of [
+      "ftp://x.tld",
+      "https://x.tld/?a=1",
+      "https://u:p@x.tld",
+      "not a url",
+      "https://x.tld/a$b",
+    ]) {
+      expect(parseWorkerUrl(bad), bad).toBeUndefined();
+    }
+  });
+
+  it("gives the FRITZ!Box two URLs, IPv4 and IPv6, with its placeholders", () => {
+    const url = { base: "https://dyn.example.workers.dev", placeholder: false };
+    expect(fritzboxUpdateUrl(url, ["home.example.tld"])).toBe(
+      "https://dyn.example.workers.dev/nic/update?hostname=<domain>&myip=<ipaddr>&username=<username>&password=<pass> " +
+        "https://dyn.example.workers.dev/nic/update?hostname=<domain>&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&username=<username>&password=<pass>",
+    );
+    // One Domainname field: several hosts are written into the URL.
+    expect(fritzboxUpdateUrl(url, ["a.example.tld", "b.example.tld"])).toContain(
+      "hostname=a.example.tld,b.example.tld&myip=",
+    );
+  });
+
+  it("marks the placeholder URL so nobody mistakes it for a real one", () => {
+    expect(placeholderUrl("ovh-dyndns")).toEqual({
+      base: "https://ovh-dyndns.YOUR-SUBDOMAIN.workers.dev",
+      placeholder: true,
+    });
+  });
+
+  it("writes ddclient.conf and client.conf with the key names the clients read", () => {
+    const url = { base: "http://127.0.0.1:8787", placeholder: false };
+    const dd = ddclientSnippet(url, "wg", "PW", ["a.example.tld", "b.example.tld"]);
+    expect(dd).toContain("protocol=dyndns2\nssl=no\nserver=127.0.0.1:8787\nlogin=wg\npassword='PW'");
+    expect(dd.trim().split("\n").at(-1)).toBe("a.example.tld,b.example.tld");
+    const conf = clientConfSnippet(url, "wg", "PW", ["a.example.tld"], "eth1");
+    const keys = conf
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.split("=")[0]);
+    expect(keys).toEqual(["ENDPOINT", "USERNAME", "PASSWORD", "INTERFACE", "HOSTNAMES"]);
+    expect(conf).toContain("ENDPOINT=http://127.0.0.1:8787\n");
+  });
+});
+
+describe("setClientSection", () => {
+  const section = '[vars.CLIENTS.box]\npassword_sha256 = "NEW"\nhosts = ["a.example.tld"]';
+
+  it("replaces the client's section and keeps comments and other sections", () => {
+    const text = [
+      "[vars]",
+      'OVH_ENDPOINT = "ovh-eu"',
+      "",
+      "# the router",
+      "[vars.CLIENTS.box]  # trailing comment",
+      'password_sha256 = "<placeholder>"',
+      'hosts = ["a.example.tld"]',
+      "",
+      "# the next one",
+      '[vars.CLIENTS."other.box"]',
+      'password_sha256 = "OLD"',
+      'hosts = ["a.example.tld"]',
+      "",
+    ].join("\n");
+    const out = setClientSection(text, "box", section);
+    expect(out).toBe(
+      [
+        "[vars]",
+        'OVH_ENDPOINT = "ovh-eu"',
+        "",
+        "# the router",
+        "[vars.CLIENTS.box]",
+        'password_sha256 = "NEW"',
+        'hosts = ["a.example.tld"]',
+        "",
+        "# the next one",
+        '[vars.CLIENTS."other.box"]',
+        'password_sha256 = "OLD"',
+        'hosts = ["a.example.tld"]',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("finds a quoted header and appends a new client at the end", () => {
+    const text = '[vars.CLIENTS."box"]\npassword_sha256 = "x"\nhosts = []\n';
+    expect(setClientSection(text, "box", section)).toBe(`${section}\n`);
+    expect(setClientSection("[vars]\nA = 1\n", "box", section)).toBe(`[vars]\nA = 1\n\n${section}\n`);
+  });
+
+  it("refuses a client written as an inline table", () => {
+    const text = '[vars.CLIENTS]\nbox = { password_sha256 = "x", hosts = [] }\n';
+    expect(() => setClientSection(text, "box", section)).toThrow(/cannot edit/);
+  });
+});
+
+describe(".dev.vars", () => {
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await cleanup?.();
+  });
+
+  it("reads dotenv lines: comments, export, quotes", () => {
+    const values = parseDevVars(
+      "# c\nexport A=1\nB = 'two words'\nC=\"x#y\"\nD=bare # comment\n\nnot a line\n",
+    );
+    expect(Object.fromEntries(values)).toEqual({ A: "1", B: "two words", C: "x#y", D: "bare" });
+  });
+
+  it("is written mode 0600, keeping the other lines and replacing ours", async () => {
+    const project = await tempProject();
+    cleanup = project.cleanup;
+    const path = join(project.dir, ".dev.vars");
+    await writeFile(path, "# mine\nOTHER=1\nOVH_CONSUMER_KEY=old\nOVH_CONSUMER_KEY=older\n", { mode: 0o644 });
+    await writeDevVars(path, [
+      ["OVH_CONSUMER_KEY", "newKey"],
+      ["OVH_APPLICATION_KEY", "app key?"],
+    ]);
+    expect(await readFile(path, "utf8")).toBe(
+      "# mine\nOTHER=1\nOVH_CONSUMER_KEY=newKey\nOVH_APPLICATION_KEY='app key?'\n",
+    );
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("secretValueProblem", () => {
+  it("uses the Worker's rules and names the key, not the value", () => {
+    expect(secretValueProblem("OVH_APPLICATION_SECRET", "good-secret-1")).toBeUndefined();
+    const quoted = secretValueProblem("OVH_APPLICATION_SECRET", '"s3cr3tvalue"');
+    expect(quoted).toBe("OVH_APPLICATION_SECRET: has quotes pasted around it");
+    expect(secretValueProblem("OVH_APPLICATION_KEY", "OVH_APPLICATION_KEY=abc")).toMatch(/KEY=value/);
+    expect(secretValueProblem("OVH_APPLICATION_KEY", "<your key>")).toMatch(/placeholder/);
+  });
+
+  it("redacts values from another program's output", () => {
+    expect(redact("error: bad value s3cr3tvalue here", ["s3cr3tvalue"])).toBe(
+      "error: bad value [redacted] here",
+    );
+  });
+});
