@@ -12,9 +12,11 @@ import { RETRY_AFTER_911, type Reply, renderReply } from "./outcome";
 import { collectParams, type Params } from "./request";
 import { renderStatusPage, type StatusReport } from "./status";
 import { handleUpdate, type UpdateFacts, type ZoneApplier } from "./update";
+import { HISTORY_LIMIT } from "./zone";
 
 export { AuthGuard } from "./guard";
 export { ZoneCoordinator } from "./zone";
+
 
 const UPDATE_PATHS = ["/nic/update", "/update"];
 /** Form bodies larger than this are not read: a dyndns2 request fits in a URL. */
@@ -121,6 +123,9 @@ app.get("/status", async (c) => {
     return send(granted.reply);
   }
   const { config, client } = granted;
+  // ?history=N shows up to N recent reports (default 50, at most the 1,000 kept per zone).
+  const asked = Number(c.req.query("history") ?? 50);
+  const historyLength = Number.isInteger(asked) ? Math.min(Math.max(asked, 0), HISTORY_LIMIT) : 50;
   const byZone = new Map<string, string[]>();
   for (const name of client.hosts) {
     const host = config.hosts.get(name);
@@ -132,7 +137,7 @@ app.get("/status", async (c) => {
       const keys = names.flatMap(
         (n) => config.hosts.get(n)?.records.map((r) => recordKey(r.type, r.subdomain)) ?? [],
       );
-      const status = await c.env.ZONES.get(c.env.ZONES.idFromName(zone)).status(keys, names);
+      const status = await c.env.ZONES.get(c.env.ZONES.idFromName(zone)).status(keys, names, historyLength);
       for (const name of names) {
         const host = config.hosts.get(name);
         report.hosts.push({
@@ -158,6 +163,7 @@ app.get("/status", async (c) => {
   );
   report.hosts.sort((a, b) => a.name.localeCompare(b.name));
   report.history.sort((a, b) => b.at - a.at);
+  report.history.splice(historyLength);
   log("status", { client: client.name, status: 200 });
   const html = (c.req.header("Accept") ?? "").includes("text/html");
   return new Response(html ? renderStatusPage(report) : JSON.stringify(report), {

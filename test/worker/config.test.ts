@@ -1,0 +1,65 @@
+// A broken configuration answers clients 911 and says in the log which key is wrong.
+import { afterEach, describe, expect, it } from "vitest";
+import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { HOME_PASSWORD, testVars } from "../support/fixtures";
+
+let ep: Endpoint | undefined;
+afterEach(async () => {
+  expect(ep?.unexpected ?? []).toEqual([]);
+  await ep?.close();
+  ep = undefined;
+});
+
+async function logLine(endpoint: Endpoint): Promise<string> {
+  await endpoint.flushLogs();
+  return endpoint.logs.filter((l) => l.includes('"event":"update"')).join("\n");
+}
+
+describe("invalid configuration", () => {
+  it("a typo in a record key → 911 for clients, a log line naming the key", async () => {
+    const vars = await testVars();
+    const hosts = vars.HOSTS as Record<string, { records: Record<string, unknown>[] }>;
+    hosts["nas.example.tld"]?.records.push({ subDomain: "typo", type: "AAAA" });
+    ep = await startEndpoint({ vars });
+    const reply = await ep.update({ hostname: "nas.example.tld", myip: "198.51.100.5" });
+    expect(reply.status).toBe(503);
+    expect(reply.body).toBe("911\n");
+    expect(await logLine(ep)).toMatch(/HOSTS\.\\?"nas\.example\.tld\\?"\.records\[2\]/);
+    expect(ep.sim.calls()).toEqual([]);
+  });
+
+  it("a missing or placeholder secret → 911, the log names it and never shows a value", async () => {
+    ep = await startEndpoint({
+      vars: await testVars(),
+      secrets: { OVH_APPLICATION_KEY: TEST_OVH.applicationKey, OVH_APPLICATION_SECRET: "<your secret>" },
+    });
+    const reply = await ep.update({ hostname: "nas.example.tld", myip: "198.51.100.5" });
+    expect(reply.body).toBe("911\n");
+    const line = await logLine(ep);
+    expect(line).toContain("OVH_APPLICATION_SECRET: still holds a placeholder");
+    expect(line).toContain("OVH_CONSUMER_KEY: is not set");
+    expect(line).not.toContain("<your secret>");
+    expect(line).not.toContain(HOME_PASSWORD);
+  });
+});
+
+describe("history", () => {
+  it("keeps the last 1,000 reports of a zone", async () => {
+    ep = await startEndpoint({ vars: await testVars() });
+    ep.sim.addZone("example.tld");
+    const endpoint = ep;
+    for (let batch = 0; batch < 1010 / 10; batch++) {
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          endpoint.update({ hostname: "service.example.tld", myip: "2001:db8::1" }),
+        ),
+      );
+    }
+    const r = await ep.fetch("/status?history=5000", {
+      headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+    });
+    const status = (await r.json()) as { history: { outcome: string }[] };
+    expect(status.history).toHaveLength(1000);
+    expect(status.history.filter((h) => h.outcome === "good")).toHaveLength(0); // the first report aged out
+  });
+});
