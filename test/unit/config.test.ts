@@ -371,7 +371,7 @@ describe("secrets", () => {
       "Sup3rSécretValue",
     ];
     for (const value of secretish) {
-      const env = {
+      const env: Loose = {
         ...vars(),
         OVH_APPLICATION_KEY: value,
         OVH_APPLICATION_SECRET: value,
