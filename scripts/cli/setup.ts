@@ -84,7 +84,7 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(
       what === undefined
         ? "setup: say what to set up: `setup ovh` (see --help)"
-        : `setup: unknown target "${what}"; the only one is "ovh"`,
+        : `setup: unknown target "${what}"; the only one is \`setup ovh\``,
     );
   }
   if (extra.length > 0) throw new UsageError(`setup ovh: unexpected argument "${extra[0]}"`);
