@@ -1,0 +1,102 @@
+// The hostile corpus end to end: every row against one Worker in workerd and the OVH simulator.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SUCCESS_WORDS } from "../../src/outcome";
+import { type Endpoint, startEndpoint } from "../support/endpoint";
+import { OTHER_ZONE, ZONE } from "../support/fixtures";
+import { CORPUS, corpusVars, type HostileRequest, SEEDED, seedCorpus } from "./corpus";
+
+let ep: Endpoint;
+let seeded: string;
+
+const WRITES = new Set(["create", "update", "delete", "refresh"]);
+const ZONES = [ZONE, OTHER_ZONE];
+const snapshot = () =>
+  ZONES.flatMap((z) =>
+    ep.sim.records(z).map((r) => `${z} ${r.fieldType} ${r.subDomain} ${r.target} ${r.ttl}`),
+  )
+    .sort()
+    .join("\n");
+
+/** After a row that wrote anyway (a failure), put the seed back so later rows fail on their own. */
+function reseed(): void {
+  for (const z of ZONES) for (const r of ep.sim.records(z)) ep.sim.deleteRecord(z, r.id);
+  seedCorpus(ep.sim);
+}
+
+beforeAll(async () => {
+  ep = await startEndpoint({ vars: await corpusVars() });
+  ep.sim.addZone(ZONE);
+  ep.sim.addZone(OTHER_ZONE);
+  seedCorpus(ep.sim);
+  seeded = snapshot();
+});
+afterAll(async () => {
+  await ep?.close();
+});
+afterEach(() => {
+  if (snapshot() !== seeded) reseed();
+});
+
+async function send(r: HostileRequest): Promise<{ status: number; body: string; headers: Headers }> {
+  const response = await ep.fetch(r.query === "" ? r.path : `${r.path}?${r.query}`, {
+    method: r.method,
+    headers: r.headers,
+    body: r.body,
+  });
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+describe("the corpus", () => {
+  it("has at least 80 rows with unique names", () => {
+    expect(CORPUS.length).toBeGreaterThanOrEqual(80);
+    expect(new Set(CORPUS.map((r) => r.name)).size).toBe(CORPUS.length);
+  });
+});
+
+describe("every hostile request gets its dyndns2 answer and changes nothing", () => {
+  it.each(CORPUS.map((r) => [r.name, r] as const))("%s", async (_name, r) => {
+    ep.sim.resetCalls();
+    const reply = await send(r);
+
+    expect({ status: reply.status, body: reply.body }).toEqual({
+      status: r.expect.status,
+      body: typeof r.expect.body === "string" ? r.expect.body : expect.stringMatching(r.expect.body),
+    });
+    // Never a 5xx from the Worker; 503 only where a row expects 911.
+    if (reply.status >= 500) expect(reply.body).toBe("911\n");
+    // Nothing written, nothing refreshed, the zone as seeded.
+    expect(ep.sim.calls().filter((c) => WRITES.has(c.kind))).toEqual([]);
+    expect(snapshot()).toBe(seeded);
+    // An error reply must not read as success to inadyn's substring test.
+    const success = reply.status === 200 && /^(good|nochg) /m.test(reply.body);
+    if (!success) {
+      for (const word of SUCCESS_WORDS) expect(reply.body.toLowerCase()).not.toContain(word);
+    }
+    // A reply is one short text line per answer, never an echo of the hostile input.
+    expect(reply.body.length).toBeLessThan(400);
+    expect(reply.body).not.toMatch(/[\0\r]/);
+    expect(ep.unexpected).toEqual([]);
+  });
+
+  it("the seeded records are still what they were", () => {
+    const a = ep.sim.liveRecords(ZONE).filter((r) => r.fieldType === "A");
+    expect(a.map((r) => `${r.subDomain} ${r.target}`).sort()).toEqual([
+      `firewall ${SEEDED.firewallA}`,
+      `nas ${SEEDED.nasA}`,
+    ]);
+    expect(ep.sim.liveRecords(ZONE).filter((r) => r.fieldType === "AAAA")).toEqual([]);
+  });
+
+  it("the Worker logged no error and answered every update with a log line", async () => {
+    await ep.flushLogs();
+    const events = ep.logs.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { event?: string; status?: number }];
+      } catch {
+        return [];
+      }
+    });
+    expect(events.filter((e) => e.event === "error")).toEqual([]);
+    expect(events.filter((e) => e.event === "update" && (e.status ?? 0) >= 500)).toEqual([]);
+  });
+});
