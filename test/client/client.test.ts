@@ -488,6 +488,12 @@ describe.skipIf(noNamespace)(
             await expect(readFile(join(state, "last"), "utf8")).rejects.toThrow();
           });
 
+          it("the Worker's base URL as ENDPOINT reports to its /nic/update", async () => {
+            const { file } = await config({ ENDPOINT: `http://127.0.0.1:${bridgePort}/` });
+            const r = await client(file, ["--dry-run"]);
+            expect(r.stdout).toContain(`GET http://127.0.0.1:${bridgePort}/nic/update?hostname=`);
+          });
+
           it("an interface that does not exist: exit 75 with the reason", async () => {
             const { file } = await config({ INTERFACE: "nope0" });
             const r = await client(file);

@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientConfSnippet, parseWorkerUrl } from "../../scripts/cli/snippets";
 import { CLIENT, clientConfig, run, SHELLS, tempDir, writePrivate } from "./support";
 
 let dir: { path: string; remove(): Promise<void> };
@@ -47,6 +48,17 @@ for (const shell of SHELLS) {
         const r = await client(["-c", conf]);
         expect(r.stderr).toMatch(ACCEPTED);
         expect(r.code).toBe(75);
+      });
+
+      it("takes the Worker's base URL as ENDPOINT too, as `npm run new-client` writes it", async () => {
+        const url = parseWorkerUrl("https://ovh-dyndns.example.workers.dev");
+        if (!url) throw new Error("parseWorkerUrl refused a plain https URL");
+        const snippet = clientConfSnippet(url, "home", "Ab3-xyz_0123456789", ["wg-end.example.tld"], "lo");
+        expect((await client(["-c", await configFile(`${snippet}\n`)])).stderr).toMatch(ACCEPTED);
+        for (const base of ["https://dyndns.example.net", "https://dyndns.example.net/"]) {
+          const r = await client(["-c", await configFile(clientConfig({ ...VALID, ENDPOINT: base }))]);
+          expect(r.stderr).toMatch(ACCEPTED);
+        }
       });
 
       it("takes the file from OVH_DYNDNS_CONFIG, and -c over it", async () => {
@@ -96,7 +108,6 @@ for (const shell of SHELLS) {
           { ENDPOINT: "http://dyndns.example.net/nic/update" },
           /must use https/,
         ],
-        ["an endpoint without a path", { ENDPOINT: "https://dyndns.example.net" }, /needs the update path/],
         ["an endpoint with a query", { ENDPOINT: "https://x.example/nic/update?a=b" }, /no query/],
         [
           "credentials in the endpoint",
