@@ -59,7 +59,8 @@ export interface WorkerUrl {
 
 /** The stand-in Worker URL: clearly not a real host (workers.dev names are lowercase). */
 export function placeholderUrl(workerName = "ovh-dyndns"): WorkerUrl {
-  return { base: `https://${workerName}.YOUR-SUBDOMAIN.workers.dev`, placeholder: true };
+  // CHANGE-ME: the shell client (client/) refuses a config that still holds it.
+  return { base: `https://${workerName}.CHANGE-ME.workers.dev`, placeholder: true };
 }
 
 /** --url: an http(s) base URL; a trailing /nic/update or / is dropped. Undefined when unusable. */
@@ -131,7 +132,7 @@ export function ddclientSnippet(
   ].join("\n");
 }
 
-/** client.conf for the shell client in client/: KEY=value lines, safe to source from sh. */
+/** client.conf for the shell client (client/ovh-dyndns-client): KEY=value lines, read, never run. */
 export function clientConfSnippet(
   url: WorkerUrl,
   name: string,
@@ -140,11 +141,11 @@ export function clientConfSnippet(
   iface: string,
 ): string {
   return [
-    "# client.conf for the shell client (client/); keep it mode 0600",
-    "# ENDPOINT: the Worker's base URL; HOSTNAMES: comma-separated; INTERFACE: whose global IPv6 to report",
-    `ENDPOINT=${url.base}`,
+    "# /etc/ovh-dyndns/client.conf for ovh-dyndns-client (install -m 600; it holds the password)",
+    `ENDPOINT=${url.base}/nic/update`,
     `USERNAME=${name}`,
     `PASSWORD=${password}`,
+    "# The interface that carries this host's global IPv6 address.",
     `INTERFACE=${iface}`,
     `HOSTNAMES=${hosts.join(",")}`,
   ].join("\n");

@@ -1,5 +1,6 @@
 // `new-client`: the password and settings it prints work against the Worker itself (workerd and
 // the OVH simulator), and its checks name the flag at fault.
+import { spawnSync } from "node:child_process";
 import { copyFile, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -53,7 +54,7 @@ describe("new-client, end to end", () => {
     const password = field(result.stdout, "Password \\(shown once; only its SHA-256 is kept\\):\\n");
     expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(result.stderr).toContain(
-      "warning: no --url given: replace https://ovh-dyndns.YOUR-SUBDOMAIN.workers.dev",
+      "warning: no --url given: replace https://ovh-dyndns.CHANGE-ME.workers.dev",
     );
 
     const toml = await readFile(join(dir, "wrangler.toml"), "utf8");
@@ -75,7 +76,7 @@ describe("new-client, end to end", () => {
     const [v4, v6] = field(result.stdout, "Update-URL:").split(" ") as [string, string];
     const fill = (url: string) =>
       url
-        .replace("https://ovh-dyndns.YOUR-SUBDOMAIN.workers.dev", ep?.url ?? "")
+        .replace("https://ovh-dyndns.CHANGE-ME.workers.dev", ep?.url ?? "")
         .replace("<domain>", field(result.stdout, "Domain name:"))
         .replace("<username>", field(result.stdout, "Username:"))
         .replace("<pass>", field(result.stdout, "Password:"))
@@ -186,7 +187,7 @@ describe("new-client checks", () => {
     const password = field(io.stdout, "Password:");
     const conf = await readFile(join(dir, "client.conf"), "utf8");
     expect(conf).toContain(
-      `ENDPOINT=https://dyn.example.workers.dev\nUSERNAME=wg-end\nPASSWORD=${password}\nINTERFACE=wg0\nHOSTNAMES=nas.example.tld,home.example.tld\n`,
+      `ENDPOINT=https://dyn.example.workers.dev/nic/update\nUSERNAME=wg-end\nPASSWORD=${password}\n`,
     );
     expect((await stat(join(dir, "client.conf"))).mode & 0o777).toBe(0o600);
 
@@ -194,6 +195,29 @@ describe("new-client checks", () => {
     expect(again.code).toBe(1);
     expect(again.io.stderr).toContain("--client-conf client.conf: exists already; not overwritten");
     expect(await readFile(join(dir, "client.conf"), "utf8")).toBe(conf);
+  });
+
+  it("client.conf is accepted by the shell client; with the placeholder URL it is refused", async () => {
+    const shellClient = join(ROOT, "client", "ovh-dyndns-client");
+    const configProblem = 78; // the client's exit status for a configuration it refuses
+    const dryRun = async (args: string[], file: string) => {
+      expect((await newClient([...args, "--client-conf", file])).code).toBe(0);
+      const child = spawnSync("sh", [shellClient, "-c", join(dir, file), "--dry-run", "--stderr"], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        timeout: 10_000,
+      });
+      return { code: child.status, stderr: child.stderr };
+    };
+    const real = await dryRun(
+      ["wg", "--host", "nas.example.tld", "--url", "https://dyn.example.workers.dev"],
+      "a.conf",
+    );
+    expect(real.stderr).not.toContain("a.conf line");
+    expect(real.code).not.toBe(configProblem); // 75 on a machine without a global IPv6 address
+    const placeholder = await dryRun(["wg", "--host", "nas.example.tld"], "b.conf");
+    expect(placeholder.code).toBe(configProblem);
+    expect(placeholder.stderr).toContain("ENDPOINT: still the placeholder");
   });
 
   it("--write refuses a client it cannot edit safely and leaves the file alone", async () => {

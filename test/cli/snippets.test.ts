@@ -102,7 +102,7 @@ describe("Worker URL and router settings", () => {
 
   it("marks the placeholder URL so nobody mistakes it for a real one", () => {
     expect(placeholderUrl("ovh-dyndns")).toEqual({
-      base: "https://ovh-dyndns.YOUR-SUBDOMAIN.workers.dev",
+      base: "https://ovh-dyndns.CHANGE-ME.workers.dev",
       placeholder: true,
     });
   });
@@ -118,7 +118,7 @@ describe("Worker URL and router settings", () => {
       .filter((l) => !l.startsWith("#"))
       .map((l) => l.split("=")[0]);
     expect(keys).toEqual(["ENDPOINT", "USERNAME", "PASSWORD", "INTERFACE", "HOSTNAMES"]);
-    expect(conf).toContain("ENDPOINT=http://127.0.0.1:8787\n");
+    expect(conf).toContain("ENDPOINT=http://127.0.0.1:8787/nic/update\n");
   });
 });
 
