@@ -22,6 +22,7 @@ import { setClientSection } from "./toml-edit";
 import {
   DEFAULT_CONFIG,
   hostNames,
+  hostRecordTypes,
   isTable,
   parseWranglerConfig,
   readWranglerConfig,
@@ -169,7 +170,8 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   io.out("");
   io.out(hr);
   io.out("FRITZ!Box:");
-  io.out(fritzboxSnippet(url, name, password, hosts));
+  const types = config ? (host: string) => hostRecordTypes(config, host) : undefined;
+  io.out(fritzboxSnippet(url, name, password, hosts, types));
   io.out("");
   io.out(hr);
   io.out("ddclient:");

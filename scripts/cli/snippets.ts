@@ -79,18 +79,30 @@ export function parseWorkerUrl(value: string): WorkerUrl | undefined {
   return { base: `${url.origin}${path}`, placeholder: false };
 }
 
+/** The record types (A, AAAA) a host writes, when wrangler.toml is at hand. */
+export type HostTypes = (host: string) => ReadonlySet<string> | undefined;
+
 /**
- * The FRITZ!Box "Update-URL": two URLs separated by a space, one request for IPv4 and one for
- * IPv6 (the box sends each separately). The box fills in <username>, <pass>, <domain>, <ipaddr>,
- * <ip6addr> and <ip6lanprefix> itself, unescaped. With several hosts the names are written into
- * the URL: the box has one Domainname field only.
+ * The FRITZ!Box "Update-URL": up to two URLs separated by a space, one request for IPv4 and one
+ * for IPv6 (the box sends each separately). The box fills in <username>, <pass>, <domain>,
+ * <ipaddr>, <ip6addr> and <ip6lanprefix> itself, unescaped. With one host the URLs use <domain>;
+ * with several they name the hosts (the box has one Domainname field), and each URL only those
+ * with records of its family, so each request updates the hosts it is meant for.
  */
-export function fritzboxUpdateUrl(url: WorkerUrl, hosts: readonly string[]): string {
-  const hostname = hosts.length === 1 ? "<domain>" : hosts.join(",");
+export function fritzboxUpdateUrl(url: WorkerUrl, hosts: readonly string[], types?: HostTypes): string {
+  const writes = (h: string, type: string) => types?.(h)?.has(type) ?? true;
   const auth = "username=<username>&password=<pass>";
-  const v4 = `${url.base}/nic/update?hostname=${hostname}&myip=<ipaddr>&${auth}`;
-  const v6 = `${url.base}/nic/update?hostname=${hostname}&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&${auth}`;
-  return `${v4} ${v6}`;
+  const urls: string[] = [];
+  const param = (list: string[]) => (hosts.length === 1 ? "<domain>" : list.join(","));
+  const v4 = hosts.filter((h) => writes(h, "A"));
+  const v6 = hosts.filter((h) => writes(h, "AAAA"));
+  if (v4.length > 0) urls.push(`${url.base}/nic/update?hostname=${param(v4)}&myip=<ipaddr>&${auth}`);
+  if (v6.length > 0) {
+    urls.push(
+      `${url.base}/nic/update?hostname=${param(v6)}&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&${auth}`,
+    );
+  }
+  return urls.join(" ");
 }
 
 export function fritzboxSnippet(
@@ -98,11 +110,12 @@ export function fritzboxSnippet(
   name: string,
   password: string,
   hosts: readonly string[],
+  types?: HostTypes,
 ): string {
   return [
     "Internet > Permit Access > DynDNS (Internet > Freigaben > DynDNS): use DynDNS,",
     'provider "User-defined" (Benutzerdefiniert):',
-    `  Update-URL:   ${fritzboxUpdateUrl(url, hosts)}`,
+    `  Update-URL:   ${fritzboxUpdateUrl(url, hosts, types)}`,
     `  Domain name:  ${hosts[0] ?? ""}`,
     `  Username:     ${name}`,
     `  Password:     ${password}`,

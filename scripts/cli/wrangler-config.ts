@@ -82,6 +82,15 @@ export function hostNames(config: WranglerConfig): string[] | undefined {
   return isTable(hosts) ? Object.keys(hosts) : undefined;
 }
 
+/** The record types a host of [vars.HOSTS] writes, however broken the rest is. */
+export function hostRecordTypes(config: WranglerConfig, host: string): Set<string> | undefined {
+  const hosts = config.vars[KEYS.hosts];
+  const entry = isTable(hosts) ? hosts[host] : undefined;
+  const records = isTable(entry) && Array.isArray(entry.records) ? entry.records : undefined;
+  if (!records) return undefined;
+  return new Set(records.flatMap((r) => (isTable(r) && typeof r.type === "string" ? [r.type] : [])));
+}
+
 export function isTable(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }

@@ -181,7 +181,8 @@ describe("new-client checks", () => {
     expect(code).toBe(0);
     expect(io.stderr).not.toContain("warning");
     expect(field(io.stdout, "Update-URL:")).toMatch(
-      /^https:\/\/dyn\.example\.workers\.dev\/nic\/update\?hostname=nas\.example\.tld,home\.example\.tld&myip=<ipaddr>&/,
+      // IPv4 only to home (nas has no A record); IPv6 to both.
+      /^https:\/\/dyn\.example\.workers\.dev\/nic\/update\?hostname=home\.example\.tld&myip=<ipaddr>&.* https:\/\/dyn\.example\.workers\.dev\/nic\/update\?hostname=nas\.example\.tld,home\.example\.tld&myipv6=/,
     );
     expect(io.stdout).toContain("server=dyn.example.workers.dev\n");
     const password = field(io.stdout, "Password:");

@@ -100,6 +100,20 @@ describe("Worker URL and router settings", () => {
     );
   });
 
+  it("with several hosts, sends each family only to the hosts that have records of it", () => {
+    // The seed design: the box's IPv4 goes to firewall's A record, its prefix to wg-end's AAAA.
+    const types = (h: string) => new Set(h.startsWith("firewall") ? ["A"] : ["AAAA"]);
+    const url = { base: "https://ovh-dyndns.example.workers.dev", placeholder: false };
+    expect(fritzboxUpdateUrl(url, ["wg-end.example.tld", "firewall.example.tld"], types)).toBe(
+      "https://ovh-dyndns.example.workers.dev/nic/update?hostname=firewall.example.tld&myip=<ipaddr>&username=<username>&password=<pass> " +
+        "https://ovh-dyndns.example.workers.dev/nic/update?hostname=wg-end.example.tld&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&username=<username>&password=<pass>",
+    );
+    // A host with AAAA records only needs no IPv4 URL at all.
+    expect(fritzboxUpdateUrl(url, ["wg-end.example.tld"], types)).toBe(
+      "https://ovh-dyndns.example.workers.dev/nic/update?hostname=<domain>&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&username=<username>&password=<pass>",
+    );
+  });
+
   it("marks the placeholder URL so nobody mistakes it for a real one", () => {
     expect(placeholderUrl("ovh-dyndns")).toEqual({
       base: "https://ovh-dyndns.CHANGE-ME.workers.dev",
