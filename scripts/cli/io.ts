@@ -1,7 +1,7 @@
 // Everything the commands do to the outside world, behind one interface so tests can inject it:
 // output, the environment, prompts, the clock, HTTP and child processes.
 import { spawn } from "node:child_process";
-import { createInterface, type Interface } from "node:readline";
+import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CliError } from "./errors";
 
@@ -34,19 +34,16 @@ export interface Io {
 
 /** The real process: stdout, stderr, process.env, the terminal. */
 export function processIo(): Io {
-  let lines: AsyncIterator<string> | undefined;
-  let reader: Interface | undefined;
-  const nextStdinLine = async (): Promise<string | undefined> => {
-    if (!reader) {
-      reader = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-      lines = reader[Symbol.asyncIterator]();
+  /** One line of stdin, then stop reading: an open pipe must not keep the process alive. */
+  const stdinLine = async (): Promise<string | undefined> => {
+    const reader = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      const next = await reader[Symbol.asyncIterator]().next();
+      return next.done ? undefined : next.value;
+    } finally {
+      reader.close();
+      process.stdin.pause();
     }
-    const next = await lines?.next();
-    return next && !next.done ? next.value : undefined;
-  };
-  const done = () => {
-    reader?.close();
-    reader = undefined;
   };
   return {
     out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
@@ -56,14 +53,10 @@ export function processIo(): Io {
     interactive: process.stdin.isTTY === true,
     async readLine(prompt) {
       if (process.stdin.isTTY) process.stderr.write(prompt);
-      const line = await nextStdinLine();
-      if (process.stdin.isTTY) done();
-      return line;
+      return stdinLine();
     },
     async readSecret(prompt) {
-      if (!process.stdin.isTTY) return nextStdinLine();
-      done();
-      return readHidden(prompt);
+      return process.stdin.isTTY ? readHidden(prompt) : stdinLine();
     },
     sleep: (ms) => sleep(ms),
     now: () => Date.now(),

@@ -269,6 +269,19 @@ describe("setup ovh, in-process", () => {
     await expect(stat(join(dir, ".dev.vars"))).rejects.toThrow(/ENOENT/);
   });
 
+  it("--redirect is passed to OVH; a redirect that is not a URL is a usage error", async () => {
+    const { code } = await setupInProcess(["--redirect", "https://example.net/done", ...FAST], {
+      validate: true,
+    });
+    expect(code).toBe(0);
+    expect(sim.calls({ kind: "credential" })[0]?.body).toMatchObject({
+      redirection: "https://example.net/done",
+    });
+    const bad = await setupInProcess(["--redirect", "javascript:alert(1)", ...FAST]);
+    expect(bad.code).toBe(2);
+    expect(bad.io.stderr).toContain('--redirect: must be an http(s) URL, got "javascript:alert(1)"');
+  });
+
   it("reads the secret from stdin when it is not in the environment", async () => {
     const { code } = await setupInProcess(["--dev-vars", ...FAST], {
       validate: true,
