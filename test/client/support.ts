@@ -2,7 +2,7 @@
 // command without blocking the event loop (the OVH simulator and the endpoint's forwarders live
 // in this process), find binaries, write private config files, send raw HTTP requests.
 import { spawn, spawnSync } from "node:child_process";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -109,39 +109,67 @@ export function rawRequest(
   port: number,
   target: string,
   headers: [string, string][],
-  method = "GET",
+  { method = "GET", version = "1.1" }: { method?: string; version?: "1.0" | "1.1" } = {},
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    socket.on("data", (d: Buffer) => chunks.push(d));
-    socket.on("error", reject);
-    socket.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
+    let received = Buffer.alloc(0);
+    let done = false;
+    // The reply is complete at Content-Length bytes or the last chunk; the server may keep the
+    // connection open after that, so do not wait for it to close.
+    const finish = (ended: boolean) => {
+      if (done) return;
+      const text = received.toString("latin1");
       const split = text.indexOf("\r\n\r\n");
-      const head = split >= 0 ? text.slice(0, split) : text;
-      let body = split >= 0 ? text.slice(split + 4) : "";
-      if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) body = unchunk(body);
+      if (split < 0) {
+        if (ended) reject(new Error(`incomplete reply: ${JSON.stringify(text)}`));
+        return;
+      }
+      const head = text.slice(0, split);
+      const rest = received.subarray(split + 4);
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
+      let body: string | undefined;
+      if (length !== undefined) {
+        if (rest.length >= Number(length)) body = rest.subarray(0, Number(length)).toString("utf8");
+      } else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
+        body = unchunk(rest.toString("latin1"));
+      } else if (ended) {
+        body = rest.toString("utf8");
+      }
+      if (body === undefined) {
+        if (ended) reject(new Error(`incomplete reply: ${JSON.stringify(text)}`));
+        return;
+      }
+      done = true;
+      socket.destroy();
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
       resolve({ status, body, head });
+    };
+    socket.on("data", (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      finish(false);
     });
-    const lines = [
-      `${method} ${target} HTTP/1.1`,
-      ...headers.map(([k, v]) => `${k}: ${v}`),
-      "Connection: close",
-    ];
+    socket.on("error", (e) => {
+      if (!done) reject(e);
+    });
+    socket.on("end", () => finish(true));
+    const lines = [`${method} ${target} HTTP/${version}`, ...headers.map(([k, v]) => `${k}: ${v}`)];
+    if (version === "1.1") lines.push("Connection: close");
     socket.write(`${lines.join("\r\n")}\r\n\r\n`);
   });
 }
 
-function unchunk(body: string): string {
+/** The body of a chunked reply, or undefined while the last chunk has not arrived. */
+function unchunk(body: string): string | undefined {
   let out = "";
   let rest = body;
   for (;;) {
     const eol = rest.indexOf("\r\n");
-    if (eol < 0) return out;
+    if (eol < 0) return undefined;
     const size = Number.parseInt(rest.slice(0, eol), 16);
-    if (!size) return out;
+    if (Number.isNaN(size)) return undefined;
+    if (size === 0) return Buffer.from(out, "latin1").toString("utf8");
+    if (rest.length < eol + 2 + size + 2) return undefined;
     out += rest.slice(eol + 2, eol + 2 + size);
     rest = rest.slice(eol + 2 + size + 2);
   }
@@ -154,4 +182,18 @@ export function basic(user: string, password: string): string {
 /** The port of http://127.0.0.1:PORT. */
 export function portOf(url: string): number {
   return Number(new URL(url).port);
+}
+
+/** The Worker URL the recipes in docs/recipes.md are written for. */
+export const RECIPE_WORKER = "ovh-dyndns.example.workers.dev";
+
+/** The fenced code block after `<!-- test: NAME -->` in docs/recipes.md, without its fences. */
+export async function recipeBlock(name: string): Promise<string> {
+  const doc = await readFile(join(ROOT, "docs", "recipes.md"), "utf8");
+  const marker = `<!-- test: ${name} -->\n`;
+  const at = doc.indexOf(marker);
+  if (at < 0) throw new Error(`docs/recipes.md has no block marked "${name}"`);
+  const block = /^```[^\n]*\n([\s\S]*?)^```$/m.exec(doc.slice(at + marker.length));
+  if (!block?.[1] || block.index !== 0) throw new Error(`"${name}" is not followed by a code block`);
+  return block[1];
 }

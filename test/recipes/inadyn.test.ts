@@ -1,0 +1,102 @@
+// The inadyn recipe of docs/recipes.md with Debian's inadyn (2.10), for real: the documented
+// custom provider pointed at the Worker on 127.0.0.1 (ssl = false), the address from a
+// checkip-command so nothing outside is asked, one run in the foreground (--once), then the
+// published zone. inadyn sends `Host: 127.0.0.1` without the port: the Worker must not care.
+// (inadyn first tries to resolve each hostname; without DNS that fails after the resolver's
+// timeout, which is why these tests get a minute.)
+import { mkdir, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { missing, portOf, RECIPE_WORKER, recipeBlock, run, tempDir, writePrivate } from "../client/support";
+import { type Endpoint, startEndpoint } from "../support/endpoint";
+import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
+
+const absent = missing("inadyn");
+if (absent) console.warn(`test/recipes/inadyn.test.ts: skipping: ${absent}`);
+
+let ep: Endpoint;
+let tmp: { path: string; remove(): Promise<void> };
+
+beforeAll(async () => {
+  if (absent) return;
+  tmp = await tempDir("ovh-dyndns-inadyn");
+  ep = await startEndpoint({
+    vars: { ...(await testVars()), SETTINGS: { auth_fail_limit: 10_000, change_limit: 10_000 } },
+  });
+  ep.sim.addZone(ZONE);
+});
+afterAll(async () => {
+  await ep?.close();
+  await tmp?.remove();
+});
+afterEach(() => {
+  if (ep) expect(ep.unexpected).toEqual([]);
+});
+
+const live = (type: string, sub: string) =>
+  ep.sim
+    .liveRecords(ZONE)
+    .filter((r) => r.fieldType === type && r.subDomain === sub)
+    .map((r) => r.target);
+
+let runs = 0;
+/** Run inadyn once on the documented config, the address from `echo ADDRESS`. */
+async function inadyn(
+  address: string,
+  hostnames?: string,
+  options: { ipv6?: boolean; password?: string } = {},
+) {
+  runs += 1;
+  let conf = (await recipeBlock("inadyn"))
+    .replace("ssl         = true", "ssl         = false")
+    .replace(`ddns-server = ${RECIPE_WORKER}`, `ddns-server = 127.0.0.1:${portOf(ep.url)}`)
+    .replace("YOUR-PASSWORD", options.password ?? HOME_PASSWORD)
+    .replace(/^(\s+)(hostname\s+=.*)$/m, `$1checkip-command = "echo ${address}"\n$1$2`);
+  if (hostnames) conf = conf.replace(/^(\s+hostname\s+=).*$/m, `$1 ${hostnames}`);
+  if (options.ipv6) conf = `allow-ipv6 = true\n${conf}`;
+  const file = await writePrivate(join(tmp.path, `inadyn-${runs}.conf`), conf);
+  const cache = join(tmp.path, `cache-${runs}`);
+  await mkdir(cache);
+  const r = await run(
+    "inadyn",
+    ["--once", "--foreground", "--no-pidfile", "-l", "debug", "-f", file, `--cache-dir=${cache}`],
+    { timeoutMs: 90_000 },
+  );
+  return { ...r, output: r.stdout + r.stderr, cache };
+}
+
+describe.skipIf(absent)(`inadyn${absent ? ` (skipped: ${absent})` : ""}`, () => {
+  it("the documented custom provider: one request per host, Host without port, both A records", async () => {
+    const r = await inadyn("198.51.100.71");
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(
+      /GET \/nic\/update\?hostname=nas\.example\.tld&myip=198\.51\.100\.71 HTTP\/1\.0/,
+    );
+    expect(r.output).toMatch(
+      /GET \/nic\/update\?hostname=firewall\.example\.tld&myip=198\.51\.100\.71 HTTP\/1\.0/,
+    );
+    expect(r.output).toMatch(/\nHost: 127\.0\.0\.1\r?\n/);
+    expect(r.output).toMatch(/Successful alias table update for nas\.example\.tld/);
+    expect(r.output).toMatch(/Successful alias table update for firewall\.example\.tld/);
+    expect(live("A", "nas")).toEqual(["198.51.100.71"]);
+    expect(live("A", "firewall")).toEqual(["198.51.100.71"]);
+    expect((await readdir(r.cache)).sort()).toEqual(["firewall.example.tld.cache", "nas.example.tld.cache"]);
+  }, 120_000);
+
+  it("IPv6 with allow-ipv6: the escaped address is decoded, the AAAA records follow", async () => {
+    const r = await inadyn("2001:db8:99:1::7", "service.example.tld", { ipv6: true });
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(/hostname=service\.example\.tld&myip=2001%3adb8%3a99%3a1%3a%3a7 /);
+    expect(live("AAAA", "service")).toEqual(["2001:db8:99:1::7"]);
+    expect(live("AAAA", "service6")).toEqual(["2001:db8:99:1::7"]);
+  }, 120_000);
+
+  it("a wrong password: inadyn reads badauth as an authentication failure, nothing is written", async () => {
+    const before = live("A", "nas");
+    const r = await inadyn("198.51.100.72", "nas.example.tld", { password: "not-the-password" });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toMatch(/badauth/);
+    expect(r.output).not.toMatch(/Successful alias table update/);
+    expect(live("A", "nas")).toEqual(before);
+  }, 120_000);
+});

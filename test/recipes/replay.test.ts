@@ -1,0 +1,292 @@
+// The FRITZ!Box, OpenWrt and UniFi recipes of docs/recipes.md, replayed: each test takes the
+// documented URL from the doc, fills it in the way the device does (the FRITZ!Box without any
+// escaping, ddns-scripts with its own URL-encoding of user and password, inadyn under UniFi with
+// HTTP/1.0 and a Host header without port) and sends the bytes to the Worker on 127.0.0.1.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { basic, portOf, RECIPE_WORKER, rawRequest, recipeBlock } from "../client/support";
+import { type Endpoint, sha256Hex, startEndpoint } from "../support/endpoint";
+import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
+
+/** Has `&`, `=`, `%`, `+`, `#`, `?`, `@`, `/`, `:` and a space: all of it must survive ddns-scripts. */
+const OPENWRT_PASSWORD = "p@ss w/rd+&=%?#:x~";
+/** What breaks a FRITZ!Box URL: the box does not escape it. */
+const AMPERSAND_PASSWORD = "pa&ss";
+
+let ep: Endpoint;
+let port: number;
+
+beforeAll(async () => {
+  const base = await testVars();
+  const clients = base.CLIENTS as Record<string, unknown>;
+  ep = await startEndpoint({
+    vars: {
+      ...base,
+      CLIENTS: {
+        ...clients,
+        openwrt: {
+          password_sha256: await sha256Hex(OPENWRT_PASSWORD),
+          hosts: ["nas.example.tld", "wg-end.example.tld"],
+        },
+        ampersand: { password_sha256: await sha256Hex(AMPERSAND_PASSWORD), hosts: ["wg-end.example.tld"] },
+      },
+      SETTINGS: { auth_fail_limit: 10_000, change_limit: 10_000 },
+    },
+  });
+  ep.sim.addZone(ZONE);
+  port = portOf(ep.url);
+});
+afterAll(async () => {
+  await ep?.close();
+});
+afterEach(() => {
+  expect(ep.unexpected).toEqual([]);
+});
+
+const live = (type: string, sub: string) =>
+  ep.sim
+    .liveRecords(ZONE)
+    .filter((r) => r.fieldType === type && r.subDomain === sub)
+    .map((r) => r.target);
+
+/** Move records elsewhere through the Worker (never behind its back: it remembers what it wrote). */
+async function seed(query: Record<string, string>): Promise<void> {
+  const reply = await ep.update(query);
+  expect(reply.body).toMatch(/^(good|nochg) /);
+}
+
+/** wg-end in the /56 2001:db8:ab:cd00::/56: subnet 10 and the interface bits of WG_HOST_ID. */
+const WG_END = "2001:db8:ab:cd10:211:32ff:fe12:3456";
+
+/** The request target of a documented https://RECIPE_WORKER/… URL. */
+function target(url: string): string {
+  const prefix = `https://${RECIPE_WORKER}`;
+  if (!url.startsWith(`${prefix}/`)) throw new Error(`not a URL of the recipe Worker: ${url}`);
+  return url.slice(prefix.length);
+}
+
+describe("FRITZ!Box", () => {
+  const box = {
+    username: "home",
+    pass: HOME_PASSWORD,
+    domain: "wg-end.example.tld",
+    ipaddr: "203.0.113.45",
+    ip6addr: "2001:db8:ab:cd00:3a10:d5ff:fe01:2345",
+    ip6lanprefix: "2001:db8:ab:cd00::/64",
+  };
+
+  /** The Update-URL field as the box uses it: split at spaces, placeholders filled in raw. */
+  function fill(field: string, values: Record<string, string>): string[] {
+    return field
+      .trim()
+      .split(/ +/)
+      .map((url) =>
+        url.replace(/<(\w+)>/g, (whole, name: string) => {
+          const value = values[name];
+          if (value === undefined) throw new Error(`no value for ${whole}`);
+          return value;
+        }),
+      );
+  }
+
+  /** What the box sends for one URL. */
+  const send = (url: string, extra: [string, string][] = []) =>
+    rawRequest(port, target(url), [
+      ["Host", RECIPE_WORKER],
+      ["User-Agent", "Fritz!Box DDNS/1.0.1"],
+      ...extra,
+    ]);
+
+  it("the documented Update-URL: the IPv4 request leaves the AAAA records alone, the IPv6 one moves both, the A record stays", async () => {
+    await seed({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    await seed({ hostname: "wg-end.example.tld", ip6lanprefix: "2001:db8:1:ff00::/56" });
+    const urls = fill(await recipeBlock("fritzbox-update-url"), box);
+    expect(urls).toHaveLength(2);
+    expect(urls[0]).toBe(
+      `https://${RECIPE_WORKER}/nic/update?hostname=wg-end.example.tld&myip=203.0.113.45&username=home&password=${HOME_PASSWORD}`,
+    );
+
+    // The box sends both at once; the zone's coordinator takes them one after the other.
+    const [v4, v6] = await Promise.all(urls.map((u) => send(u)));
+
+    expect(v4?.status).toBe(200);
+    expect(v4?.body).toBe("nochg 203.0.113.45\n");
+    expect(v6?.status).toBe(200);
+    expect(v6?.body).toBe(`good ${box.ip6addr}\n`);
+    expect(live("AAAA", "wg-end")).toEqual([WG_END]);
+    expect(live("AAAA", "firewall")).toEqual([WG_END]);
+    expect(live("A", "firewall")).toEqual(["198.51.100.7"]);
+  });
+
+  it("the seed design: the IPv4 request sets firewall's A record, the IPv6 one both AAAA records", async () => {
+    await seed({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    await seed({ hostname: "wg-end.example.tld", ip6lanprefix: "2001:db8:1:ff00::/56" });
+    const urls = fill(await recipeBlock("fritzbox-update-url-two-hosts"), box);
+    const [v4, v6] = await Promise.all(urls.map((u) => send(u)));
+    expect(v4?.body).toBe("good 203.0.113.45\n");
+    expect(v6?.body).toBe(`good ${box.ip6addr}\n`);
+    expect(live("A", "firewall")).toEqual(["203.0.113.45"]);
+    expect(live("AAAA", "wg-end")).toEqual([WG_END]);
+    expect(live("AAAA", "firewall")).toEqual([WG_END]);
+  });
+
+  it("without <username>/<pass> in the URL the box sends HTTP Basic: accepted too", async () => {
+    await seed({ hostname: "wg-end.example.tld", ip6lanprefix: "2001:db8:1:ff00::/56" });
+    const field = (await recipeBlock("fritzbox-update-url")).replaceAll(
+      "&username=<username>&password=<pass>",
+      "",
+    );
+    const urls = fill(field, box);
+    const v6 = await send(urls[1] ?? "", [["Authorization", basic("home", HOME_PASSWORD)]]);
+    expect(v6.body).toBe(`good ${box.ip6addr}\n`);
+    expect(live("AAAA", "wg-end")).toEqual([WG_END]);
+  });
+
+  it("a password with & breaks the unescaped URL: badauth, nothing written", async () => {
+    await seed({ hostname: "wg-end.example.tld", ip6lanprefix: "2001:db8:1:ff00::/56" });
+    const before = live("AAAA", "wg-end");
+    const urls = fill(await recipeBlock("fritzbox-update-url"), {
+      ...box,
+      username: "ampersand",
+      pass: AMPERSAND_PASSWORD,
+    });
+    const v6 = await send(urls[1] ?? "");
+    expect(v6.status).toBe(401);
+    expect(v6.body).toBe("badauth\n");
+    expect(live("AAAA", "wg-end")).toEqual(before);
+  });
+});
+
+describe("OpenWrt ddns-scripts", () => {
+  /** ddns-scripts' urlencode(): everything but [-_.~a-zA-Z0-9] as %xx, lowercase. */
+  const urlencode = (s: string) =>
+    [...s]
+      .map((c) => (/[-_.~a-zA-Z0-9]/.test(c) ? c : `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`))
+      .join("");
+
+  /** The service sections of the documented /etc/config/ddns, as option maps. */
+  async function services(): Promise<Map<string, Record<string, string>>> {
+    const text = (await recipeBlock("openwrt"))
+      .replaceAll("option username 'home'", "option username 'openwrt'")
+      .replaceAll("YOUR-PASSWORD", OPENWRT_PASSWORD);
+    const out = new Map<string, Record<string, string>>();
+    for (const section of text.split(/^config service /m).slice(1)) {
+      const name = /^'([^']+)'/.exec(section)?.[1] ?? "";
+      const options: Record<string, string> = {};
+      for (const m of section.matchAll(/^\s*option (\w+) '([^']*)'$/gm)) options[m[1] ?? ""] = m[2] ?? "";
+      out.set(name, options);
+    }
+    return out;
+  }
+
+  /** send_update(): the placeholders replaced as ddns-scripts does. */
+  function updateUrl(options: Record<string, string>, ip: string): string {
+    return (options.update_url ?? "")
+      .replaceAll("[USERNAME]", urlencode(options.username ?? ""))
+      .replaceAll("[PASSWORD]", urlencode(options.password ?? ""))
+      .replaceAll("[DOMAIN]", options.domain ?? "")
+      .replaceAll("[IP]", ip);
+  }
+
+  /** What curl or GNU Wget send for http(s)://user:pass@host/path: Basic from the decoded userinfo. */
+  function split(url: string): { target: string; authorization?: string } {
+    const m = /^https?:\/\/(?:([^:@/]*):([^@/]*)@)?([^/]+)(\/.*)$/.exec(url);
+    if (!m) throw new Error(`cannot split ${url}`);
+    const [, user, pass, host, path] = m;
+    expect(host).toBe(RECIPE_WORKER);
+    return {
+      target: path ?? "/",
+      authorization:
+        user === undefined ? undefined : basic(decodeURIComponent(user), decodeURIComponent(pass ?? "")),
+    };
+  }
+
+  const headers = (agent: string, authorization?: string): [string, string][] => [
+    ["Host", RECIPE_WORKER],
+    ["User-Agent", agent],
+    ...(authorization ? [["Authorization", authorization] as [string, string]] : []),
+  ];
+
+  it("the IPv4 service, fetched by curl (Basic right away), with a password full of URL characters", async () => {
+    await seed({ hostname: "nas.example.tld", myip: "198.51.100.1" });
+    const v4 = (await services()).get("ovh_v4") ?? {};
+    expect(v4.use_ipv6).toBe("0");
+    const { target, authorization } = split(updateUrl(v4, "198.51.100.50"));
+    expect(target).toBe("/nic/update?hostname=nas.example.tld&myip=198.51.100.50");
+    const reply = await rawRequest(port, target, headers("curl/8.5.0", authorization));
+    expect(reply.body).toBe("good 198.51.100.50\n");
+    expect(live("A", "nas")).toEqual(["198.51.100.50"]);
+  });
+
+  it("the IPv6 service, fetched by GNU Wget (asks without credentials first): the LAN address gives wg-end's AAAA", async () => {
+    await seed({ hostname: "wg-end.example.tld", ip6lanprefix: "2001:db8:1:ff00::/56" });
+    const v6 = (await services()).get("ovh_v6") ?? {};
+    expect(v6.use_ipv6).toBe("1");
+    expect(v6.ip_interface).toBe("br-lan");
+    // The router's address on br-lan, in the LAN /64 of the delegated /56.
+    const { target, authorization } = split(updateUrl(v6, "2001:db8:ab:cd00::1"));
+    const challenge = await rawRequest(port, target, headers("Wget/1.21.4"));
+    expect(challenge.status).toBe(401);
+    expect(challenge.head).toMatch(/\r\nwww-authenticate: Basic /i);
+    expect(live("AAAA", "wg-end")).not.toEqual([WG_END]);
+    const reply = await rawRequest(port, target, headers("Wget/1.21.4", authorization));
+    expect(reply.body).toBe("good 2001:db8:ab:cd00::1\n");
+    expect(live("AAAA", "wg-end")).toEqual([WG_END]);
+    expect(live("AAAA", "firewall")).toEqual([WG_END]);
+  });
+
+  it("credentials in the query instead (ddns-scripts URL-encodes them): the same update", async () => {
+    await seed({ hostname: "nas.example.tld", myip: "198.51.100.1" });
+    const v4 = (await services()).get("ovh_v4") ?? {};
+    const inQuery = {
+      ...v4,
+      update_url: `https://${RECIPE_WORKER}/nic/update?hostname=[DOMAIN]&myip=[IP]&username=[USERNAME]&password=[PASSWORD]`,
+    };
+    const { target, authorization } = split(updateUrl(inQuery, "198.51.100.51"));
+    expect(authorization).toBeUndefined();
+    expect(target).toContain("&password=p%40ss%20w%2frd%2b%26%3d%25%3f%23%3ax~");
+    const reply = await rawRequest(port, target, headers("uclient-fetch"));
+    expect(reply.body).toBe("good 198.51.100.51\n");
+    expect(live("A", "nas")).toEqual(["198.51.100.51"]);
+  });
+});
+
+describe("UniFi OS (inadyn underneath)", () => {
+  /** The Server field, split as inadyn's ddns-server and ddns-path, %h and %i filled in. */
+  async function request(hostname: string, address: string): Promise<{ host: string; path: string }> {
+    const server = (await recipeBlock("unifi-server")).trim();
+    const slash = server.indexOf("/");
+    const path = server.slice(slash).replaceAll("%h", hostname).replaceAll("%i", address);
+    return { host: server.slice(0, slash), path };
+  }
+
+  const inadynHeaders = (host: string): [string, string][] => [
+    ["Host", host],
+    ["Authorization", basic("home", HOME_PASSWORD)],
+    ["User-Agent", "inadyn/2.12.0 https://github.com/troglobit/inadyn/issues"],
+  ];
+
+  it("the documented Server field: HTTP/1.0, Basic, Host without port, the WAN IPv4", async () => {
+    await seed({ hostname: "nas.example.tld", myip: "198.51.100.1" });
+    const { host, path } = await request("nas.example.tld", "198.51.100.60");
+    expect(host).toBe(RECIPE_WORKER);
+    expect(path).toBe("/nic/update?hostname=nas.example.tld&myip=198.51.100.60");
+    const reply = await rawRequest(port, path, inadynHeaders(host), { version: "1.0" });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe("good 198.51.100.60\n");
+    expect(live("A", "nas")).toEqual(["198.51.100.60"]);
+  });
+
+  it("a Server field without % (inadyn appends the hostname): the address the request came from", async () => {
+    await seed({ hostname: "nas.example.tld", myip: "198.51.100.1" });
+    const path = "/nic/update?hostname=nas.example.tld";
+    // Cloudflare puts the client's address in CF-Connecting-IP; here the test does.
+    const reply = await rawRequest(
+      port,
+      path,
+      [...inadynHeaders(RECIPE_WORKER), ["CF-Connecting-IP", "198.51.100.61"]],
+      { version: "1.0" },
+    );
+    expect(reply.body).toBe("good 198.51.100.61\n");
+    expect(live("A", "nas")).toEqual(["198.51.100.61"]);
+  });
+});
