@@ -25,6 +25,12 @@ export function planHost(host: HostSpec, req: UpdateRequest): HostPlan {
     const target = targetFor(spec, req);
     if (target === undefined) continue;
     if (!target.ok) return { ok: false, reason: `${host.name}: ${target.reason}` };
+    if (NEVER_A_HOST.has(target.value.range)) {
+      return {
+        ok: false,
+        reason: `${what(target.value, spec, req)} cannot be a host's address (${describeRange(target.value.range)})`,
+      };
+    }
     if (!host.allowPrivate && !isGlobal(target.value)) {
       return { ok: false, reason: refusal(target.value, spec, req) };
     }
@@ -43,10 +49,20 @@ function targetFor(spec: RecordSpec, req: UpdateRequest): Target | undefined {
   return joinPrefix(prefix, spec.prefixLength ?? prefix.length, spec.hostId);
 }
 
-function refusal(addr: Address, spec: RecordSpec, req: UpdateRequest): string {
+/**
+ * Ranges no host record may hold, allow_private or not: they name no single host (unspecified,
+ * broadcast, multicast) or are IPv4 written as IPv6, which belongs in an A record.
+ */
+const NEVER_A_HOST = new Set(["unspecified", "broadcast", "multicast", "ipv4Mapped", "rfc6145"]);
+
+/** What the refused target came from, for the reason. */
+function what(addr: Address, spec: RecordSpec, req: UpdateRequest): string {
   const kind = addr.family === "v4" ? "IPv4" : "IPv6";
-  const what = spec.hostId !== undefined && req.prefix ? "the prefix" : `the ${kind} address`;
-  return `${what} is not a global address (${describeRange(addr.range)}); set allow_private on the host to accept it`;
+  return spec.hostId !== undefined && req.prefix ? "the prefix" : `the ${kind} address`;
+}
+
+function refusal(addr: Address, spec: RecordSpec, req: UpdateRequest): string {
+  return `${what(addr, spec, req)} is not a global address (${describeRange(addr.range)}); set allow_private on the host to accept it`;
 }
 
 const RANGE_NAMES: Record<string, string> = {
@@ -60,6 +76,7 @@ const RANGE_NAMES: Record<string, string> = {
   unspecified: "unspecified",
   broadcast: "broadcast",
   ipv4Mapped: "IPv4-mapped",
+  rfc6145: "IPv4-translated",
 };
 
 function describeRange(range: string): string {

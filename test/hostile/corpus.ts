@@ -78,6 +78,9 @@ const NOTFOUND = "badrequest: unknown path; updates go to /nic/update\n";
 const REFUSED = (what: string, range: string) =>
   bad(`${what} is not a global address (${range}); set allow_private on the host to accept it`);
 
+/** Ranges no host record may hold, with or without allow_private. */
+const NEVER = (what: string, range: string) => bad(`${what} cannot be a host's address (${range})`);
+
 type Row = Omit<HostileRequest, "method" | "path" | "headers"> &
   Partial<Pick<HostileRequest, "method" | "path" | "headers">>;
 
@@ -443,7 +446,7 @@ const addresses: HostileRequest[] = [
   row({
     name: "IPv4-mapped IPv6 in hex on a strict host",
     query: "hostname=strict.example.tld&myipv6=::ffff:c633:641e",
-    expect: { status: 400, body: REFUSED("the IPv6 address", "IPv4-mapped") },
+    expect: { status: 400, body: NEVER("the IPv6 address", "IPv4-mapped") },
   }),
   row({
     name: "zone id",
@@ -503,17 +506,17 @@ const addresses: HostileRequest[] = [
   row({
     name: "0.0.0.0 on a strict host",
     query: "hostname=strict.example.tld&myip=0.0.0.0",
-    expect: { status: 400, body: REFUSED("the IPv4 address", "unspecified") },
+    expect: { status: 400, body: NEVER("the IPv4 address", "unspecified") },
   }),
   row({
     name: "broadcast on a strict host",
     query: "hostname=strict.example.tld&myip=255.255.255.255",
-    expect: { status: 400, body: REFUSED("the IPv4 address", "broadcast") },
+    expect: { status: 400, body: NEVER("the IPv4 address", "broadcast") },
   }),
   row({
     name: "multicast on a strict host",
     query: "hostname=strict.example.tld&myip=ff02::1",
-    expect: { status: 400, body: REFUSED("the IPv6 address", "multicast") },
+    expect: { status: 400, body: NEVER("the IPv6 address", "multicast") },
   }),
   row({
     name: "IPv6 outside 2000::/3 on a strict host",
@@ -538,7 +541,47 @@ const addresses: HostileRequest[] = [
   row({
     name: "multicast prefix on a strict host",
     query: "hostname=strict6.example.tld&ip6lanprefix=ff00::/64",
-    expect: { status: 400, body: REFUSED("the prefix", "multicast") },
+    expect: { status: 400, body: NEVER("the prefix", "multicast") },
+  }),
+];
+
+// allow_private accepts private, ULA, CGNAT, link-local, loopback and documentation addresses
+// (README); never addresses that name no single host.
+const neverAHost: HostileRequest[] = [
+  row({
+    name: "0.0.0.0 with allow_private",
+    query: `${NAS}&myip=0.0.0.0`,
+    expect: { status: 400, body: NEVER("the IPv4 address", "unspecified") },
+  }),
+  row({
+    name: "255.255.255.255 with allow_private",
+    query: `${NAS}&myip=255.255.255.255`,
+    expect: { status: 400, body: NEVER("the IPv4 address", "broadcast") },
+  }),
+  row({
+    name: "IPv4 multicast with allow_private",
+    query: `${NAS}&myip=224.0.0.251`,
+    expect: { status: 400, body: NEVER("the IPv4 address", "multicast") },
+  }),
+  row({
+    name: ":: with allow_private",
+    query: "hostname=service.example.tld&myipv6=::",
+    expect: { status: 400, body: NEVER("the IPv6 address", "unspecified") },
+  }),
+  row({
+    name: "IPv6 multicast with allow_private",
+    query: "hostname=service.example.tld&myipv6=ff02::fb",
+    expect: { status: 400, body: NEVER("the IPv6 address", "multicast") },
+  }),
+  row({
+    name: "IPv4-mapped IPv6 in hex with allow_private",
+    query: "hostname=service.example.tld&myipv6=::ffff:c633:641e",
+    expect: { status: 400, body: NEVER("the IPv6 address", "IPv4-mapped") },
+  }),
+  row({
+    name: "a multicast prefix with allow_private",
+    query: "hostname=wg-end.example.tld&ip6lanprefix=ff05:1:2:3::/64",
+    expect: { status: 400, body: NEVER("the prefix", "multicast") },
   }),
 ];
 
@@ -752,6 +795,7 @@ export const CORPUS: readonly HostileRequest[] = [
   ...credentials,
   ...hostnames,
   ...addresses,
+  ...neverAHost,
   ...prefixes,
   ...placeholders,
   ...methodsAndPaths,

@@ -152,9 +152,6 @@ describe("allow_private", () => {
       "myip=203.0.113.5",
       "the IPv4 address is not a global address (reserved or documentation range)",
     ],
-    ["multicast v4", dual, "myip=224.0.0.251", "the IPv4 address is not a global address (multicast)"],
-    ["broadcast", dual, "myip=255.255.255.255", "the IPv4 address is not a global address (broadcast)"],
-    ["0.0.0.0", dual, "myip=0.0.0.0", "the IPv4 address is not a global address (unspecified)"],
     ["ULA", dual, "myip=fd00::1", "the IPv6 address is not a global address (unique local, fc00::/7)"],
     ["link-local", dual, "myip=fe80::1", "the IPv6 address is not a global address (link-local)"],
     [
@@ -163,7 +160,6 @@ describe("allow_private", () => {
       "myip=2001:db8::1",
       "the IPv6 address is not a global address (reserved or documentation range)",
     ],
-    ["IPv4-mapped", dual, "myip=::ffff:c633:6401", "the IPv6 address is not a global address (IPv4-mapped)"],
     ["teredo", dual, "myip=2001::1", "the IPv6 address is not a global address (special range teredo)"],
     [
       "outside 2000::/3",
@@ -209,6 +205,36 @@ describe("allow_private", () => {
     const plan = planHost({ ...spec, allowPrivate: true }, request(query));
     expect(plan.ok).toBe(true);
   });
+
+  const never: [string, HostSpec, string, string][] = [
+    ["0.0.0.0", dual, "myip=0.0.0.0", "the IPv4 address cannot be a host's address (unspecified)"],
+    ["::", dual, "myipv6=::", "the IPv6 address cannot be a host's address (unspecified)"],
+    ["broadcast", dual, "myip=255.255.255.255", "the IPv4 address cannot be a host's address (broadcast)"],
+    ["multicast v4", dual, "myip=224.0.0.251", "the IPv4 address cannot be a host's address (multicast)"],
+    ["multicast v6", dual, "myip=ff02::fb", "the IPv6 address cannot be a host's address (multicast)"],
+    [
+      "IPv4-mapped",
+      dual,
+      "myip=::ffff:c633:6401",
+      "the IPv6 address cannot be a host's address (IPv4-mapped)",
+    ],
+    [
+      "IPv4-translated",
+      dual,
+      "myip=::ffff:0:c633:6401",
+      "the IPv6 address cannot be a host's address (IPv4-translated)",
+    ],
+    ["multicast prefix", nas, "prefix=ff05:1:2:3::/64", "the prefix cannot be a host's address (multicast)"],
+    ["multicast's /64", nas, "myipv6=ff05::1", "the IPv6 address cannot be a host's address (multicast)"],
+  ];
+
+  it.each(never)(
+    "%s is refused even with allow_private: it names no single host",
+    (_name, spec, query, reason) => {
+      expect(targets(planHost(spec, request(query)))).toBe(reason);
+      expect(targets(planHost({ ...spec, allowPrivate: true }, request(query)))).toBe(reason);
+    },
+  );
 
   it("a global report is accepted either way", () => {
     expect(targets(planHost(dual, request("myip=81.2.69.160,2a01:4f8::1")))).toHaveLength(2);
