@@ -3,7 +3,7 @@
 // (parseVars / parseSecrets), so the setup CLI validates wrangler.toml with the same schema.
 import * as z from "zod/mini";
 import { networkMask, parseIPv6, toBigInt } from "./address";
-import { resolveEndpoint } from "./ovh/endpoints";
+import { oauth2TokenUrl, resolveEndpoint } from "./ovh/endpoints";
 
 /** Names of the vars and secrets: the public contract of wrangler.toml. */
 export const KEYS = {
@@ -14,9 +14,13 @@ export const KEYS = {
   applicationKey: "OVH_APPLICATION_KEY",
   applicationSecret: "OVH_APPLICATION_SECRET",
   consumerKey: "OVH_CONSUMER_KEY",
+  clientId: "OVH_CLIENT_ID",
+  clientSecret: "OVH_CLIENT_SECRET",
 } as const;
 
 export const SECRET_KEYS = [KEYS.applicationKey, KEYS.applicationSecret, KEYS.consumerKey] as const;
+/** The alternative: an OAuth2 service account, with rights from an IAM policy. */
+export const OAUTH2_SECRET_KEYS = [KEYS.clientId, KEYS.clientSecret] as const;
 
 export const DEFAULT_TTL = 60;
 export const MAX_HOSTS_PER_REQUEST = 20;
@@ -74,8 +78,16 @@ export interface OvhCredentials {
   consumerKey: string;
 }
 
+export interface OAuth2Credentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** How the Worker authenticates to OVH: application + consumer key, or an OAuth2 service account. */
+export type OvhAuth = OvhCredentials | OAuth2Credentials;
+
 export interface Config extends Vars {
-  credentials: OvhCredentials;
+  credentials: OvhAuth;
 }
 
 export type ConfigResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
@@ -282,10 +294,43 @@ function secretProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The OVH credentials in use: the OAuth2 pair when either of its secrets is set, otherwise the
+ * application key, application secret and consumer key. Setting both kinds is a mistake.
+ */
+export function parseOvhAuth(env: Record<string, unknown>): ConfigResult<OvhAuth> {
+  const isSet = (key: string) => env[key] !== undefined && env[key] !== "";
+  if (!OAUTH2_SECRET_KEYS.some(isSet)) return parseSecrets(env);
+  const errors: string[] = [];
+  const mixed = SECRET_KEYS.filter(isSet);
+  if (mixed.length > 0) {
+    errors.push(
+      `${mixed.join(", ")}: set either these or ${OAUTH2_SECRET_KEYS.join(" and ")}, not both (wrangler secret delete …)`,
+    );
+  }
+  for (const key of OAUTH2_SECRET_KEYS) {
+    const problem = secretProblem(env[key]);
+    if (problem) errors.push(`${key}: ${problem} (set it with: wrangler secret put ${key})`);
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    value: { clientId: String(env[KEYS.clientId]), clientSecret: String(env[KEYS.clientSecret]) },
+  };
+}
+
 /** Vars and secrets together; what the Worker needs to serve updates. */
 export function parseConfig(env: Record<string, unknown>): ConfigResult<Config> {
   const vars = parseVars(env);
-  const secrets = parseSecrets(env);
+  const secrets = parseOvhAuth(env);
+  if (vars.ok && secrets.ok && "clientId" in secrets.value && !oauth2TokenUrl(vars.value.endpoint)) {
+    return {
+      ok: false,
+      errors: [
+        `${KEYS.endpoint}: this endpoint has no OAuth2 service accounts; use ${SECRET_KEYS.join(", ")}`,
+      ],
+    };
+  }
   const errors = [...(vars.ok ? [] : vars.errors), ...(secrets.ok ? [] : secrets.errors)];
   if (!vars.ok || !secrets.ok) return { ok: false, errors };
   return { ok: true, value: { ...vars.value, credentials: secrets.value } };

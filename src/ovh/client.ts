@@ -1,7 +1,8 @@
 // A small OVH API client over fetch: signed calls, the server-time delta, a timeout on every
 // call, and errors that carry status, message and X-Ovh-QueryId. It runs on workerd without
 // nodejs_compat and in Node (the setup CLI uses it too).
-import type { OvhCredentials } from "../config";
+import type { OAuth2Credentials, OvhAuth } from "../config";
+import { oauth2TokenUrl } from "./endpoints";
 import { signRequest } from "./sign";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
@@ -46,7 +47,8 @@ export class OvhError extends Error {
 export interface OvhClientOptions {
   /** Base URL, e.g. https://eu.api.ovh.com/1.0 (see resolveEndpoint). */
   endpoint: string;
-  credentials: OvhCredentials;
+  /** Application + consumer key (signed calls), or an OAuth2 service account (bearer token). */
+  credentials: OvhAuth;
   timeoutMs: number;
   fetch?: typeof fetch;
   /** Local clock in unix seconds; injectable for tests. */
@@ -69,6 +71,10 @@ interface Clock {
 }
 const clocks = new Map<string, Clock>();
 
+/** OAuth2 bearer tokens per endpoint and client id, kept for the isolate's life until they expire. */
+const tokens = new Map<string, { value: Promise<string>; expiresAt?: number }>();
+const tokenKey = (endpoint: string, c: OAuth2Credentials) => `${endpoint} ${c.clientId}`;
+
 export class OvhClient {
   readonly calls: OvhCall[] = [];
   private readonly fetchImpl: typeof fetch;
@@ -85,6 +91,17 @@ export class OvhClient {
 
   /** Call the API; on an "invalid signature" answer, re-sync the clock once and try again. */
   async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    const { credentials } = this.options;
+    if ("clientId" in credentials) {
+      try {
+        return await this.send<T>(method, path, options);
+      } catch (error) {
+        // An expired or revoked token: fetch a new one once.
+        if (!(error instanceof OvhError && error.kind === "http" && error.status === 401)) throw error;
+        tokens.delete(tokenKey(this.options.endpoint, credentials));
+        return this.send<T>(method, path, options);
+      }
+    }
     const generation = clocks.get(this.options.endpoint)?.generation ?? 0;
     try {
       return await this.send<T>(method, path, options);
@@ -122,6 +139,60 @@ export class OvhClient {
     return pending;
   }
 
+  /** A bearer token for the service account, fetched once and reused until a minute before it expires. */
+  private token(credentials: OAuth2Credentials): Promise<string> {
+    const key = tokenKey(this.options.endpoint, credentials);
+    const cached = tokens.get(key);
+    if (cached && (cached.expiresAt === undefined || cached.expiresAt > Date.now())) return cached.value;
+    const tokenUrl = oauth2TokenUrl(this.options.endpoint) ?? "";
+    const entry: { value: Promise<string>; expiresAt?: number } = {
+      value: Promise.resolve(""),
+      expiresAt: 0,
+    };
+    entry.value = (async () => {
+      const started = Date.now();
+      let response: Response;
+      let data: unknown;
+      try {
+        response = await this.fetchImpl(tokenUrl, {
+          method: "POST",
+          headers: {
+            Authorization: `Basic ${btoa(`${credentials.clientId}:${credentials.clientSecret}`)}`,
+            "Content-Type": "application/x-www-form-urlencoded",
+            Accept: "application/json",
+          },
+          body: "grant_type=client_credentials&scope=all",
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+        });
+        data = await response.json().catch(() => undefined);
+      } catch (error) {
+        this.calls.push({ method: "POST", path: "/auth/oauth2/token", status: 0, ms: Date.now() - started });
+        throw new OvhError("network", "POST", "/auth/oauth2/token", 0, `no token: ${describe(error)}`);
+      }
+      this.calls.push({
+        method: "POST",
+        path: "/auth/oauth2/token",
+        status: response.status,
+        ms: Date.now() - started,
+      });
+      const body = isObject(data) ? data : {};
+      if (!response.ok || typeof body.access_token !== "string") {
+        const message =
+          typeof body.message === "string" ? body.message : `${body.error ?? "no access_token"}`;
+        throw new OvhError("http", "POST", "/auth/oauth2/token", response.status, `no token: ${message}`);
+      }
+      const lifetime = typeof body.expires_in === "number" ? body.expires_in : 3600;
+      entry.expiresAt = Date.now() + Math.max(lifetime - 60, 0) * 1000;
+      return body.access_token;
+    })();
+    entry.expiresAt = undefined; // in flight: shared by parallel calls
+    tokens.set(key, entry);
+    entry.value.catch(() => {
+      if (tokens.get(key) === entry) tokens.delete(key);
+    });
+    return entry.value;
+  }
+
   private async timestamp(): Promise<number> {
     const clock = clocks.get(this.options.endpoint);
     const delta = clock?.delta ?? (clock ? await clock.pending : await this.syncTime());
@@ -138,10 +209,13 @@ export class OvhClient {
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.append(k, v);
     const href = url.href;
     const body = options.body === undefined ? "" : JSON.stringify(options.body);
-    const { applicationKey, applicationSecret, consumerKey } = this.options.credentials;
+    const credentials = this.options.credentials;
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body) headers["Content-Type"] = "application/json";
-    if (withAuth) {
+    if (withAuth && "clientId" in credentials) {
+      headers.Authorization = `Bearer ${await this.token(credentials)}`;
+    } else if (withAuth && "applicationKey" in credentials) {
+      const { applicationKey, applicationSecret, consumerKey } = credentials;
       headers["X-Ovh-Application"] = applicationKey;
       if (!options.unsigned) {
         const timestamp = await this.timestamp();
@@ -210,4 +284,5 @@ function describe(error: unknown): string {
 /** Forget cached clock deltas (tests). */
 export function resetTimeDeltas(): void {
   clocks.clear();
+  tokens.clear();
 }

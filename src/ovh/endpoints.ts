@@ -23,3 +23,19 @@ export function resolveEndpoint(nameOrUrl: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Where an OAuth2 service account gets its token, for an API base URL (ovh-api.md, 2026-11):
+ * OVH's own endpoints have one each, Kimsufi and So you Start none; any other base URL (a local
+ * simulator) serves it at <origin>/auth/oauth2/token.
+ */
+export function oauth2TokenUrl(base: string): string | undefined {
+  const byApi: Record<string, string | undefined> = {
+    [OVH_ENDPOINTS["ovh-eu"] ?? ""]: "https://www.ovh.com/auth/oauth2/token",
+    [OVH_ENDPOINTS["ovh-ca"] ?? ""]: "https://ca.ovh.com/auth/oauth2/token",
+    [OVH_ENDPOINTS["ovh-us"] ?? ""]: "https://us.ovhcloud.com/auth/oauth2/token",
+  };
+  if (base in byApi) return byApi[base];
+  if (Object.values(OVH_ENDPOINTS).includes(base)) return undefined;
+  return `${new URL(base).origin}/auth/oauth2/token`;
+}

@@ -1,0 +1,80 @@
+// OVH OAuth2 service accounts instead of application + consumer key: bearer tokens, no clock.
+import { afterEach, describe, expect, it } from "vitest";
+import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { testVars, ZONE } from "../support/fixtures";
+
+const CLIENT_ID = "sa-client-id-1234";
+const CLIENT_SECRET = "sa-client-secret-5678";
+
+let ep: Endpoint | undefined;
+afterEach(async () => {
+  expect(ep?.unexpected ?? []).toEqual([]);
+  await ep?.close();
+  ep = undefined;
+});
+
+describe("OAuth2 service account", () => {
+  it("updates records with a bearer token fetched once, and never asks /auth/time", async () => {
+    ep = await startEndpoint({
+      vars: await testVars(),
+      secrets: { OVH_CLIENT_ID: CLIENT_ID, OVH_CLIENT_SECRET: CLIENT_SECRET },
+    });
+    ep.sim.addServiceAccount(CLIENT_ID, CLIENT_SECRET, { zones: [ZONE] });
+    ep.sim.addZone(ZONE);
+
+    for (const address of ["2001:db8::1", "2001:db8::2", "2001:db8::3"]) {
+      const reply = await ep.update({ hostname: "service.example.tld", myipv6: address });
+      expect(reply.body).toBe(`good ${address}\n`);
+    }
+    const live = ep.sim.liveRecords(ZONE).map((r) => r.target);
+    expect(live).toEqual(["2001:db8::3", "2001:db8::3"]);
+    const calls = ep.sim.calls();
+    expect(calls.filter((c) => c.path.includes("oauth2/token"))).toHaveLength(1);
+    expect(calls.filter((c) => c.kind === "auth-time")).toEqual([]);
+    expect(
+      calls.filter((c) => c.kind === "update" || c.kind === "create").every((c) => c.clientId === CLIENT_ID),
+    ).toBe(true);
+  });
+
+  it("a zone outside the account's IAM policy answers 911 and the log says why", async () => {
+    ep = await startEndpoint({
+      vars: await testVars(),
+      secrets: { OVH_CLIENT_ID: CLIENT_ID, OVH_CLIENT_SECRET: CLIENT_SECRET },
+    });
+    ep.sim.addServiceAccount(CLIENT_ID, CLIENT_SECRET, { zones: [ZONE] });
+    ep.sim.addZone("example.org");
+    const reply = await ep.update({ hostname: "apex.example.org", myipv6: "2001:db8::1" });
+    expect(reply.body).toBe("911\n");
+    await ep.flushLogs();
+    expect(ep.logs.join("\n")).toContain("User not granted for this request");
+  });
+
+  it("a wrong client secret answers 911, never badauth (the client's own credentials were fine)", async () => {
+    ep = await startEndpoint({
+      vars: await testVars(),
+      secrets: { OVH_CLIENT_ID: CLIENT_ID, OVH_CLIENT_SECRET: "sa-wrong-secret-000" },
+    });
+    ep.sim.addServiceAccount(CLIENT_ID, CLIENT_SECRET);
+    ep.sim.addZone(ZONE);
+    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    expect(reply.status).toBe(503);
+    expect(reply.body).toBe("911\n");
+  });
+
+  it("both kinds of OVH credentials at once is a configuration error naming the keys", async () => {
+    ep = await startEndpoint({
+      vars: await testVars(),
+      secrets: {
+        OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
+        OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
+        OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+        OVH_CLIENT_ID: CLIENT_ID,
+        OVH_CLIENT_SECRET: CLIENT_SECRET,
+      },
+    });
+    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    expect(reply.body).toBe("911\n");
+    await ep.flushLogs();
+    expect(ep.logs.join("\n")).toContain("not both");
+  });
+});
