@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SUCCESS_WORDS } from "../../src/outcome";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
 import { OTHER_ZONE, ZONE } from "../support/fixtures";
-import { CORPUS, corpusVars, type HostileRequest, SEEDED, seedCorpus } from "./corpus";
+import { AUTH, CORPUS, corpusVars, type HostileRequest, SEEDED, seedCorpus } from "./corpus";
 
 let ep: Endpoint;
 let seeded: string;
@@ -76,6 +76,29 @@ describe("every hostile request gets its dyndns2 answer and changes nothing", ()
     expect(reply.body.length).toBeLessThan(400);
     expect(reply.body).not.toMatch(/[\0\r]/);
     expect(ep.unexpected).toEqual([]);
+  });
+
+  it("a 4 MB form body sent chunked, without Content-Length, is refused cleanly", async () => {
+    ep.sim.resetCalls();
+    const chunk = new TextEncoder().encode(
+      `hostname=nas.example.tld&myip=198.51.100.99&pad=${"x".repeat(65_000)}`,
+    );
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 64) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await ep.fetch("/nic/update", {
+      method: "POST",
+      headers: { Authorization: AUTH, "Content-Type": "application/x-www-form-urlencoded" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe("badrequest: the form body is too large or unreadable\n");
+    expect(ep.sim.calls().filter((c) => WRITES.has(c.kind))).toEqual([]);
   });
 
   it("the seeded records are still what they were", () => {
