@@ -387,6 +387,19 @@ describe("secrets", () => {
     }
   });
 
+  it("nor do OAuth2 service-account secrets, alone or mixed with the key triple", () => {
+    for (const value of ['"Sup3rSecretValue"', "OVH_CLIENT_SECRET=Sup3rSecretValue", "Sup3r SecretValue"]) {
+      for (const extra of [{}, SECRETS]) {
+        const result = parseConfig({ ...vars(), ...extra, OVH_CLIENT_ID: value, OVH_CLIENT_SECRET: value });
+        expect(result.ok).toBe(false);
+        const text = result.ok ? "" : result.errors.join("\n");
+        expect(text).toMatch(/OVH_CLIENT_SECRET: /);
+        for (const piece of ["Sup3r", "SecretValue", ...Object.values(SECRETS)])
+          expect(text).not.toContain(piece);
+      }
+    }
+  });
+
   it("a valid secret is never echoed when another one is wrong", () => {
     const result = parseConfig({ ...vars(), ...SECRETS, OVH_CONSUMER_KEY: "changeme" });
     const text = result.ok ? "" : result.errors.join("\n");
