@@ -1,0 +1,307 @@
+// OVH calls and latency per kind of report: sequential requests against the Worker in workerd,
+// the simulator answering every OVH call after the injected round-trip time. Calls are read from
+// the simulator's log after each request (the Worker answers only once its calls are done).
+import type { CallLogEntry, OvhSimulator } from "../sim/ovh-simulator";
+import { BenchClient, quantile } from "./client";
+import { AUTHORIZATION, coldHost, MANY, ONE, SPREAD } from "./config";
+import type { RunningWorker } from "./worker";
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  iterations: number;
+  /** OVH API calls per request (auth-time excluded): fewest and most seen. */
+  apiCalls: { min: number; max: number };
+  /** GET /auth/time calls per request (the client syncs its clock once per isolate). */
+  authTime: { min: number; max: number };
+  /** Calls by kind in the last iteration, e.g. "2 list, 2 get, 2 update, 1 refresh". */
+  kinds: string;
+  /** The calls of the last iteration grouped by when they arrived: what ran in parallel. */
+  waves: string;
+  p50Ms: number;
+  p95Ms: number;
+  /** Latency as a multiple of the injected round-trip time. */
+  p50Rtt: number;
+  p95Rtt: number;
+  /** What the design predicts: calls and round trips, and why. */
+  expected: { apiCalls: number; rtt: number; why: string };
+  /**
+   * Where the time goes besides the injected round trips (medians, ms): from sending the report
+   * to the first OVH call, between the OVH round trips, and from the last OVH answer to the reply.
+   * Undefined when no OVH call was made.
+   */
+  overheadMs?: { beforeFirstCall: number; betweenCalls: number; afterLastAnswer: number };
+  /** Every request's latency, ms, in order. */
+  samplesMs: number[];
+}
+
+export interface Context {
+  sim: OvhSimulator;
+  /** The long-lived Worker (warm isolate). */
+  worker: RunningWorker;
+  /** Starts a fresh Worker (new workerd process: new isolate, empty Durable Object storage). */
+  freshWorker(): Promise<RunningWorker>;
+  rttMs: number;
+  iterations: number;
+  /** Iterations of the scenarios that start a fresh Worker for every request. */
+  coldIterations: number;
+}
+
+const addr = (group: number, i: number) => `2001:db8:${group}::${(i + 1).toString(16)}`;
+
+interface Sample {
+  ms: number;
+  calls: CallLogEntry[];
+  /** Date.now() around the request (the simulator stamps calls with the same clock). */
+  sentAt: number;
+  doneAt: number;
+}
+
+/** One report; fails loudly when the answer is not the expected outcome for every host. */
+async function report(
+  client: BenchClient,
+  worker: RunningWorker,
+  sim: OvhSimulator,
+  hosts: readonly string[],
+  ip: string,
+  outcome: "good" | "nochg",
+): Promise<Sample> {
+  sim.resetCalls();
+  const url = `${worker.url}/nic/update?hostname=${hosts.join(",")}&myip=${ip}`;
+  const sentAt = Date.now();
+  const reply = await client.get(url, { Authorization: AUTHORIZATION, "User-Agent": "ovh-dyndns-bench" });
+  const doneAt = Date.now();
+  const expected = hosts.map(() => `${outcome} ${ip}\n`).join("");
+  if (reply.status !== 200 || reply.body !== expected) {
+    throw new Error(
+      `report of ${ip} for ${hosts.length} host(s) answered ${reply.status} ${JSON.stringify(reply.body.slice(0, 200))}, expected ${JSON.stringify(expected.slice(0, 60))}…` +
+        (worker.stderrTail.length ? `\nworkerd: ${worker.stderrTail.slice(-5).join("\n")}` : ""),
+    );
+  }
+  return { ms: reply.ms, calls: sim.calls(), sentAt, doneAt };
+}
+
+function summarize(
+  ctx: Context,
+  id: string,
+  title: string,
+  samples: Sample[],
+  expected: ScenarioResult["expected"],
+): ScenarioResult {
+  const api = samples.map((s) => s.calls.filter((c) => c.kind !== "auth-time").length);
+  const auth = samples.map((s) => s.calls.filter((c) => c.kind === "auth-time").length);
+  const ms = samples.map((s) => s.ms);
+  const last = samples.at(-1)?.calls ?? [];
+  const p50Ms = quantile(ms, 0.5);
+  const p95Ms = quantile(ms, 0.95);
+  return {
+    id,
+    title,
+    iterations: samples.length,
+    apiCalls: { min: Math.min(...api), max: Math.max(...api) },
+    authTime: { min: Math.min(...auth), max: Math.max(...auth) },
+    kinds: countKinds(last).join(", ") || "none",
+    waves: waves(last, ctx.rttMs),
+    p50Ms,
+    p95Ms,
+    p50Rtt: p50Ms / ctx.rttMs,
+    p95Rtt: p95Ms / ctx.rttMs,
+    expected,
+    overheadMs: overhead(samples, ctx.rttMs),
+    samplesMs: ms.map((v) => Math.round(v * 100) / 100),
+  };
+}
+
+function overhead(samples: Sample[], rttMs: number): ScenarioResult["overheadMs"] {
+  const parts = samples.flatMap((s) => {
+    if (s.calls.length === 0) return [];
+    const arrivals = s.calls.map((c) => c.at);
+    const before = Math.min(...arrivals) - s.sentAt;
+    const after = s.doneAt - (Math.max(...arrivals) + rttMs);
+    const rounds = waveGroups(s.calls, rttMs).length;
+    return [{ before, after, between: s.doneAt - s.sentAt - before - after - rounds * rttMs }];
+  });
+  if (parts.length === 0) return undefined;
+  return {
+    beforeFirstCall: quantile(
+      parts.map((p) => p.before),
+      0.5,
+    ),
+    betweenCalls: quantile(
+      parts.map((p) => p.between),
+      0.5,
+    ),
+    afterLastAnswer: quantile(
+      parts.map((p) => p.after),
+      0.5,
+    ),
+  };
+}
+
+function countKinds(calls: CallLogEntry[]): string[] {
+  const counts = new Map<string, number>();
+  for (const c of calls) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${n} ${kind}`);
+}
+
+/**
+ * Calls grouped into waves: a call that arrives more than half a round trip after the first call
+ * of the current wave starts the next one. "list×2 → get×2" means two lists in parallel, then two
+ * reads in parallel.
+ */
+export function waves(calls: CallLogEntry[], rttMs: number): string {
+  if (calls.length === 0) return "-";
+  if (rttMs < 10) return "(needs --rtt ≥ 10)";
+  return waveGroups(calls, rttMs)
+    .map((g) =>
+      countKinds(g)
+        .map((k) => {
+          const [n, kind] = k.split(" ");
+          return n === "1" ? kind : `${kind}×${n}`;
+        })
+        .join(" + "),
+    )
+    .join(" → ");
+}
+
+function waveGroups(calls: CallLogEntry[], rttMs: number): CallLogEntry[][] {
+  const sorted = [...calls].sort((a, b) => a.at - b.at || a.seq - b.seq);
+  const groups: CallLogEntry[][] = [];
+  let start = Number.NEGATIVE_INFINITY;
+  for (const call of sorted) {
+    if (rttMs === 0 || call.at - start > rttMs / 2) {
+      if (groups.length === 0 || rttMs > 0) groups.push([]);
+      start = call.at;
+    }
+    groups.at(-1)?.push(call);
+  }
+  return groups;
+}
+
+/** Reports against the long-lived Worker, after `prime` reports that are not measured. */
+async function warm(
+  ctx: Context,
+  hosts: readonly string[],
+  prime: string[],
+  ip: (i: number) => string,
+  outcome: "good" | "nochg",
+): Promise<Sample[]> {
+  const client = new BenchClient();
+  try {
+    for (const p of prime) await report(client, ctx.worker, ctx.sim, hosts, p, "good");
+    const samples: Sample[] = [];
+    for (let i = 0; i < ctx.iterations; i++)
+      samples.push(await report(client, ctx.worker, ctx.sim, hosts, ip(i), outcome));
+    return samples;
+  } finally {
+    client.close();
+  }
+}
+
+/** One report per fresh Worker: new isolate (clock not synced), no remembered record. */
+async function coldIsolate(ctx: Context, hosts: readonly string[], group: number): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < ctx.coldIterations; i++) {
+    const worker = await ctx.freshWorker();
+    const client = new BenchClient();
+    try {
+      samples.push(await report(client, worker, ctx.sim, hosts, addr(group, i), "good"));
+    } finally {
+      client.close();
+      await worker.close();
+    }
+  }
+  return samples;
+}
+
+export async function runScenarios(
+  ctx: Context,
+  progress: (line: string) => void,
+): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  const add = (r: ScenarioResult) => {
+    results.push(r);
+    progress(
+      `${r.title}: ${r.apiCalls.max} calls (+${r.authTime.max} auth-time), p50 ${r.p50Ms.toFixed(1)} ms`,
+    );
+  };
+  const one = [ONE.host];
+
+  // One report first writes the records and remembers them; the measured ones are all unchanged.
+  add(
+    summarize(
+      ctx,
+      "unchanged",
+      "unchanged report (warm)",
+      await warm(ctx, one, [addr(1, 0)], () => addr(1, 0), "nochg"),
+      { apiCalls: 0, rtt: 0, why: "remembered and confirmed within recheck_after: no OVH call" },
+    ),
+  );
+  add(
+    summarize(
+      ctx,
+      "change-warm",
+      "1 host, 2 AAAA change (warm ids)",
+      await warm(ctx, one, [addr(1, 1)], (i) => addr(1, i % 2), "good"),
+      { apiCalls: 3, rtt: 2, why: "2 updates in parallel, then 1 refresh" },
+    ),
+  );
+
+  // A zone no coordinator has seen: its ids are unknown, the isolate's clock is already synced.
+  const coldSamples: Sample[] = [];
+  const client = new BenchClient();
+  try {
+    for (let i = 0; i < ctx.iterations; i++)
+      coldSamples.push(await report(client, ctx.worker, ctx.sim, [coldHost(i)], addr(2, i), "good"));
+  } finally {
+    client.close();
+  }
+  add(
+    summarize(ctx, "change-cold-zone", "same, cold coordinator (new zone)", coldSamples, {
+      apiCalls: 7,
+      rtt: 4,
+      why: "per record list → get (records in parallel), 2 updates in parallel, refresh",
+    }),
+  );
+
+  add(
+    summarize(
+      ctx,
+      "change-cold-isolate",
+      "same, cold isolate (fresh workerd)",
+      await coldIsolate(ctx, one, 3),
+      {
+        apiCalls: 7,
+        rtt: 5,
+        why: "auth-time sync first (1 RTT), then as the cold coordinator",
+      },
+    ),
+  );
+
+  add(
+    summarize(
+      ctx,
+      "spread",
+      "4 hosts over 2 zones change",
+      await warm(ctx, SPREAD.hosts, [addr(4, 1)], (i) => addr(4, i % 2), "good"),
+      { apiCalls: 6, rtt: 2, why: "zones in parallel; per zone 2 updates in parallel, then its refresh" },
+    ),
+  );
+  add(
+    summarize(
+      ctx,
+      "many-warm",
+      "20 hosts in one request change (warm)",
+      await warm(ctx, MANY.hosts, [addr(5, 1)], (i) => addr(5, i % 2), "good"),
+      { apiCalls: 21, rtt: 2, why: "20 updates in parallel, then 1 refresh" },
+    ),
+  );
+  add(
+    summarize(ctx, "many-cold", "20 hosts, cold isolate", await coldIsolate(ctx, MANY.hosts, 6), {
+      apiCalls: 61,
+      rtt: 5,
+      why: "auth-time, 20 × (list → get) in parallel, 20 updates, refresh",
+    }),
+  );
+  return results;
+}
