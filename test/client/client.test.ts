@@ -46,13 +46,88 @@ const STABLE_SLAAC = "2001:db8:4c:10::9";
 /** A password with everything that could break quoting: curl config, shell, URL. */
 const TRICKY = `q"uo\\te $x 'y' %&+#\\`;
 
-/** Create the namespace now, synchronously, so the suite can be skipped with the reason. */
+/** Run ip(8) now; throws with its message. Synchronous: used before any test starts. */
+function ipSync(...args: string[]): string {
+  const r = spawnSync(IP, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${(r.stderr || r.error?.message || "").trim()}`);
+  return r.stdout;
+}
+
+function sysctl(key: string, value: string): void {
+  ipSync("netns", "exec", NS, "sh", "-c", `echo ${value} > /proc/sys/${key}`);
+}
+
+/** Build the interfaces. c0: everything; c2: dynamic addresses only; c4: nothing usable. */
+function buildNamespace(): void {
+  const n = ["-n", NS];
+  ipSync(...n, "link", "set", "lo", "up");
+  for (const [a, b] of [
+    ["c0", "c1"],
+    ["c2", "c3"],
+    ["c4", "c5"],
+  ] as const) {
+    ipSync(...n, "link", "add", a, "type", "veth", "peer", "name", b);
+    sysctl(`net/ipv6/conf/${a}/disable_ipv6`, "0");
+    sysctl(`net/ipv6/conf/${b}/disable_ipv6`, "0");
+  }
+  // Temporary addresses from every mngtmpaddr address; slow DAD where addresses must stay tentative.
+  for (const dev of ["c0", "c2"]) sysctl(`net/ipv6/conf/${dev}/use_tempaddr`, "2");
+  for (const dev of ["c0", "c4"]) {
+    sysctl(`net/ipv6/conf/${dev}/dad_transmits`, "50");
+    sysctl(`net/ipv6/neigh/${dev}/retrans_time_ms`, "10000");
+  }
+  for (const dev of ["c0", "c1", "c2", "c3", "c4", "c5"]) ipSync(...n, "link", "set", dev, "up");
+
+  const add = (dev: string, ...spec: string[]) => ipSync(...n, "addr", "add", ...spec, "dev", dev);
+  const dynamic = ["valid_lft", "3600", "preferred_lft", "3600"];
+  // The peer holds ::4 first, so c0's duplicate address detection for ::4 fails.
+  add("c1", "2001:db8:4b:10::4/64", "nodad");
+  add("c0", "2001:db8:4b:10::30/64", "nodad");
+  add("c0", `${STABLE}/64`, "nodad");
+  add("c0", "2001:db8:4b:10::5/64", "nodad", ...dynamic, "mngtmpaddr");
+  add("c0", "2001:db8:4b:10::2/64", "nodad", "valid_lft", "3600", "preferred_lft", "0");
+  add("c0", "2001:db8:4b:10::3/64");
+  add("c0", "2001:db8:4b:10::4/64");
+  add("c0", "fd00:4b::1/64", "nodad");
+  add("c0", "192.0.2.10/24");
+  add("c0", "192.0.2.11/24");
+  add("c0", "198.51.100.99/24");
+
+  add("c2", "2001:db8:4c:10::1/64", "nodad", ...dynamic);
+  add("c2", `${STABLE_SLAAC}/64`, "nodad", ...dynamic, "mngtmpaddr");
+
+  add("c4", "fd00:4c::1/64", "nodad");
+  add("c4", "2001:db8:4d:10::2/64", "nodad", "valid_lft", "3600", "preferred_lft", "0");
+  add("c4", "2001:db8:4d:10::3/64");
+
+  // Wait for the kernel: temporary addresses on c0 and c2, DAD failed for ::4 on c0. (If they
+  // never come, the first test says which kind is missing.)
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 100; i++) {
+    const c0 = ipSync(...n, "-6", "-o", "addr", "show", "dev", "c0");
+    const c2 = ipSync(...n, "-6", "-o", "addr", "show", "dev", "c2");
+    if (/temporary/.test(c0) && /dadfailed/.test(c0) && /temporary/.test(c2)) return;
+    Atomics.wait(pause, 0, 0, 100);
+  }
+}
+
+/**
+ * Create and build the namespace now, before any test, so that without the privileges (or
+ * without IPv6 or veth in the kernel) the suite is skipped with the reason instead of failing.
+ */
 function createNamespace(): string | undefined {
   const absent = missing("ip");
   if (absent) return absent;
-  const r = spawnSync(IP, ["netns", "add", NS], { encoding: "utf8" });
-  if (r.status !== 0) {
-    return `cannot create a network namespace (ip netns add: ${r.stderr.trim() || r.error?.message}); these tests need root (CAP_SYS_ADMIN and CAP_NET_ADMIN)`;
+  try {
+    ipSync("netns", "add", NS);
+  } catch (e) {
+    return `cannot create a network namespace (${(e as Error).message}); these tests need root (CAP_SYS_ADMIN and CAP_NET_ADMIN)`;
+  }
+  try {
+    buildNamespace();
+  } catch (e) {
+    spawnSync(IP, ["netns", "del", NS]);
+    return `cannot build the test interfaces (${(e as Error).message}); these tests need veth and IPv6 in the kernel`;
   }
   return undefined;
 }
@@ -63,63 +138,6 @@ async function ip(...args: string[]): Promise<string> {
   const r = await run(IP, args);
   if (r.code !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr.trim()}`);
   return r.stdout;
-}
-
-async function sysctl(key: string, value: string): Promise<void> {
-  const r = await run(IP, ["netns", "exec", NS, "sh", "-c", `echo ${value} > /proc/sys/${key}`]);
-  if (r.code !== 0) throw new Error(`setting ${key}: ${r.stderr.trim()}`);
-}
-
-/** Build the interfaces. c0: everything; c2: dynamic addresses only; c4: nothing usable. */
-async function buildNamespace(): Promise<void> {
-  const n = ["-n", NS];
-  await ip(...n, "link", "set", "lo", "up");
-  for (const [a, b] of [
-    ["c0", "c1"],
-    ["c2", "c3"],
-    ["c4", "c5"],
-  ] as const) {
-    await ip(...n, "link", "add", a, "type", "veth", "peer", "name", b);
-    await sysctl(`net/ipv6/conf/${a}/disable_ipv6`, "0");
-    await sysctl(`net/ipv6/conf/${b}/disable_ipv6`, "0");
-  }
-  // Temporary addresses from every mngtmpaddr address; slow DAD where addresses must stay tentative.
-  for (const dev of ["c0", "c2"]) await sysctl(`net/ipv6/conf/${dev}/use_tempaddr`, "2");
-  for (const dev of ["c0", "c4"]) {
-    await sysctl(`net/ipv6/conf/${dev}/dad_transmits`, "50");
-    await sysctl(`net/ipv6/neigh/${dev}/retrans_time_ms`, "10000");
-  }
-  for (const dev of ["c0", "c1", "c2", "c3", "c4", "c5"]) await ip(...n, "link", "set", dev, "up");
-
-  const add = (dev: string, ...spec: string[]) => ip(...n, "addr", "add", ...spec, "dev", dev);
-  const dynamic = ["valid_lft", "3600", "preferred_lft", "3600"];
-  // The peer holds ::4 first, so c0's duplicate address detection for ::4 fails.
-  await add("c1", "2001:db8:4b:10::4/64", "nodad");
-  await add("c0", "2001:db8:4b:10::30/64", "nodad");
-  await add("c0", `${STABLE}/64`, "nodad");
-  await add("c0", "2001:db8:4b:10::5/64", "nodad", ...dynamic, "mngtmpaddr");
-  await add("c0", "2001:db8:4b:10::2/64", "nodad", "valid_lft", "3600", "preferred_lft", "0");
-  await add("c0", "2001:db8:4b:10::3/64");
-  await add("c0", "2001:db8:4b:10::4/64");
-  await add("c0", "fd00:4b::1/64", "nodad");
-  await add("c0", "192.0.2.10/24");
-  await add("c0", "192.0.2.11/24");
-  await add("c0", "198.51.100.99/24");
-
-  await add("c2", "2001:db8:4c:10::1/64", "nodad", ...dynamic);
-  await add("c2", `${STABLE_SLAAC}/64`, "nodad", ...dynamic, "mngtmpaddr");
-
-  await add("c4", "fd00:4c::1/64", "nodad");
-  await add("c4", "2001:db8:4d:10::2/64", "nodad", "valid_lft", "3600", "preferred_lft", "0");
-  await add("c4", "2001:db8:4d:10::3/64");
-
-  // Wait for the kernel: temporary addresses on c0 and c2, DAD failed for ::4 on c0.
-  for (let i = 0; i < 100; i++) {
-    const c0 = await ip(...n, "-6", "-o", "addr", "show", "dev", "c0");
-    const c2 = await ip(...n, "-6", "-o", "addr", "show", "dev", "c2");
-    if (/temporary/.test(c0) && /dadfailed/.test(c0) && /temporary/.test(c2)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Address lines of a device: "ADDR flags…". */
@@ -143,7 +161,6 @@ let spyCurl = "";
 beforeAll(async () => {
   if (noNamespace) return;
   tmp = await tempDir("ovh-dyndns-client");
-  await buildNamespace();
 
   const base = await testVars();
   ep = await startEndpoint({
