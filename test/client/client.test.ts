@@ -326,7 +326,7 @@ describe.skipIf(noNamespace)(
           it("IPV4=auto adds the lowest primary IPv4 of the interface; several hosts go in one request", async () => {
             await seed("service.example.tld,nas.example.tld", `198.51.100.200,${ELSEWHERE}`);
             const { file } = await config({
-              HOSTNAMES: "service.example.tld, nas.example.tld",
+              HOSTNAMES: "'service.example.tld, nas.example.tld'",
               IPV4: "auto",
             });
             const before = connections;

@@ -66,7 +66,7 @@ for (const shell of SHELLS) {
         const bad = await configFile("NOPE=1\n");
         expect((await client([], { OVH_DYNDNS_CONFIG: good })).stderr).toMatch(ACCEPTED);
         const both = await client(["-c", bad], { OVH_DYNDNS_CONFIG: good });
-        expect(both.stderr).toMatch(/unknown key NOPE/);
+        expect(both.stderr).toMatch(/unknown key 'NOPE'/);
         expect(both.code).toBe(78);
       });
 
@@ -84,7 +84,7 @@ for (const shell of SHELLS) {
       });
 
       const refused: [string, string, RegExp][] = [
-        ["an unknown key", "ENDPONT=https://x.example/nic/update\n", /line 1: unknown key ENDPONT/],
+        ["an unknown key", "ENDPONT=https://x.example/nic/update\n", /line 1: unknown key 'ENDPONT'/],
         ["a line that is not KEY=value", "just words\n", /line 1: expected KEY=value/],
         ["export", "export USERNAME=home\n", /without 'export'/],
         ["a key set twice", "USERNAME=a\nUSERNAME=b\n", /line 2: USERNAME is set twice/],
@@ -93,6 +93,8 @@ for (const shell of SHELLS) {
         ["an unbalanced quote", "PASSWORD='abc\n", /unbalanced quote/],
         ["KEY= pasted into the value", "USERNAME=USERNAME=home\n", /starts with 'USERNAME=' again/],
         ["a <placeholder>", "USERNAME=<user>\n", /placeholder/],
+        ["an inline comment", "IPV4=no # not needed\n", /quote a value that holds spaces/],
+        ["spaces around =", "USERNAME = home\n", /unknown key 'USERNAME '/],
       ];
       for (const [name, text, message] of refused) {
         it(`refuses ${name}`, async () => {
