@@ -43,7 +43,7 @@ for (const shell of SHELLS) {
 
       it("accepts a valid file (and stops at the address lookup)", async () => {
         const conf = await configFile(
-          `# comment\n\n  ${clientConfig({ ...VALID, STATE_DIR: join(dir.path, "state"), FORCE_AFTER: "600" })}`,
+          `# comment\n\n  ${clientConfig({ ...VALID, STATE_DIR: join(dir.path, "state"), FORCE_AFTER: "0900" })}`,
         );
         const r = await client(["-c", conf]);
         expect(r.stderr).toMatch(ACCEPTED);
@@ -55,7 +55,15 @@ for (const shell of SHELLS) {
         if (!url) throw new Error("parseWorkerUrl refused a plain https URL");
         const snippet = clientConfSnippet(url, "home", "Ab3-xyz_0123456789", ["wg-end.example.tld"], "lo");
         expect((await client(["-c", await configFile(`${snippet}\n`)])).stderr).toMatch(ACCEPTED);
-        for (const base of ["https://dyndns.example.net", "https://dyndns.example.net/"]) {
+        for (const base of [
+          "https://dyndns.example.net",
+          "https://dyndns.example.net/",
+          "http://127.0.0.1:8787",
+          "http://localhost:8787/nic/update",
+          "http://[::1]:8787/update",
+          "https://[2001:db8::1]/nic/update",
+          "https://[2001:db8::1]:8443/nic/update",
+        ]) {
           const r = await client(["-c", await configFile(clientConfig({ ...VALID, ENDPOINT: base }))]);
           expect(r.stderr).toMatch(ACCEPTED);
         }
@@ -110,6 +118,12 @@ for (const shell of SHELLS) {
           { ENDPOINT: "http://dyndns.example.net/nic/update" },
           /must use https/,
         ],
+        [
+          "plain http to a name that starts like 127.",
+          { ENDPOINT: "http://127.0.0.1.example.net/nic/update" },
+          /must use https/,
+        ],
+        ["a bad port", { ENDPOINT: "https://dyndns.example.net:x/nic/update" }, /bad port/],
         ["an endpoint with a query", { ENDPOINT: "https://x.example/nic/update?a=b" }, /no query/],
         [
           "credentials in the endpoint",
@@ -128,6 +142,7 @@ for (const shell of SHELLS) {
         ["a bad IPV4", { IPV4: "198.51.100.256" }, /IPV4 must be no, auto or an IPv4 address/],
         ["a relative STATE_DIR", { STATE_DIR: "state" }, /STATE_DIR must be an absolute path/],
         ["a FORCE_AFTER that is not a number", { FORCE_AFTER: "1d" }, /FORCE_AFTER must be a number/],
+        ["a FORCE_AFTER with a sign", { FORCE_AFTER: "-1" }, /FORCE_AFTER must be a number/],
       ];
       for (const [name, change, message] of invalid) {
         it(`refuses ${name}`, async () => {
