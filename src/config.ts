@@ -209,6 +209,11 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
             errors.push(
               `${rat}.host_id: has bits inside the /${r.prefix_length} prefix; keep only the host bits`,
             );
+          } else if (r.prefix_length === undefined && (spec.hostId & networkMask(64)) !== 0n) {
+            // Without prefix_length the reported length is used, and a LAN reports a /64.
+            errors.push(
+              `${rat}.host_id: has bits above the last 64; set prefix_length (56 for subnet bits in a /56) to say how many bits come from the prefix`,
+            );
           }
         }
       }

@@ -17,7 +17,6 @@ import { HISTORY_LIMIT } from "./zone";
 export { AuthGuard } from "./guard";
 export { ZoneCoordinator } from "./zone";
 
-
 const UPDATE_PATHS = ["/nic/update", "/update"];
 /** Form bodies larger than this are not read: a dyndns2 request fits in a URL. */
 const MAX_FORM_BYTES = 64 * 1024;
@@ -193,11 +192,34 @@ async function readParams(request: Request): Promise<Map<string, string[]> | und
   if (request.method !== "POST" || !type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
     return collectParams(query);
   }
-  const length = Number(request.headers.get("Content-Length") ?? "0");
-  if (length > MAX_FORM_BYTES) return undefined;
-  const text = await request.text();
-  if (text.length > MAX_FORM_BYTES) return undefined;
-  return collectParams(query, new URLSearchParams(text));
+  const text = await readCapped(request, MAX_FORM_BYTES);
+  return text === undefined ? undefined : collectParams(query, new URLSearchParams(text));
+}
+
+/** The body as text, or undefined past `limit` bytes; stops reading there, chunked or not. */
+async function readCapped(request: Request, limit: number): Promise<string | undefined> {
+  if (Number(request.headers.get("Content-Length") ?? "0") > limit) return undefined;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 export default app;

@@ -19,7 +19,7 @@ const HOSTS = {
     ttl: 120,
     records: [
       { subdomain: "wg-end", type: "AAAA", host_id: "::10:211:32ff:fe12:3456", prefix_length: 56 },
-      { subdomain: "firewall", type: "AAAA", host_id: "::10:211:32ff:fe12:3456" },
+      { subdomain: "firewall", type: "AAAA", host_id: "::211:32ff:fe12:3456" },
     ],
   },
   "firewall.example.tld": { zone: "example.tld", records: [{ subdomain: "firewall", type: "A" }] },

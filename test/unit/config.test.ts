@@ -238,6 +238,11 @@ describe("each mistake is one line that names the key", () => {
       'HOSTS."wg-end.example.tld".records[0].host_id: has bits inside the /64 prefix; keep only the host bits',
     ],
     [
+      "host_id with subnet bits but no prefix_length (every /64 report would collide)",
+      (v) => delete v.HOSTS["wg-end.example.tld"].records[0].prefix_length,
+      'HOSTS."wg-end.example.tld".records[0].host_id: has bits above the last 64; set prefix_length (56 for subnet bits in a /56) to say how many bits come from the prefix',
+    ],
+    [
       "prefix_length without host_id",
       (v) => (v.HOSTS["nas.example.tld"].records[1] = { subdomain: "x", type: "AAAA", prefix_length: 56 }),
       `${H}.records[1].prefix_length: only makes sense with a host_id`,
