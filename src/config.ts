@@ -92,6 +92,9 @@ export interface Config extends Vars {
 
 export type ConfigResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
+/** A client's user name: what routers put in a URL without escaping. */
+export const CLIENT_NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
 const LABEL = "(?!-)[a-z0-9-]{1,63}(?<!-)";
 const FQDN_RE = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})+$`);
 const SUBDOMAIN_RE = new RegExp(`^(${LABEL}|\\*)(\\.${LABEL})*$`);
@@ -155,9 +158,7 @@ const varsSchema = z.object({
   [KEYS.endpoint]: z.optional(z.string()),
   [KEYS.hosts]: z.record(z.string(), hostSchema),
   [KEYS.clients]: z.record(
-    z
-      .string()
-      .check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, "a client name is 1 to 64 letters, digits, '.', '_' or '-'")),
+    z.string().check(z.regex(CLIENT_NAME_RE, "a client name is 1 to 64 letters, digits, '.', '_' or '-'")),
     clientSchema,
   ),
   [KEYS.settings]: z.optional(settingsSchema),
@@ -286,7 +287,8 @@ export function parseSecrets(env: Record<string, unknown>): ConfigResult<OvhCred
   return { ok: true, value: { applicationKey, applicationSecret, consumerKey } };
 }
 
-function secretProblem(value: unknown): string | undefined {
+/** What is wrong with a value given for an OVH secret, without repeating it; undefined when fine. */
+export function secretProblem(value: unknown): string | undefined {
   if (value === undefined || value === null || value === "") return "is not set";
   if (typeof value !== "string") return "must be a string";
   if (/^\s|\s$/.test(value)) return "has spaces or a line break around it";

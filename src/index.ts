@@ -196,7 +196,7 @@ async function readParams(request: Request): Promise<Map<string, string[]> | und
   return text === undefined ? undefined : collectParams(query, new URLSearchParams(text));
 }
 
-/** The body as text, or undefined past `limit` bytes; stops reading there, chunked or not. */
+/** The body as text, or undefined past `limit` bytes, chunked or not, holding at most `limit` bytes. */
 async function readCapped(request: Request, limit: number): Promise<string | undefined> {
   if (Number(request.headers.get("Content-Length") ?? "0") > limit) return undefined;
   if (!request.body) return "";
@@ -207,12 +207,11 @@ async function readCapped(request: Request, limit: number): Promise<string | und
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
+    // Past the limit, keep reading (so the client can finish sending and read our answer) but
+    // keep nothing: memory stays bounded by the limit.
+    if (size <= limit) chunks.push(value);
   }
+  if (size > limit) return undefined;
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {

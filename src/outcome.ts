@@ -42,7 +42,7 @@ export function hostLine(o: HostOutcome): string {
   switch (o.code) {
     case "good":
     case "nochg":
-      return `${o.code} ${o.addresses}`;
+      return o.addresses ? `${o.code} ${o.addresses}` : o.code;
     case "notfqdn":
     case "nohost":
     case "dnserr":

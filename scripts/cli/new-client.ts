@@ -2,7 +2,7 @@
 // and what to paste into the FRITZ!Box, ddclient and the shell client.
 import { rename, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { isFqdn, KEYS, parseVars } from "../../src/config";
+import { CLIENT_NAME_RE, isFqdn, KEYS, parseVars } from "../../src/config";
 import { parseFlags } from "./args";
 import { CliError, UsageError } from "./errors";
 import type { Io } from "./io";
@@ -53,9 +53,6 @@ options:
 
 Exit status: 0 done, 1 failed, 2 usage error.`;
 
-/** The user-name rule of the Worker's schema (src/config.ts, CLIENTS keys). */
-const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
-
 export async function newClientCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     host: { type: "string", multiple: true },
@@ -74,7 +71,7 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   if (name === undefined) throw new UsageError("new-client: give the client's NAME (see --help)");
   if (extra.length > 0)
     throw new UsageError(`new-client: unexpected argument "${extra[0]}" (hosts go after --host)`);
-  if (!NAME_RE.test(name)) {
+  if (!CLIENT_NAME_RE.test(name)) {
     throw new UsageError(
       `NAME "${name}": must be 1 to 64 characters of A-Z a-z 0-9 . _ - (it is the user name)`,
     );

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { parseSecrets, SECRET_KEYS } from "../../src/config";
+import { SECRET_KEYS, secretProblem } from "../../src/config";
 import { CliError } from "./errors";
 import type { Io } from "./io";
 
@@ -11,20 +11,13 @@ export const DEV_VARS = ".dev.vars";
 
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
-/** A stand-in that passes parseSecrets, so one key can be checked on its own. */
-const VALID_STAND_IN = "stand-in-value-0";
-
 /**
  * What is wrong with a value typed or read for `key` (quotes pasted along, a placeholder, a whole
- * KEY=value line…), by the Worker's own rules (parseSecrets); undefined when it is fine.
+ * KEY=value line…), by the Worker's own rules; undefined when it is fine.
  */
 export function secretValueProblem(key: SecretKey, value: string | undefined): string | undefined {
-  const env: Record<string, unknown> = Object.fromEntries(SECRET_KEYS.map((k) => [k, VALID_STAND_IN]));
-  env[key] = value;
-  const result = parseSecrets(env);
-  if (result.ok) return undefined;
-  // Drop parseSecrets' "(set it with: wrangler secret put …)": here the value was typed or read.
-  return result.errors[0]?.replace(/\s*\(set it with:[^)]*\)$/, "");
+  const problem = secretProblem(value);
+  return problem && `${key}: ${problem}`;
 }
 
 /** KEY=value lines as wrangler reads .dev.vars (dotenv): comments, `export`, quotes. */

@@ -623,32 +623,39 @@ const prefixes: HostileRequest[] = [
 ];
 
 const placeholders: HostileRequest[] = [
-  // workerd sets CF-Connecting-IP itself when the client sends none (127.0.0.1 here), as
-  // Cloudflare does in production: a request without any address always has one to fall back on.
+  // Placeholders are absent values, and a request that names address parameters but fills none
+  // carries no address: the connecting address is not used (a FRITZ!Box on DS-Lite sends its
+  // IPv4 URL with <ipaddr> empty, over IPv6), so nothing is written.
   row({
-    name: "every address placeholder unreplaced: the connecting address, refused on a strict host",
+    name: "every address placeholder unreplaced: nothing to write, even on a strict host",
     query:
       "hostname=strict.example.tld&myip=<ipaddr>&myipv4=[IP]&ipv6=%i&ip6addr=<ip6addr>&ip6lanprefix=<ip6lanprefix>",
     headers: { ...auth, "CF-Connecting-IP": "" },
-    expect: { status: 400, body: REFUSED("the IPv4 address", "loopback") },
+    expect: { status: 200, body: "nochg\n" },
   }),
   row({
     name: "placeholders, and a connecting address that is a list",
     query: `${NAS}&myip=<ipaddr>`,
     headers: { ...auth, "CF-Connecting-IP": `${SEEDED.nasA}, 10.0.0.1` },
+    expect: { status: 200, body: "nochg\n" },
+  }),
+  row({
+    name: "no address parameter, and a connecting address that is a list",
+    query: NAS,
+    headers: { ...auth, "CF-Connecting-IP": `${SEEDED.nasA}, 10.0.0.1` },
     expect: { status: 400, body: bad("no address given, and the connecting address is unknown") },
   }),
   row({
-    name: "placeholders, and a connecting address that is not an address",
-    query: `${NAS}&myip=%i`,
+    name: "no address parameter, and a connecting address that is not an address",
+    query: NAS,
     headers: { ...auth, "CF-Connecting-IP": "unknown" },
     expect: { status: 400, body: bad("no address given, and the connecting address is unknown") },
   }),
   row({
-    name: "placeholders fall back to the connecting address",
+    name: "placeholders do not fall back to the connecting address",
     query: `${NAS}&myip=[IP]&ip6addr=<ip6addr>`,
-    headers: { ...auth, "CF-Connecting-IP": SEEDED.nasA },
-    expect: nochg,
+    headers: { ...auth, "CF-Connecting-IP": "198.51.100.250" },
+    expect: { status: 200, body: "nochg\n" },
   }),
   row({
     name: "<ipaddr>,<ip6addr> in myip next to ipv4",

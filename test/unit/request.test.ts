@@ -84,11 +84,17 @@ describe("placeholders and empty values are absent", () => {
     },
   );
 
-  it("a request full of unreplaced placeholders falls back to the connecting address", () => {
+  it("a request full of unreplaced placeholders carries no address; the connecting one is not used", () => {
     const r = ok(
       `${H}&myip=<ipaddr>&myipv4=[IP]&ipv6=%i&ip6addr=<ip6addr>&ip6lanprefix=<ip6lanprefix>`,
       "198.51.100.9",
     );
+    expect(texts(r)).toEqual({ v4: undefined, v6: undefined, prefix: undefined });
+    expect(r.fromConnection).toBe(false);
+  });
+
+  it("only a request that names no address parameter at all uses the connecting address", () => {
+    const r = ok(H, "198.51.100.9");
     expect(texts(r)).toEqual({ v4: "198.51.100.9", v6: undefined, prefix: undefined });
     expect(r.fromConnection).toBe(true);
   });
@@ -99,7 +105,7 @@ describe("placeholders and empty values are absent", () => {
       v6: undefined,
     });
     expect(texts(ok(`${H}&myip=<ipaddr>,2001:db8::1`))).toMatchObject({ v4: undefined, v6: "2001:db8::1" });
-    expect(ok(`${H}&myip=<ipaddr>,<ip6addr>`, "198.51.100.9").fromConnection).toBe(true);
+    expect(ok(`${H}&myip=<ipaddr>,<ip6addr>`, "198.51.100.9").fromConnection).toBe(false);
     expect(bad(`${H}&myip=198.51.100.1,<ip6addr>,<x>,2001:db8::1,198.51.100.2`)).toBe(
       "myip holds more than two addresses",
     );

@@ -367,3 +367,18 @@ describe("the log", () => {
     }
   });
 });
+
+describe("empty address parameters", () => {
+  it("an empty or placeholder-only address means nothing of that family, not the connecting address", async () => {
+    await ep.update({ hostname: "wg-end.example.tld", ip6lanprefix: "2001:db8:ab:cd00::/64" });
+    const before = live("AAAA", "wg-end");
+    ep.sim.resetCalls();
+    const reply = await ep.update(
+      `username=home&password=${HOME_PASSWORD}&hostname=wg-end.example.tld&myipv6=&ip6lanprefix=<ip6lanprefix>`,
+      { auth: "none", headers: { "CF-Connecting-IP": "2001:db8:ffff:1::99" } },
+    );
+    expect(reply.body).toBe("nochg\n");
+    expect(live("AAAA", "wg-end")).toEqual(before);
+    expect(writes()).toEqual([]);
+  });
+});
