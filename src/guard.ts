@@ -35,15 +35,20 @@ export class AuthGuard extends DurableObject<Env> {
   /** Count one failed login and answer whether the source is now blocked. */
   fail(limit: number, windowSeconds: number): GuardState {
     const now = Date.now();
+    this.sql.exec("DELETE FROM failures WHERE at <= ?", now - windowSeconds * 1000);
     this.sql.exec("INSERT INTO failures (at) VALUES (?)", now);
     return this.state(now, limit, windowSeconds);
   }
 
+  /** Read-only, so the common check costs no storage write. */
   private state(now: number, limit: number, windowSeconds: number): GuardState {
     const windowMs = windowSeconds * 1000;
-    this.sql.exec("DELETE FROM failures WHERE at <= ?", now - windowMs);
     const rows = this.sql
-      .exec<{ at: number }>("SELECT at FROM failures ORDER BY at DESC LIMIT 1 OFFSET ?", limit - 1)
+      .exec<{ at: number }>(
+        "SELECT at FROM failures WHERE at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",
+        now - windowMs,
+        limit - 1,
+      )
       .toArray();
     const limitReachedAt = rows[0]?.at;
     if (limitReachedAt === undefined) return { blockedFor: 0 };

@@ -122,11 +122,16 @@ export class ZoneCoordinator extends DurableObject<Env> {
         JSON.stringify(queryIds),
       );
     }
+    this.trimHistory();
+    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
+  }
+
+  /** Keep the last HISTORY_LIMIT reports. */
+  private trimHistory(): void {
     this.sql.exec(
       "DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET ?)",
       HISTORY_LIMIT,
     );
-    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
   }
 
   private changesSince(host: string, since: number): number {
