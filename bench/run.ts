@@ -16,7 +16,7 @@ import { BenchClient, median } from "./client";
 import { AUTHORIZATION, benchBindings, ONE, seed } from "./config";
 import { profile, type VariantResult } from "./profile";
 import { checks, type Machine, type Options, type Results, renderMarkdown, TARGETS } from "./report";
-import { runScenarios } from "./scenarios";
+import { runScenarios, simulatorOverhead } from "./scenarios";
 import { measureStartup } from "./startup";
 import { compareLoad } from "./throughput";
 import { startWorker } from "./worker";
@@ -139,6 +139,7 @@ async function main(): Promise<void> {
 
   try {
     say(`scenarios (${options.iterations} requests each, round trip ${options.rttMs} ms) …`);
+    const simOverheadMs = await simulatorOverhead(sim, options.rttMs);
     const worker = await startWorker(mainOptions);
     let scenarios: Results["scenarios"];
     try {
@@ -208,10 +209,10 @@ async function main(): Promise<void> {
           path,
           headers,
           concurrency: options.concurrency,
-          // Shorter than the throughput rounds: nine Workers take turns.
+          // Shorter than the throughput rounds: eleven Workers take turns.
           warmupMs: 300,
-          durationMs: Math.min(options.durationMs, 1500),
-          rounds: Math.min(options.rounds, 3),
+          durationMs: Math.min(options.durationMs, 1000),
+          rounds: options.rounds,
           batch: 40,
         },
         say,
@@ -222,6 +223,7 @@ async function main(): Promise<void> {
       machine: machine(loadStart),
       options,
       scenarios,
+      simOverheadMs,
       throughput: { main: mainLoad, hello: helloLoad, ratio, roundRatios },
       bundle: { main: mainBundle, hello: helloBundle, gzipKiB },
       startup: {
@@ -246,6 +248,8 @@ async function main(): Promise<void> {
   } finally {
     await sim.close();
     await rm(work, { recursive: true, force: true });
+    // wrangler leaves an empty state directory next to the config it builds.
+    await rm(join(ROOT, "bench", "hello", ".wrangler"), { recursive: true, force: true });
   }
 }
 

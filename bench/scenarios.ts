@@ -178,6 +178,22 @@ function waveGroups(calls: CallLogEntry[], rttMs: number): CallLogEntry[][] {
   return groups;
 }
 
+/**
+ * What one OVH round trip costs beyond the injected latency when nothing but the simulator is
+ * involved (Node's timer and HTTP on loopback): p50 of `GET /auth/time` from here, minus the RTT.
+ */
+export async function simulatorOverhead(sim: OvhSimulator, rttMs: number, n = 20): Promise<number> {
+  const client = new BenchClient();
+  try {
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) ms.push((await client.get(`${sim.url}/auth/time`)).ms);
+    return quantile(ms, 0.5) - rttMs;
+  } finally {
+    client.close();
+    sim.resetCalls();
+  }
+}
+
 /** Reports against the long-lived Worker, after `prime` reports that are not measured. */
 async function warm(
   ctx: Context,
