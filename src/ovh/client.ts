@@ -62,6 +62,12 @@ export interface RequestOptions {
   unsigned?: boolean;
 }
 
+/**
+ * OVH calls one client makes at once. A Worker invocation keeps at most six connections open
+ * (Cloudflare's limits page, 2026-11); more would only queue inside the runtime.
+ */
+export const MAX_PARALLEL = 6;
+
 /** Server time minus local time, per endpoint, kept for the isolate's life. */
 interface Clock {
   /** Counts re-syncs, so calls that failed together re-sync once. */
@@ -83,6 +89,24 @@ export class OvhClient {
   constructor(private readonly options: OvhClientOptions) {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /** Calls in flight, and calls waiting for one of MAX_PARALLEL slots. */
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  private async slot(): Promise<void> {
+    if (this.active < MAX_PARALLEL) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 
   get queryIds(): string[] {
@@ -232,6 +256,7 @@ export class OvhClient {
       }
     }
 
+    await this.slot();
     const started = Date.now();
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     let response: Response;
@@ -240,6 +265,7 @@ export class OvhClient {
       response = await this.fetchImpl(href, { method, headers, body: body || undefined, signal });
       text = await response.text();
     } catch (error) {
+      this.release();
       const timedOut = signal.aborted;
       this.calls.push({ method, path, status: 0, ms: Date.now() - started });
       throw new OvhError(
@@ -250,6 +276,7 @@ export class OvhClient {
         timedOut ? `no answer within ${this.options.timeoutMs} ms` : `network error: ${describe(error)}`,
       );
     }
+    this.release();
     const queryId = response.headers.get("X-Ovh-QueryId") ?? undefined;
     this.calls.push({ method, path, status: response.status, queryId, ms: Date.now() - started });
 

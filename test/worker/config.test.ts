@@ -63,3 +63,21 @@ describe("history", () => {
     expect(status.history.filter((h) => h.outcome === "good")).toHaveLength(0); // the first report aged out
   });
 });
+
+describe("change limit and history", () => {
+  it("counts changes apart from the history, so 1,000 unchanged reports cannot reset the limit", async () => {
+    ep = await startEndpoint({
+      vars: { ...(await testVars()), SETTINGS: { change_limit: 3, change_window: 3600 } },
+    });
+    ep.sim.addZone("example.tld");
+    const endpoint = ep;
+    const report = (ip: string) => endpoint.update({ hostname: "nas.example.tld", myip: ip });
+    expect((await report("198.51.100.1")).body).toBe("good 198.51.100.1\n");
+    expect((await report("198.51.100.2")).body).toBe("good 198.51.100.2\n");
+    for (let batch = 0; batch < 101; batch++) {
+      await Promise.all(Array.from({ length: 10 }, () => report("198.51.100.2")));
+    }
+    expect((await report("198.51.100.3")).body).toBe("good 198.51.100.3\n");
+    expect((await report("198.51.100.4")).body).toBe("abuse\n");
+  });
+});

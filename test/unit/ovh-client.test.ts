@@ -1,0 +1,100 @@
+// The OVH client's own behaviour, with a fake fetch: bounded parallelism, one clock re-sync for
+// calls that fail together, and errors that carry OVH's message and query id.
+import { beforeEach, describe, expect, it } from "vitest";
+import { MAX_PARALLEL, OvhClient, OvhError, resetTimeDeltas } from "../../src/ovh/client";
+
+const credentials = { applicationKey: "ak-test-1", applicationSecret: "as-test-2", consumerKey: "ck-test-3" };
+const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+
+beforeEach(() => resetTimeDeltas());
+
+describe("OvhClient", () => {
+  it(`keeps at most ${MAX_PARALLEL} calls in flight and completes them all`, async () => {
+    let inFlight = 0;
+    let most = 0;
+    const fetch = async (input: RequestInfo | URL) => {
+      if (String(input).endsWith("/auth/time")) return json(Math.floor(Date.now() / 1000));
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return json(null);
+    };
+    const client = new OvhClient({
+      endpoint: "https://eu.api.ovh.com/1.0",
+      credentials,
+      timeoutMs: 1000,
+      fetch,
+    });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => client.request("PUT", `/domain/zone/z/record/${i}`)),
+    );
+    expect(most).toBe(MAX_PARALLEL);
+    expect(client.calls.filter((c) => c.method === "PUT")).toHaveLength(20);
+  });
+
+  it("re-syncs the clock once when parallel calls all meet 'Invalid signature'", async () => {
+    let serverSkew = 0;
+    let timeCalls = 0;
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const now = Math.floor(Date.now() / 1000) + serverSkew;
+      if (String(input).endsWith("/auth/time")) {
+        timeCalls++;
+        return json(now);
+      }
+      const sent = Number(new Headers(init?.headers).get("X-Ovh-Timestamp"));
+      if (Math.abs(sent - now) > 60)
+        return json({ message: "Invalid signature" }, 400, { "X-Ovh-QueryId": "EU.q1" });
+      return json(null);
+    };
+    const client = new OvhClient({
+      endpoint: "https://eu.api.ovh.com/1.0",
+      credentials,
+      timeoutMs: 1000,
+      fetch,
+    });
+    await client.request("GET", "/x");
+    serverSkew = 600;
+    await Promise.all([
+      client.request("PUT", "/a"),
+      client.request("PUT", "/b"),
+      client.request("PUT", "/c"),
+    ]);
+    expect(timeCalls).toBe(2); // the first sync, and one re-sync for the three failures
+  });
+
+  it("errors carry status, OVH's message and query id; HTML bodies become a short description", async () => {
+    const answers = [
+      json({ class: "Client::Forbidden", message: "This call has not been granted" }, 403, {
+        "X-Ovh-QueryId": "EU.q2",
+      }),
+      new Response("<html>down</html>", {
+        status: 502,
+        statusText: "Bad Gateway",
+        headers: { "Content-Type": "text/html" },
+      }),
+    ];
+    const fetch = async (input: RequestInfo | URL) =>
+      String(input).endsWith("/auth/time")
+        ? json(Math.floor(Date.now() / 1000))
+        : (answers.shift() ?? json(null));
+    const client = new OvhClient({
+      endpoint: "https://eu.api.ovh.com/1.0",
+      credentials,
+      timeoutMs: 1000,
+      fetch,
+    });
+    const first = await client.request("GET", "/domain/zone/z/record").catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(OvhError);
+    expect((first as OvhError).message).toBe(
+      "OVH GET /domain/zone/z/record: 403 This call has not been granted (query id EU.q2)",
+    );
+    const second = (await client
+      .request("GET", "/domain/zone/z/record")
+      .catch((e: unknown) => e)) as OvhError;
+    expect(second.status).toBe(502);
+    expect(second.message).toContain("Bad Gateway (text/html body)");
+    expect(second.message).not.toContain("<html>");
+  });
+});
