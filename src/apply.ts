@@ -35,9 +35,6 @@ export interface RecordMemory {
   delete(key: string): void;
 }
 
-/** Remembers nothing: every report finds its records again. */
-export const NO_MEMORY: RecordMemory = { get: () => undefined, set: () => {}, delete: () => {} };
-
 export function recordKey(type: RecordType, subdomain: string): string {
   return `${type} ${subdomain.toLowerCase()}`;
 }

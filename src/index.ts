@@ -155,9 +155,7 @@ app.get("/status", async (c) => {
           name,
           zone,
           records: (host?.records ?? []).map((r) => {
-            const state = status.records.find(
-              (s) => s.type === r.type && s.subdomain === r.subdomain.toLowerCase(),
-            );
+            const state = status.records[recordKey(r.type, r.subdomain)];
             return {
               name: r.subdomain ? `${r.subdomain}.${zone}` : zone,
               type: r.type,
@@ -186,7 +184,7 @@ app.get("/status", async (c) => {
 });
 
 app.get("/", (c) =>
-  c.text("ovh-dyndns-worker: a dyndns2 endpoint for OVH DNS. Send updates to /nic/update.\n", 200, {
+  c.text("ovh-dyndns-worker: send dyndns2 updates to /nic/update\n", 200, {
     "Cache-Control": "no-store",
   }),
 );

@@ -5,13 +5,12 @@ import type { HostResult } from "./apply";
 import { type ClientSpec, type Config, isFqdn } from "./config";
 import type { HostOutcome, Reply } from "./outcome";
 import { type Desired, planHost } from "./plan";
-import { type Params, parseUpdate, reportedAddresses, type UpdateRequest } from "./request";
+import { type Params, parseUpdate, reportedAddresses } from "./request";
 
 export interface ZoneBatch {
   zone: string;
   client: string;
   source: string | undefined;
-  request: UpdateRequest;
   reported: string;
   desired: Desired[];
   /** Hosts of this zone in the request (some may plan no record for the families reported). */
@@ -83,7 +82,6 @@ export async function handleUpdate(
         zone: host.zone,
         client: client.name,
         source: input.connectingIp,
-        request: req,
         reported,
         desired: [],
         hosts: [],

@@ -24,13 +24,9 @@ export interface HistoryEntry {
   queryIds: string[];
 }
 
-export interface RecordStatus extends RecordState {
-  type: string;
-  subdomain: string;
-}
-
 export interface ZoneStatus {
-  records: RecordStatus[];
+  /** Remembered state by record key (recordKey()). */
+  records: Record<string, RecordState>;
   history: HistoryEntry[];
 }
 
@@ -41,20 +37,16 @@ export class ZoneCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS records (
-        key TEXT PRIMARY KEY, id INTEGER NOT NULL, target TEXT NOT NULL, ttl INTEGER NOT NULL,
-        confirmed_at INTEGER NOT NULL, changed_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS history (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, client TEXT NOT NULL,
-        host TEXT NOT NULL, source TEXT, reported TEXT NOT NULL, outcome TEXT NOT NULL,
-        changed INTEGER NOT NULL, changes TEXT NOT NULL, query_ids TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS history_host ON history (host, at);
-      -- Address changes per host, for change_limit: apart from the history, whose 1,000 rows
-      -- of mostly unchanged reports could push out the changes the limit must count.
-      CREATE TABLE IF NOT EXISTS changes (host TEXT NOT NULL, at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS changes_host ON changes (host, at);
-    `);
+    // records: what is remembered per record key. history: the last HISTORY_LIMIT reports.
+    // changes: address changes per host for change_limit, apart from the history, whose rows of
+    // mostly unchanged reports could push out the changes the limit must count.
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, id INTEGER, target TEXT, ttl INTEGER, confirmed_at INTEGER, changed_at INTEGER);" +
+        "CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER, client TEXT, host TEXT, source TEXT, reported TEXT, outcome TEXT, changed INTEGER, changes TEXT, query_ids TEXT);" +
+        "CREATE INDEX IF NOT EXISTS history_host ON history (host, at);" +
+        "CREATE TABLE IF NOT EXISTS changes (host TEXT, at INTEGER);" +
+        "CREATE INDEX IF NOT EXISTS changes_host ON changes (host, at)",
+    );
   }
 
   /** Apply one request's targets for this zone, after every earlier request has finished. */
@@ -69,11 +61,10 @@ export class ZoneCoordinator extends DurableObject<Env> {
 
   /** Remembered records (by record key) and recent history of the given hosts. */
   status(keys: string[], hosts: string[], limit = 50): ZoneStatus {
-    const records: RecordStatus[] = [];
+    const records: Record<string, RecordState> = {};
     for (const key of keys) {
       const state = this.memory.get(key);
-      const [type = "", subdomain = ""] = key.split(" ");
-      if (state) records.push({ ...state, type, subdomain });
+      if (state) records[key] = state;
     }
     const marks = hosts.map(() => "?").join(",");
     const rows = hosts.length
@@ -134,8 +125,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
   ): void {
     for (const { host, outcome, changes } of rows) {
       this.sql.exec(
-        `INSERT INTO history (at, client, host, source, reported, outcome, changed, changes, query_ids)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        "INSERT INTO history (at, client, host, source, reported, outcome, changed, changes, query_ids) VALUES (?,?,?,?,?,?,?,?,?)",
         now,
         batch.client,
         host,
@@ -184,9 +174,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     },
     set: (key, s) => {
       this.sql.exec(
-        `INSERT INTO records (key, id, target, ttl, confirmed_at, changed_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET id = excluded.id, target = excluded.target, ttl = excluded.ttl,
-           confirmed_at = excluded.confirmed_at, changed_at = excluded.changed_at`,
+        "INSERT OR REPLACE INTO records (key, id, target, ttl, confirmed_at, changed_at) VALUES (?,?,?,?,?,?)",
         key,
         s.id,
         s.target,

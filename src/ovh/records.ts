@@ -10,7 +10,7 @@
 //   succeed, and the next report repairs the rest (writes are idempotent: target + TTL).
 // - Record ids are numbers above 2^31 and below 2^53 (safe integers in JSON).
 import type { RecordType } from "../config";
-import type { OvhClient } from "./client";
+import { type OvhClient, OvhError } from "./client";
 
 export interface OvhRecord {
   id: number;
@@ -46,7 +46,7 @@ export class OvhZoneApi {
       const r = await this.client.request<OvhRecord>("GET", `${this.base(zone)}/record/${id}`);
       return { ...r, subDomain: r.subDomain ?? "" };
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (error instanceof OvhError && error.notFound) return undefined;
       throw error;
     }
   }
@@ -66,8 +66,4 @@ export class OvhZoneApi {
   async refresh(zone: string): Promise<void> {
     await this.client.request<null>("POST", `${this.base(zone)}/refresh`);
   }
-}
-
-export function isNotFound(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { notFound?: boolean }).notFound === true;
 }
