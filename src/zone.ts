@@ -12,6 +12,7 @@ import type { ZoneBatch, ZoneReport } from "./update";
 
 /** How many reports the history keeps per zone. */
 export const HISTORY_LIMIT = 1000;
+const TRIM_EVERY = 50;
 
 export interface HistoryEntry {
   at: number;
@@ -141,8 +142,12 @@ export class ZoneCoordinator extends DurableObject<Env> {
         this.sql.exec("INSERT INTO changes (host, at) VALUES (?, ?)", host, now);
       }
     }
-    this.trimHistory();
+    // Trimming costs a query; every TRIM_EVERY reports is enough, since readers take at most
+    // HISTORY_LIMIT rows anyway.
+    if (this.unTrimmed++ % TRIM_EVERY === 0) this.trimHistory();
   }
+
+  private unTrimmed = 0;
 
   /** Keep the last HISTORY_LIMIT reports. */
   private trimHistory(): void {
