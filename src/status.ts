@@ -20,36 +20,26 @@ export interface StatusReport {
 }
 
 const html = (s: string): string => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-const row = (cells: string[], tag = "td"): string =>
-  `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
-const table = (head: string[], rows: string[][]): string =>
-  `<table>${row(head, "th")}${rows.map((cells) => row(cells)).join("\n")}</table>`;
 
+/** A plain page for a browser: the records, then the recent reports, one line each. */
 export function renderStatusPage(report: StatusReport): string {
-  const records = report.hosts.flatMap((h) =>
-    h.records.map((r) => [
-      html(h.name),
-      html(r.name),
-      r.type,
-      `<code>${html(r.target ?? "(not yet written)")}</code>`,
-      String(r.ttl),
-      html(r.changedAt ?? ""),
-    ]),
-  );
-  const history = report.history.map((e) => [
-    new Date(e.at).toISOString(),
-    html(e.host),
-    html(e.source ?? ""),
-    `<code>${html(e.reported)}</code>`,
-    html(e.outcome),
-    html(e.changes.map((c) => `${c.type} ${c.name}: ${c.from ?? "(new)"} → ${c.to}`).join("; ")),
-  ]);
+  const lines = [
+    "Records:",
+    ...report.hosts.flatMap((h) =>
+      h.records.map(
+        (r) =>
+          `  ${r.type.padEnd(6)}${r.name}  ${r.target ?? "(not yet written)"}  ttl ${r.ttl}  changed ${r.changedAt ?? "-"}`,
+      ),
+    ),
+    "",
+    "Recent reports (UTC):",
+    ...report.history.map(
+      (e) =>
+        `  ${new Date(e.at).toISOString()}  ${e.host}  ${e.outcome}  ${e.reported}  from ${e.source ?? "?"}${e.changes
+          .map((c) => `  ${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`)
+          .join("")}`,
+    ),
+  ];
   const title = `DynDNS status for ${html(report.client)}`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
-<style>body{font-family:sans-serif}td,th{padding:.2em .8em;text-align:left}</style></head>
-<body><h1>${title}</h1><h2>Records</h2>
-${table(["Host", "Name", "Type", "Target", "TTL", "Last changed"], records)}
-<h2>Recent reports</h2>
-${table(["Time (UTC)", "Host", "From", "Reported", "Outcome", "Changes"], history)}</body></html>
-`;
+  return `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><pre>${html(lines.join("\n"))}</pre>\n`;
 }

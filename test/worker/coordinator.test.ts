@@ -196,7 +196,9 @@ describe("status and history", () => {
       headers: { Accept: "text/html", Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
     });
     expect(page.headers.get("Content-Type")).toMatch(/text\/html/);
-    expect(await page.text()).toContain("<code>2001:db8::1</code>");
+    const text = await page.text();
+    expect(text).toMatch(/AAAA {2}service\.example\.tld {2}2001:db8::1 {2}ttl 60/);
+    expect(text).toContain("service.example.tld  good  2001:db8::1");
     const stranger = await ep.fetch("/status");
     expect(stranger.status).toBe(401);
     expect(stranger.headers.get("WWW-Authenticate")).toMatch(/^Basic/);
