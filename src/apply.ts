@@ -128,23 +128,21 @@ export async function applyZone(
     if (failedHosts.has(d.host) || !differs(d, current) || mayWrite(d.host)) continue;
     failedHosts.set(d.host, { status: "abuse", reason: "the host's addresses change too often" });
   }
+  // Whatever was read from OVH is remembered as read, written or not: the id is found once,
+  // and a write that fails (or is not confirmed by a refresh) is simply repeated next time.
+  for (const { d, current } of resolved) {
+    if (current.kind !== "one" || current.fresh) continue;
+    const key = recordKey(d.spec.type, d.spec.subdomain);
+    const { id, target, ttl } = current.record;
+    const prior = memory.get(key);
+    const changedAt = prior?.id === id && sameAddress(prior.target, target) ? prior.changedAt : now;
+    memory.set(key, { id, target, ttl, confirmedAt: now, changedAt });
+  }
   const work: Work[] = resolved
     .filter(({ d }) => !failedHosts.has(d.host))
     .map(({ d, current }) => {
       const one = current.kind === "one" ? current.record : undefined;
-      if (one && !differs(d, current)) {
-        if (current.kind === "one" && !current.fresh) {
-          const prior = memory.get(recordKey(d.spec.type, d.spec.subdomain));
-          memory.set(recordKey(d.spec.type, d.spec.subdomain), {
-            id: one.id,
-            target: one.target,
-            ttl: one.ttl,
-            confirmedAt: now,
-            changedAt: prior?.id === one.id && prior.target === one.target ? prior.changedAt : now,
-          });
-        }
-        return { d, current };
-      }
+      if (one && !differs(d, current)) return { d, current };
       return { d, current, write: write(api, zone, d, one?.id, now) };
     });
   const writes = await Promise.allSettled(work.map((w) => w.write ?? Promise.resolve(undefined)));
@@ -177,12 +175,12 @@ export async function applyZone(
   writes.forEach((outcome, i) => {
     const w = work[i];
     if (!w?.write || outcome.status !== "fulfilled" || !outcome.value) return;
-    const key = recordKey(w.d.spec.type, w.d.spec.subdomain);
+    // Not published: remember the state before the write (a created record is found again).
     if (refreshError) {
-      memory.delete(key);
+      if (w.current.kind !== "one") memory.delete(recordKey(w.d.spec.type, w.d.spec.subdomain));
       return;
     }
-    memory.set(key, outcome.value);
+    memory.set(recordKey(w.d.spec.type, w.d.spec.subdomain), outcome.value);
     const from = w.current.kind === "one" ? w.current.record.target : undefined;
     const list = changes.get(w.d.host) ?? [];
     list.push({ host: w.d.host, name: fqdnOf(w.d), type: w.d.spec.type, from, to: w.d.target });

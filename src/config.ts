@@ -57,6 +57,11 @@ export interface Settings {
   recheckAfter: number;
   /** Milliseconds for each OVH call. */
   ovhTimeoutMs: number;
+  /**
+   * OVH calls one batch may make: a Worker invocation has 50 subrequests on the Free plan
+   * (1,000 on paid plans); the last is kept for the zone refresh.
+   */
+  maxOvhCalls: number;
   /** Failed logins from one address within authFailWindow seconds before it is refused. */
   authFailLimit: number;
   authFailWindow: number;
@@ -148,6 +153,7 @@ const seconds = z.int().check(z.minimum(1), z.maximum(30 * 86_400));
 const settingsSchema = z.strictObject({
   recheck_after: z.optional(seconds),
   ovh_timeout_ms: z.optional(z.int().check(z.minimum(100), z.maximum(30_000))),
+  max_ovh_calls: z.optional(z.int().check(z.minimum(3), z.maximum(10_000))),
   auth_fail_limit: z.optional(z.int().check(z.minimum(1), z.maximum(10_000))),
   auth_fail_window: z.optional(seconds),
   change_limit: z.optional(z.int().check(z.minimum(1), z.maximum(10_000))),
@@ -167,6 +173,7 @@ const varsSchema = z.object({
 export const DEFAULT_SETTINGS: Settings = {
   recheckAfter: 3600,
   ovhTimeoutMs: 5000,
+  maxOvhCalls: 45,
   authFailLimit: 10,
   authFailWindow: 600,
   changeLimit: 20,
@@ -253,6 +260,7 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
   const settings: Settings = {
     recheckAfter: s.recheck_after ?? DEFAULT_SETTINGS.recheckAfter,
     ovhTimeoutMs: s.ovh_timeout_ms ?? DEFAULT_SETTINGS.ovhTimeoutMs,
+    maxOvhCalls: s.max_ovh_calls ?? DEFAULT_SETTINGS.maxOvhCalls,
     authFailLimit: s.auth_fail_limit ?? DEFAULT_SETTINGS.authFailLimit,
     authFailWindow: s.auth_fail_window ?? DEFAULT_SETTINGS.authFailWindow,
     changeLimit: s.change_limit ?? DEFAULT_SETTINGS.changeLimit,

@@ -89,6 +89,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       endpoint: config.value.endpoint,
       credentials: config.value.credentials,
       timeoutMs: settings.ovhTimeoutMs,
+      maxCalls: settings.maxOvhCalls,
     });
     const since = now - settings.changeWindow * 1000;
     const result = await applyZone(new OvhZoneApi(client), batch.zone, batch.desired, this.memory, {

@@ -50,6 +50,8 @@ export interface OvhClientOptions {
   /** Application + consumer key (signed calls), or an OAuth2 service account (bearer token). */
   credentials: OvhAuth;
   timeoutMs: number;
+  /** Calls this client may make; the last one only for a request marked `last`. */
+  maxCalls?: number;
   fetch?: typeof fetch;
   /** Local clock in unix seconds; injectable for tests. */
   now?: () => number;
@@ -60,6 +62,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Send without X-Ovh-Consumer/-Signature (only POST /auth/credential needs this). */
   unsigned?: boolean;
+  /** May use the one call kept back from maxCalls (the zone refresh that publishes the rest). */
+  last?: boolean;
 }
 
 /**
@@ -91,6 +95,8 @@ export class OvhClient {
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
   }
 
+  /** Calls sent or about to be (the budget counts them before they finish). */
+  private sent = 0;
   /** Calls in flight, and calls waiting for one of MAX_PARALLEL slots. */
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -173,6 +179,7 @@ export class OvhClient {
       value: Promise.resolve(""),
       expiresAt: 0,
     };
+    this.sent++; // a subrequest like any other
     entry.value = (async () => {
       const started = Date.now();
       let response: Response;
@@ -256,6 +263,17 @@ export class OvhClient {
       }
     }
 
+    const budget = (this.options.maxCalls ?? Number.POSITIVE_INFINITY) - (options.last ? 0 : 1);
+    if (this.sent >= budget) {
+      throw new OvhError(
+        "network",
+        method,
+        path,
+        0,
+        `not sent: this report used its ${this.options.maxCalls} OVH calls; the next report goes on`,
+      );
+    }
+    this.sent++;
     await this.slot();
     const started = Date.now();
     const signal = AbortSignal.timeout(this.options.timeoutMs);

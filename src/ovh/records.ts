@@ -64,6 +64,6 @@ export class OvhZoneApi {
   }
 
   async refresh(zone: string): Promise<void> {
-    await this.client.request<null>("POST", `${this.base(zone)}/refresh`);
+    await this.client.request<null>("POST", `${this.base(zone)}/refresh`, { last: true });
   }
 }

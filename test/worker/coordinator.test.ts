@@ -254,3 +254,44 @@ describe("abuse limits", () => {
     );
   });
 });
+
+describe("OVH call budget", () => {
+  it("a first report bigger than max_ovh_calls makes progress within the budget and converges", async () => {
+    const hosts: Record<string, unknown> = {};
+    const names: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      names.push(`h${i}.example.tld`);
+      hosts[`h${i}.example.tld`] = {
+        zone: ZONE,
+        allow_private: true,
+        records: [{ subdomain: `h${i}`, type: "AAAA" }],
+      };
+    }
+    const vars = await testVars();
+    ep = await startEndpoint({
+      vars: {
+        HOSTS: hosts,
+        CLIENTS: { home: { ...(vars.CLIENTS as { home: object }).home, hosts: names } },
+        SETTINGS: { max_ovh_calls: 20 },
+      },
+    });
+    ep.sim.addZone(ZONE);
+    for (let i = 0; i < 12; i++)
+      ep.sim.addRecord(ZONE, { fieldType: "AAAA", subDomain: `h${i}`, target: "2001:db8::1" });
+
+    const replies: string[] = [];
+    for (let report = 0; report < 4; report++) {
+      ep.sim.resetCalls();
+      const reply = await ep.update({ hostname: names.join(","), myipv6: "2001:db8::2" });
+      replies.push(reply.body);
+      expect(ep.sim.calls().length).toBeLessThanOrEqual(20);
+      if (reply.status === 200) break;
+    }
+    expect(replies.length).toBeGreaterThan(1); // it did not fit in one report
+    const last = replies.at(-1)?.trim().split("\n") ?? [];
+    expect(last).toHaveLength(12);
+    for (const line of last) expect(line).toMatch(/^(good|nochg) 2001:db8::2$/);
+    expect(ep.sim.liveRecords(ZONE).map((r) => r.target)).toEqual(Array(12).fill("2001:db8::2"));
+    expect(ep.sim.records(ZONE)).toHaveLength(12);
+  });
+});
