@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build, type Plugin } from "esbuild";
-import { ROOT } from "../test/support/endpoint";
+import { WORKER_BUILD } from "../test/support/endpoint";
 import { BenchClient, median, quantile } from "./client";
 import { measureLoad } from "./throughput";
 import { type RunningWorker, startWorker } from "./worker";
@@ -148,18 +148,10 @@ export async function buildVariant(
   const applied = new Set<Patch>();
   const scriptPath = join(outdir, `${v.id}.mjs`);
   await build({
-    entryPoints: [join(ROOT, "src", "index.ts")],
+    ...WORKER_BUILD,
     outfile: scriptPath,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*"],
     minify: true,
     keepNames: true,
-    logLevel: "error",
     plugins: [patcher(v.patches, applied)],
   });
   const missing = v.patches.filter((p) => !applied.has(p)).map((p) => `${p.file}: ${p.find.split("\n")[0]}`);

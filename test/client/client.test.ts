@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Endpoint, ROOT, sha256Hex, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, OTHER_ZONE, testVars, ZONE } from "../support/fixtures";
+import { HOME_PASSWORD, liveTargets, OTHER_ZONE, testVars, ZONE } from "../support/fixtures";
 import {
   basic,
   CLIENT,
@@ -253,11 +253,7 @@ afterEach(() => {
   if (ep) expect(ep.unexpected).toEqual([]);
 });
 
-const live = (type: string, sub: string) =>
-  ep.sim
-    .liveRecords(ZONE)
-    .filter((r) => r.fieldType === type && r.subDomain === sub)
-    .map((r) => r.target);
+const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
 
 let configs = 0;
 /** A configuration with its own state directory; `values` override the defaults (undefined: left out). */

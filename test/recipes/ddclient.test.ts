@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { missing, portOf, RECIPE_WORKER, recipeBlock, run, tempDir, writePrivate } from "../client/support";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
+import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
 
 const absent = missing("ddclient");
 if (absent) console.warn(`test/recipes/ddclient.test.ts: skipping: ${absent}`);
@@ -30,11 +30,7 @@ afterEach(() => {
   if (ep) expect(ep.unexpected).toEqual([]);
 });
 
-const live = (type: string, sub: string) =>
-  ep.sim
-    .liveRecords(ZONE)
-    .filter((r) => r.fieldType === type && r.subDomain === sub)
-    .map((r) => r.target);
+const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
 
 let runs = 0;
 /**

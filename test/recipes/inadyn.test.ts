@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { missing, portOf, RECIPE_WORKER, recipeBlock, run, tempDir, writePrivate } from "../client/support";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
+import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
 
 const absent = missing("inadyn");
 if (absent) console.warn(`test/recipes/inadyn.test.ts: skipping: ${absent}`);
@@ -33,11 +33,7 @@ afterEach(() => {
   if (ep) expect(ep.unexpected).toEqual([]);
 });
 
-const live = (type: string, sub: string) =>
-  ep.sim
-    .liveRecords(ZONE)
-    .filter((r) => r.fieldType === type && r.subDomain === sub)
-    .map((r) => r.target);
+const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
 
 let runs = 0;
 /** Run inadyn once on the documented config, the address from `echo ADDRESS`. */

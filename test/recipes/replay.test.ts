@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { basic, portOf, RECIPE_WORKER, rawRequest, recipeBlock } from "../client/support";
 import { type Endpoint, sha256Hex, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
+import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
 
 /** Has `&`, `=`, `%`, `+`, `#`, `?`, `@`, `/`, `:` and a space: all of it must survive ddns-scripts. */
 const OPENWRT_PASSWORD = "p@ss w/rd+&=%?#:x~";
@@ -42,11 +42,7 @@ afterEach(() => {
   expect(ep.unexpected).toEqual([]);
 });
 
-const live = (type: string, sub: string) =>
-  ep.sim
-    .liveRecords(ZONE)
-    .filter((r) => r.fieldType === type && r.subDomain === sub)
-    .map((r) => r.target);
+const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
 
 /** Move records elsewhere through the Worker (never behind its back: it remembers what it wrote). */
 async function seed(query: Record<string, string>): Promise<void> {

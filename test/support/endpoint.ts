@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { type Json, type Request as MfRequest, Response as MfResponse, Miniflare } from "miniflare";
 import { type OvhSimulator, startOvhSimulator } from "../../sim/ovh-simulator";
 
@@ -24,6 +24,19 @@ export const TEST_OVH = {
 /** Every password a test hashed for CLIENTS: none may ever appear in the Worker's output. */
 export const TEST_PASSWORDS = new Set<string>();
 
+/** How wrangler bundles the Worker (esbuild, ESM, workerd's conditions), for tests and benchmarks. */
+export const WORKER_BUILD = {
+  entryPoints: [join(ROOT, "src", "index.ts")],
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["module", "main"],
+  external: ["cloudflare:*"],
+  logLevel: "error",
+} satisfies BuildOptions;
+
 let bundle: Promise<string> | undefined;
 
 /** Bundle src/index.ts the way wrangler does (esbuild, ESM, workerd conditions), once per process. */
@@ -31,18 +44,7 @@ export function buildWorker(): Promise<string> {
   bundle ??= (async () => {
     const outfile = join(ROOT, ".tmp", `worker-${process.pid}.mjs`);
     await mkdir(dirname(outfile), { recursive: true });
-    await build({
-      entryPoints: [join(ROOT, "src", "index.ts")],
-      outfile,
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["module", "main"],
-      external: ["cloudflare:*"],
-      logLevel: "error",
-    });
+    await build({ ...WORKER_BUILD, outfile });
     return outfile;
   })();
   return bundle;

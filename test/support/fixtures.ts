@@ -1,4 +1,5 @@
 // The configuration most tests share: the two designs of the brief, plus a few edge hosts.
+import type { OvhSimulator } from "../../sim/ovh-simulator";
 import { sha256Hex } from "./endpoint";
 
 export const ZONE = "example.tld";
@@ -79,4 +80,12 @@ export async function testVars(): Promise<Record<string, unknown>> {
       neighbour: { password_sha256: await sha256Hex(NEIGHBOUR_PASSWORD), hosts: ["other.example.tld"] },
     },
   };
+}
+
+/** The targets OVH would serve (the live zone) for one name and type. */
+export function liveTargets(sim: OvhSimulator, type: string, sub: string, zone = ZONE): string[] {
+  return sim
+    .liveRecords(zone)
+    .filter((r) => r.fieldType === type && r.subDomain === sub)
+    .map((r) => r.target);
 }

@@ -3,7 +3,7 @@
 // Durable Object storage) and a fresh simulator.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
+import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
 
 let ep: Endpoint;
 
@@ -16,11 +16,7 @@ afterEach(async () => {
   await ep.close();
 });
 
-const live = (type: string, sub: string) =>
-  ep.sim
-    .liveRecords(ZONE)
-    .filter((r) => r.fieldType === type && r.subDomain === sub)
-    .map((r) => r.target);
+const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
 const apiCalls = () => ep.sim.calls().filter((c) => c.kind !== "auth-time");
 const kinds = () => apiCalls().map((c) => c.kind);
 

@@ -2,7 +2,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SUCCESS_WORDS } from "../../src/outcome";
 import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
-import { HOME_PASSWORD, NEIGHBOUR_PASSWORD, OTHER_ZONE, testVars, ZONE } from "../support/fixtures";
+import {
+  HOME_PASSWORD,
+  liveTargets,
+  NEIGHBOUR_PASSWORD,
+  OTHER_ZONE,
+  testVars,
+  ZONE,
+} from "../support/fixtures";
 
 let ep: Endpoint;
 
@@ -29,11 +36,7 @@ afterEach(() => {
   expect(ep.unexpected).toEqual([]);
 });
 
-const live = (type: string, sub: string, zone = ZONE) =>
-  ep.sim
-    .liveRecords(zone)
-    .filter((r) => r.fieldType === type && r.subDomain === sub)
-    .map((r) => r.target);
+const live = (type: string, sub: string, zone = ZONE) => liveTargets(ep.sim, type, sub, zone);
 const writes = () => ep.sim.calls().filter((c) => c.kind === "create" || c.kind === "update");
 
 describe("the two designs", () => {
