@@ -68,7 +68,10 @@ async function access(c: Ctx, facts: UpdateFacts): Promise<Access> {
   if (known?.blockedUntil && known.blockedUntil > now) {
     return { ok: false, reply: { kind: "abuse", retryAfter: Math.ceil((known.blockedUntil - now) / 1000) } };
   }
-  const client = await authenticate(config.value, readCredentials(c.req.header("Authorization"), params));
+  const credentials = readCredentials(c.req.header("Authorization"), params);
+  // No (or unreadable) credentials is not a guess: a browser asks once before it prompts.
+  if (!credentials) return { ok: false, reply: { kind: "badauth" } };
+  const client = await authenticate(config.value, credentials);
   if (!client || !known?.clearUntil || known.clearUntil <= now) {
     const guard = c.env.GUARD.get(c.env.GUARD.idFromName(source));
     const { blockedFor } = client

@@ -291,3 +291,18 @@ describe("OVH call budget", () => {
     expect(ep.sim.records(ZONE)).toHaveLength(12);
   });
 });
+
+describe("what counts as a failed login", () => {
+  beforeEach(() => fresh({ auth_fail_limit: 2 }));
+
+  it("requests without credentials (a browser before its prompt) are not counted", async () => {
+    const from = { "CF-Connecting-IP": "203.0.113.20" };
+    for (let i = 0; i < 5; i++) {
+      expect((await ep.fetch("/status", { headers: from })).status).toBe(401);
+    }
+    const r = await ep.fetch("/status", {
+      headers: { ...from, Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+    });
+    expect(r.status).toBe(200);
+  });
+});
