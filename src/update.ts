@@ -109,7 +109,6 @@ export async function handleUpdate(
           ...r.changes.map((c) => `${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`),
         ];
       } else if (r.status === "nochg") byHost.set(name, { code: "nochg", addresses: reported });
-      else if (r.status === "abuse") byHost.set(name, { code: "abuse" });
       else byHost.set(name, { code: r.status });
     }
   }
