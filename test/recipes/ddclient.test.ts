@@ -3,34 +3,15 @@
 // (3.10's dyndns2 ignores usev4/usev6), one run in the foreground, then the published zone.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { missing, portOf, RECIPE_WORKER, recipeBlock, run, tempDir, writePrivate } from "../client/support";
-import { type Endpoint, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+import { describe, expect, it } from "vitest";
+import { portOf, RECIPE_WORKER, recipeBlock, run, writePrivate } from "../client/support";
+import { HOME_PASSWORD, liveTargets } from "../support/fixtures";
+import { useRecipeEndpoint } from "./support";
 
-const absent = missing("ddclient");
-if (absent) console.warn(`test/recipes/ddclient.test.ts: skipping: ${absent}`);
+const recipe = useRecipeEndpoint("ddclient", "test/recipes/ddclient.test.ts");
+const absent = recipe.absent;
 
-let ep: Endpoint;
-let tmp: { path: string; remove(): Promise<void> };
-
-beforeAll(async () => {
-  if (absent) return;
-  tmp = await tempDir("ovh-dyndns-ddclient");
-  ep = await startEndpoint({
-    vars: { ...(await testVars()), SETTINGS: { auth_fail_limit: 10_000, change_limit: 10_000 } },
-  });
-  ep.sim.addZone(ZONE);
-});
-afterAll(async () => {
-  await ep?.close();
-  await tmp?.remove();
-});
-afterEach(() => {
-  if (ep) expect(ep.unexpected).toEqual([]);
-});
-
-const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
+const live = (type: string, sub: string) => liveTargets(recipe.ep.sim, type, sub);
 
 let runs = 0;
 /**
@@ -41,12 +22,12 @@ async function ddclient(use: string, hosts?: string, password = HOME_PASSWORD) {
   runs += 1;
   let conf = (await recipeBlock("ddclient-ipv4"))
     .replace("ssl=yes", "ssl=no")
-    .replace(`server=${RECIPE_WORKER}`, `server=127.0.0.1:${portOf(ep.url)}`)
+    .replace(`server=${RECIPE_WORKER}`, `server=127.0.0.1:${portOf(recipe.ep.url)}`)
     .replace("YOUR-PASSWORD", password)
     .replace(/^use=.*$/m, use);
   if (hosts) conf = conf.replace(/^nas\.example\.tld,firewall\.example\.tld$/m, hosts);
-  const file = await writePrivate(join(tmp.path, `ddclient-${runs}.conf`), conf);
-  const cache = join(tmp.path, `ddclient-${runs}.cache`);
+  const file = await writePrivate(join(recipe.tmp.path, `ddclient-${runs}.conf`), conf);
+  const cache = join(recipe.tmp.path, `ddclient-${runs}.cache`);
   const r = await run(
     "ddclient",
     ["-daemon=0", "-foreground", "-file", file, "-cache", cache, "-verbose", "-noquiet"],

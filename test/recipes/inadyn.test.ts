@@ -6,34 +6,15 @@
 // timeout, which is why these tests get a minute.)
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { missing, portOf, RECIPE_WORKER, recipeBlock, run, tempDir, writePrivate } from "../client/support";
-import { type Endpoint, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+import { describe, expect, it } from "vitest";
+import { portOf, RECIPE_WORKER, recipeBlock, run, writePrivate } from "../client/support";
+import { HOME_PASSWORD, liveTargets } from "../support/fixtures";
+import { useRecipeEndpoint } from "./support";
 
-const absent = missing("inadyn");
-if (absent) console.warn(`test/recipes/inadyn.test.ts: skipping: ${absent}`);
+const recipe = useRecipeEndpoint("inadyn", "test/recipes/inadyn.test.ts");
+const absent = recipe.absent;
 
-let ep: Endpoint;
-let tmp: { path: string; remove(): Promise<void> };
-
-beforeAll(async () => {
-  if (absent) return;
-  tmp = await tempDir("ovh-dyndns-inadyn");
-  ep = await startEndpoint({
-    vars: { ...(await testVars()), SETTINGS: { auth_fail_limit: 10_000, change_limit: 10_000 } },
-  });
-  ep.sim.addZone(ZONE);
-});
-afterAll(async () => {
-  await ep?.close();
-  await tmp?.remove();
-});
-afterEach(() => {
-  if (ep) expect(ep.unexpected).toEqual([]);
-});
-
-const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
+const live = (type: string, sub: string) => liveTargets(recipe.ep.sim, type, sub);
 
 let runs = 0;
 /** Run inadyn once on the documented config, the address from `echo ADDRESS`. */
@@ -45,13 +26,13 @@ async function inadyn(
   runs += 1;
   let conf = (await recipeBlock("inadyn"))
     .replace("ssl         = true", "ssl         = false")
-    .replace(`ddns-server = ${RECIPE_WORKER}`, `ddns-server = 127.0.0.1:${portOf(ep.url)}`)
+    .replace(`ddns-server = ${RECIPE_WORKER}`, `ddns-server = 127.0.0.1:${portOf(recipe.ep.url)}`)
     .replace("YOUR-PASSWORD", options.password ?? HOME_PASSWORD)
     .replace(/^(\s+)(hostname\s+=.*)$/m, `$1checkip-command = "echo ${address}"\n$1$2`);
   if (hostnames) conf = conf.replace(/^(\s+hostname\s+=).*$/m, `$1 ${hostnames}`);
   if (options.ipv6) conf = `allow-ipv6 = true\n${conf}`;
-  const file = await writePrivate(join(tmp.path, `inadyn-${runs}.conf`), conf);
-  const cache = join(tmp.path, `cache-${runs}`);
+  const file = await writePrivate(join(recipe.tmp.path, `inadyn-${runs}.conf`), conf);
+  const cache = join(recipe.tmp.path, `cache-${runs}`);
   await mkdir(cache);
   const r = await run(
     "inadyn",

@@ -1,0 +1,36 @@
+// What the tests of real clients (ddclient, inadyn) share: a Worker with the shared test config
+// and limits out of the way (the clients are run many times), a private temp folder, and the
+// unexpected-outbound check after each test.
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { missing, tempDir } from "../client/support";
+import { type Endpoint, startEndpoint } from "../support/endpoint";
+import { testVars, ZONE } from "../support/fixtures";
+
+export interface RecipeContext {
+  /** Why the client cannot run here, or undefined. */
+  absent: string | undefined;
+  ep: Endpoint;
+  tmp: { path: string; remove(): Promise<void> };
+}
+
+/** Register the hooks for a file that runs `program`; fields are set once beforeAll has run. */
+export function useRecipeEndpoint(program: string, file: string): RecipeContext {
+  const ctx = { absent: missing(program) } as RecipeContext;
+  if (ctx.absent) console.warn(`${file}: skipping: ${ctx.absent}`);
+  beforeAll(async () => {
+    if (ctx.absent) return;
+    ctx.tmp = await tempDir(`ovh-dyndns-${program}`);
+    ctx.ep = await startEndpoint({
+      vars: { ...(await testVars()), SETTINGS: { auth_fail_limit: 10_000, change_limit: 10_000 } },
+    });
+    ctx.ep.sim.addZone(ZONE);
+  });
+  afterAll(async () => {
+    await ctx.ep?.close();
+    await ctx.tmp?.remove();
+  });
+  afterEach(() => {
+    if (ctx.ep) expect(ctx.ep.unexpected).toEqual([]);
+  });
+  return ctx;
+}
