@@ -55,7 +55,6 @@ export type HostResult =
   | { status: "abuse"; reason: string };
 
 export interface ZoneResult {
-  zone: string;
   hosts: Map<string, HostResult>;
   /** Problems worth a log line (conflicting records, OVH failures), already free of secrets. */
   notes: string[];
@@ -124,9 +123,12 @@ export async function applyZone(
     current.kind !== "one" ||
     !sameAddress(current.record.target, d.target) ||
     current.record.ttl !== d.spec.ttl;
+  const asked = new Set<string>(); // mayWrite is a query: once per host
   for (const { d, current } of resolved) {
-    if (failedHosts.has(d.host) || !differs(d, current) || mayWrite(d.host)) continue;
-    failedHosts.set(d.host, { status: "abuse", reason: "the host's addresses change too often" });
+    if (failedHosts.has(d.host) || asked.has(d.host) || !differs(d, current)) continue;
+    asked.add(d.host);
+    if (!mayWrite(d.host))
+      failedHosts.set(d.host, { status: "abuse", reason: "the host's addresses change too often" });
   }
   // Whatever was read from OVH is remembered as read, written or not: the id is found once,
   // and a write that fails (or is not confirmed by a refresh) is simply repeated next time.
@@ -196,7 +198,7 @@ export async function applyZone(
     else if (refreshError && wroteFor.has(d.host)) hosts.set(d.host, { status: "911", reason: refreshError });
     else hosts.set(d.host, c ? { status: "good", changes: c } : { status: "nochg" });
   }
-  return { zone, hosts, notes };
+  return { hosts, notes };
 }
 
 async function resolve(

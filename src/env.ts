@@ -24,4 +24,7 @@ export interface Env {
   OVH_APPLICATION_KEY?: string;
   OVH_APPLICATION_SECRET?: string;
   OVH_CONSUMER_KEY?: string;
+  /** Instead of the three above: an OAuth2 service account (rights from an IAM policy). */
+  OVH_CLIENT_ID?: string;
+  OVH_CLIENT_SECRET?: string;
 }
