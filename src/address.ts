@@ -50,17 +50,33 @@ export function parseIPv6(input: string): Parsed<Address> {
   if (!input.includes(":")) return fail("not an IPv6 address");
   if (input.includes("%")) return fail("IPv6 zone ids are not allowed");
   if (input.includes(".")) return fail("IPv6 with an embedded IPv4 address is not allowed");
-  if (!ipaddr.IPv6.isValid(input)) return fail("not an IPv6 address");
-  const addr = ipaddr.IPv6.parse(input);
+  let addr: ipaddr.IPv6;
+  try {
+    addr = ipaddr.IPv6.parse(input);
+  } catch {
+    return fail("not an IPv6 address");
+  }
   let range = addr.range();
   if (range === "unicast" && !addr.match(GLOBAL_UNICAST_V6)) range = "reserved";
   return { ok: true, value: { family: "v6", text: addr.toString(), range } };
 }
 
-/** Parse either family. */
+/**
+ * Parse either family. The same few addresses come back report after report, and ipaddr.js's
+ * parser is the costliest step of an unchanged one, so results are remembered (pure, bounded).
+ */
 export function parseAddress(input: string): Parsed<Address> {
-  return input.includes(":") ? parseIPv6(input) : parseIPv4(input);
+  let parsed = parsedBefore.get(input);
+  if (!parsed) {
+    parsed = input.includes(":") ? parseIPv6(input) : parseIPv4(input);
+    if (parsedBefore.size >= PARSED_BEFORE_MAX) parsedBefore.clear();
+    parsedBefore.set(input, parsed);
+  }
+  return parsed;
 }
+
+const parsedBefore = new Map<string, Parsed<Address>>();
+const PARSED_BEFORE_MAX = 1024;
 
 /** True for addresses routable on the public internet (ipaddr.js range "unicast"). */
 export function isGlobal(addr: Address): boolean {
@@ -127,6 +143,7 @@ export function fromBigInt(value: bigint): string {
 
 /** Two address texts denote the same address (OVH may hold a non-canonical form). */
 export function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
   const pa = parseAddress(a);
   const pb = parseAddress(b);
   return pa.ok && pb.ok ? pa.value.text === pb.value.text : a === b;
