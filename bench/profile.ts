@@ -26,87 +26,55 @@ const NOCHG_STUB =
   "Promise.resolve({ zone: batch.zone, hosts: batch.hosts.map((host) => ({ host, result: { status: 'nochg' } })), notes: [], ovhCalls: 0, queryIds: [] })";
 
 const PATCHES = {
-  guardCheck: {
-    file: "src/index.ts",
-    find: "guard.check(authFailLimit, authFailWindow)",
-    replace: "Promise.resolve({ blockedFor: 0 })",
-  },
-  guardReadOnly: {
-    file: "src/guard.ts",
-    find: `this.sql.exec("DELETE FROM failures WHERE at <= ?", now - windowMs);
-    const rows = this.sql
-      .exec<{ at: number }>("SELECT at FROM failures ORDER BY at DESC LIMIT 1 OFFSET ?", limit - 1)`,
-    replace: `const rows = this.sql
-      .exec<{ at: number }>("SELECT at FROM failures WHERE at > ? ORDER BY at DESC LIMIT 1 OFFSET ?", now - windowMs, limit - 1)`,
+  lease: {
+    file: "src/lines.ts",
+    find: "lease &&\n      now < lease.until &&",
+    replace: "false &&",
   },
   zoneCall: {
     file: "src/index.ts",
-    find: "c.env.ZONES.get(c.env.ZONES.idFromName(batch.zone)).apply(batch)",
+    find: "zoneLines(c.env).apply(batch, (work) => c.executionCtx.waitUntil(work))",
     replace: NOCHG_STUB,
-  },
-  nochgHistory: {
-    file: "src/zone.ts",
-    find: "for (const { host, result: r } of hosts) {",
-    replace: 'for (const { host, result: r } of hosts) { if (r.status === "nochg") continue;',
-  },
-  historyTrim: {
-    file: "src/zone.ts",
-    find: `this.sql.exec(
-      "DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-      HISTORY_LIMIT,
-    );`,
-    replace: "",
-  },
-  slimBatch: {
-    file: "src/update.ts",
-    find: "request: req,",
-    replace: "",
   },
   log: {
     file: "src/log.ts",
     find: "console.log(JSON.stringify({ event, ...fields }));",
     replace: "void event; void fields;",
   },
-  sha256: {
+  credentialsMemo: {
     file: "src/auth.ts",
-    find: "const hash = await sha256(creds.password);",
-    replace: "const hash = client?.passwordSha256 ?? UNKNOWN_USER_HASH;",
+    find: "if (known) return known;",
+    replace: "",
+  },
+  decodeMemo: {
+    file: "src/auth.ts",
+    find: "let creds = decodedBefore.get(authorization);",
+    replace: "let creds: Credentials | undefined;",
+  },
+  addressMemo: {
+    file: "src/address.ts",
+    find: "let parsed = parsedBefore.get(input);",
+    replace: "let parsed: Parsed<Address> | undefined;",
   },
 } satisfies Record<string, Patch>;
 
 export const VARIANTS: Variant[] = [
   { id: "baseline", what: "as built (esbuild, minified; no patch)", patches: [] },
   {
-    id: "no-guard",
-    what: "without the AuthGuard check (Durable Object call + SQL)",
-    patches: [PATCHES.guardCheck],
+    id: "no-lease",
+    what: "every report calls the zone coordinator (no lease)",
+    patches: [PATCHES.lease],
   },
   {
-    id: "guard-read-only",
-    what: "AuthGuard check as one read-only SELECT (no DELETE per check)",
-    patches: [PATCHES.guardReadOnly],
-  },
-  {
-    id: "no-zone",
-    what: "without the zone Durable Object call (answers nochg)",
-    patches: [PATCHES.zoneCall],
-  },
-  {
-    id: "no-nochg-history",
-    what: "zone DO writes no history row for a nochg report, no trim",
-    patches: [PATCHES.nochgHistory, PATCHES.historyTrim],
-  },
-  {
-    id: "slim-batch",
-    what: "zone batch without the parsed request (the coordinator never reads it)",
-    patches: [PATCHES.slimBatch],
+    id: "no-memo",
+    what: "parses every address and checks every password again (no memo)",
+    patches: [PATCHES.credentialsMemo, PATCHES.decodeMemo, PATCHES.addressMemo],
   },
   { id: "no-log", what: "without the JSON log line", patches: [PATCHES.log] },
-  { id: "no-sha256", what: "without hashing the password", patches: [PATCHES.sha256] },
   {
     id: "none",
-    what: "without all of the above (guard, zone DO, log, SHA-256)",
-    patches: [PATCHES.guardCheck, PATCHES.zoneCall, PATCHES.log, PATCHES.sha256],
+    what: "without the zone step and the log line (Hono, access, parsing, planning)",
+    patches: [PATCHES.zoneCall, PATCHES.log],
   },
 ];
 

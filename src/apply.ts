@@ -65,6 +65,8 @@ export interface ApplyOptions {
   recheckAfterMs: number;
   /** Asked once per host that would be written; false answers `abuse` and writes nothing. */
   mayWrite?: (host: string) => boolean;
+  /** Awaited once before the first write (the coordinator's leases run out). */
+  beforeWrite?: () => Promise<void>;
 }
 
 /** A name that matches more than one record: the user must delete all but one. */
@@ -90,7 +92,7 @@ export async function applyZone(
   zone: string,
   desired: Desired[],
   memory: RecordMemory,
-  { now, recheckAfterMs, mayWrite = () => true }: ApplyOptions,
+  { now, recheckAfterMs, mayWrite = () => true, beforeWrite }: ApplyOptions,
 ): Promise<ZoneResult> {
   const notes: string[] = [];
   const hosts = new Map<string, HostResult>();
@@ -140,13 +142,13 @@ export async function applyZone(
     const changedAt = prior?.id === id && sameAddress(prior.target, target) ? prior.changedAt : now;
     memory.set(key, { id, target, ttl, confirmedAt: now, changedAt });
   }
-  const work: Work[] = resolved
-    .filter(({ d }) => !failedHosts.has(d.host))
-    .map(({ d, current }) => {
-      const one = current.kind === "one" ? current.record : undefined;
-      if (one && !differs(d, current)) return { d, current };
-      return { d, current, write: write(api, zone, d, one?.id, now) };
-    });
+  const todo = resolved.filter(({ d }) => !failedHosts.has(d.host));
+  if (beforeWrite && todo.some(({ d, current }) => differs(d, current))) await beforeWrite();
+  const work: Work[] = todo.map(({ d, current }) => {
+    const one = current.kind === "one" ? current.record : undefined;
+    if (one && !differs(d, current)) return { d, current };
+    return { d, current, write: write(api, zone, d, one?.id, now) };
+  });
   const writes = await Promise.allSettled(work.map((w) => w.write ?? Promise.resolve(undefined)));
 
   let written = 0;

@@ -7,6 +7,7 @@ import { authenticate, readCredentials } from "./auth";
 import { type ClientSpec, type Config, loadConfig } from "./config";
 import type { Env } from "./env";
 import { sourceKey } from "./guard";
+import { ZoneLines } from "./lines";
 import { log } from "./log";
 import { RETRY_AFTER_911, type Reply, renderReply } from "./outcome";
 import { collectParams, type Params } from "./request";
@@ -21,7 +22,7 @@ const UPDATE_PATHS = ["/nic/update", "/update"];
 /** Form bodies larger than this are not read: a dyndns2 request fits in a URL. */
 const MAX_FORM_BYTES = 64 * 1024;
 
-type AppEnv = { Bindings: Env; Variables: { started: number } };
+type AppEnv = { Bindings: Env };
 type Ctx = Context<AppEnv>;
 const app = new Hono<AppEnv>();
 
@@ -29,13 +30,6 @@ function send(reply: Reply): Response {
   const { status, body, headers } = renderReply(reply);
   return new Response(body, { status, headers });
 }
-
-// Hono answers HEAD with the GET handler; an update must never run for a HEAD.
-app.use("*", async (c, next) => {
-  if (c.req.method === "HEAD") return send({ kind: "method", allow: "GET, POST" });
-  c.set("started", Date.now());
-  await next();
-});
 
 /**
  * What this isolate knows of each source network, to spare the guard a call: a block (until it
@@ -48,10 +42,27 @@ const sources = new Map<string, { blockedUntil?: number; clearUntil?: number }>(
 const CLEAR_FOR_MS = 30_000;
 const MAX_SOURCES = 10_000;
 
+/** This isolate's lines to the zone coordinators (src/lines.ts), made on first use. */
+const lines = new WeakMap<object, ZoneLines>();
+function zoneLines({ ZONES }: Env): ZoneLines {
+  let zl = lines.get(ZONES);
+  if (!zl) {
+    const stub = (zone: string) => ZONES.get(ZONES.idFromName(zone));
+    zl = new ZoneLines({
+      apply: (zone, batch, served, caller) => stub(zone).apply(batch, served, caller),
+      record: (zone, served) => stub(zone).record(served),
+    });
+    lines.set(ZONES, zl);
+  }
+  return zl;
+}
+
 type Access = { ok: true; config: Config; client: ClientSpec; params: Params } | { ok: false; reply: Reply };
 
 /** Config, parameters and credentials, with the abuse limit for failed logins. */
 async function access(c: Ctx, facts: UpdateFacts): Promise<Access> {
+  // Hono answers HEAD with the GET handler; an update must never run for a HEAD.
+  if (c.req.method === "HEAD") return { ok: false, reply: { kind: "method", allow: "GET, POST" } };
   const config = loadConfig(c.env);
   if (!config.ok) {
     facts.notes = config.errors.map((e) => `config: ${e}`);
@@ -92,6 +103,7 @@ async function access(c: Ctx, facts: UpdateFacts): Promise<Access> {
 }
 
 app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
+  const started = Date.now();
   const facts: UpdateFacts = {};
   const source = c.req.header("CF-Connecting-IP");
   const granted = await access(c, facts);
@@ -99,7 +111,7 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
   if (!granted.ok) reply = granted.reply;
   else {
     const coordinator: ZoneApplier = (batch) =>
-      c.env.ZONES.get(c.env.ZONES.idFromName(batch.zone)).apply(batch);
+      zoneLines(c.env).apply(batch, (work) => c.executionCtx.waitUntil(work));
     reply = await handleUpdate(
       granted.config,
       granted.client,
@@ -108,20 +120,22 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
       facts,
     );
   }
-  const response = send(reply);
+  const rendered = renderReply(reply);
+  const response = new Response(rendered.body, { status: rendered.status, headers: rendered.headers });
+  // Empty facts are left out: most lines are of unchanged reports.
   log("update", {
     client: facts.client,
     source,
     agent: c.req.header("User-Agent")?.slice(0, 120),
     hosts: facts.hosts,
     reported: facts.reported,
-    status: response.status,
-    reply: renderReply(reply).body.trim().split("\n").join(" | "),
+    status: rendered.status,
+    reply: rendered.body.trim().split("\n").join(" | "),
     changes: facts.changes,
-    ovhCalls: facts.ovhCalls ?? 0,
-    ovhQueryIds: facts.queryIds,
-    notes: facts.notes,
-    ms: Date.now() - c.get("started"),
+    ovhCalls: facts.ovhCalls || undefined,
+    ovhQueryIds: facts.queryIds?.length ? facts.queryIds : undefined,
+    notes: facts.notes?.length ? facts.notes : undefined,
+    ms: Date.now() - started,
   });
   return response;
 });

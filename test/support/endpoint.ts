@@ -60,6 +60,11 @@ export interface EndpointOptions {
   /** Listen on this port (0 = any) for clients outside Node, such as ddclient. */
   port?: number;
   host?: string;
+  /**
+   * Run a second copy of the Worker (its own isolate, as in another data center) bound to the
+   * same Durable Objects; `update(…, { isolate: 2 })` reaches it.
+   */
+  secondIsolate?: boolean;
 }
 
 export interface UpdateReply {
@@ -92,6 +97,8 @@ export interface UpdateInit {
   headers?: Record<string, string>;
   method?: "GET" | "POST";
   path?: string;
+  /** 2: send to the second isolate (EndpointOptions.secondIsolate). */
+  isolate?: 1 | 2;
 }
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
@@ -116,40 +123,61 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     pending.push(new Promise((resolve) => lines.on("close", resolve)));
   };
 
-  const mf = new Miniflare({
+  const outboundService = async (request: MfRequest) => {
+    const url = new URL(request.url);
+    if (url.origin !== sim.origin) {
+      unexpected.push(`${request.method} ${url.origin}${url.pathname}`);
+      return new MfResponse("unexpected outbound request in a test", { status: 599 });
+    }
+    // Forward as sent; Node's fetch sets its own framing headers.
+    const headers = new Headers();
+    request.headers.forEach((value: string, key: string) => {
+      if (!["content-length", "host", "connection", "transfer-encoding"].includes(key))
+        headers.set(key, value);
+    });
+    const body =
+      request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+    const answer = await fetch(request.url, { method: request.method, headers, body, redirect: "manual" });
+    return new MfResponse(await answer.arrayBuffer(), {
+      status: answer.status,
+      headers: [...answer.headers],
+    });
+  };
+  const worker = {
     modules: true,
     scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: { OVH_ENDPOINT: sim.url, ...options.vars, ...secrets } as Record<string, Json>,
-    durableObjects: {
-      ZONES: { className: "ZoneCoordinator", useSQLite: true },
-      GUARD: { className: "AuthGuard", useSQLite: true },
-    },
+    outboundService,
+  };
+  const mf = new Miniflare({
+    workers: [
+      {
+        ...worker,
+        name: "first",
+        durableObjects: {
+          ZONES: { className: "ZoneCoordinator", useSQLite: true },
+          GUARD: { className: "AuthGuard", useSQLite: true },
+        },
+      },
+      ...(options.secondIsolate
+        ? [
+            {
+              ...worker,
+              name: "second",
+              durableObjects: {
+                ZONES: { className: "ZoneCoordinator", scriptName: "first", useSQLite: true },
+                GUARD: { className: "AuthGuard", scriptName: "first", useSQLite: true },
+              },
+            },
+          ]
+        : []),
+    ],
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
       readLines(stdout);
       readLines(stderr);
-    },
-    outboundService: async (request: MfRequest) => {
-      const url = new URL(request.url);
-      if (url.origin !== sim.origin) {
-        unexpected.push(`${request.method} ${url.origin}${url.pathname}`);
-        return new MfResponse("unexpected outbound request in a test", { status: 599 });
-      }
-      // Forward as sent; Node's fetch sets its own framing headers.
-      const headers = new Headers();
-      request.headers.forEach((value: string, key: string) => {
-        if (!["content-length", "host", "connection", "transfer-encoding"].includes(key))
-          headers.set(key, value);
-      });
-      const body =
-        request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-      const answer = await fetch(request.url, { method: request.method, headers, body, redirect: "manual" });
-      return new MfResponse(await answer.arrayBuffer(), {
-        status: answer.status,
-        headers: [...answer.headers],
-      });
     },
   });
   const url = (await mf.ready).origin;
@@ -171,10 +199,14 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       let qs = search;
       if (init.auth === "query") qs += `${qs ? "&" : ""}username=${user}&password=${password}`;
       else if (init.auth !== "none") headers.Authorization = `Basic ${btoa(`${user}:${password}`)}`;
-      const response = await fetch(`${url}${init.path ?? "/nic/update"}?${qs}`, {
-        method: init.method ?? "GET",
-        headers,
-      });
+      const target = `${url}${init.path ?? "/nic/update"}?${qs}`;
+      if (init.isolate === 2) {
+        const second = await mf.getWorker("second");
+        const response = await second.fetch(target, { method: init.method ?? "GET", headers });
+        const body = await response.text();
+        return { status: response.status, body, headers: new Headers([...response.headers]) };
+      }
+      const response = await fetch(target, { method: init.method ?? "GET", headers });
       return { status: response.status, body: await response.text(), headers: response.headers };
     },
     async flushLogs() {

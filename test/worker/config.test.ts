@@ -43,27 +43,6 @@ describe("invalid configuration", () => {
   });
 });
 
-describe("history", () => {
-  it("keeps the last 1,000 reports of a zone", async () => {
-    ep = await startEndpoint({ vars: await testVars() });
-    ep.sim.addZone("example.tld");
-    const endpoint = ep;
-    for (let batch = 0; batch < 1010 / 10; batch++) {
-      await Promise.all(
-        Array.from({ length: 10 }, () =>
-          endpoint.update({ hostname: "service.example.tld", myip: "2001:db8::1" }),
-        ),
-      );
-    }
-    const r = await ep.fetch("/status?history=5000", {
-      headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
-    });
-    const status = (await r.json()) as { history: { outcome: string }[] };
-    expect(status.history).toHaveLength(1000);
-    expect(status.history.filter((h) => h.outcome === "good")).toHaveLength(0); // the first report aged out
-  });
-});
-
 describe("change limit and history", () => {
   it("counts changes apart from the history, so 1,000 unchanged reports cannot reset the limit", async () => {
     ep = await startEndpoint({
