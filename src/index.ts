@@ -188,13 +188,14 @@ app.get("/status", async (c) => {
     }),
   );
   report.hosts.sort((a, b) => a.name.localeCompare(b.name));
-  report.history.sort((a, b) => b.at - a.at);
+  report.history.sort((a, b) => b.lastAt - a.lastAt);
   report.history.splice(historyLength);
   log("status", { client: client.name, status: 200 });
-  const html = (c.req.header("Accept") ?? "").includes("text/html");
-  return new Response(html ? renderStatusPage(report) : JSON.stringify(report), {
+  const browser = (c.req.header("Accept") ?? "").includes("text/html");
+  return new Response(browser ? renderStatusPage(report) : JSON.stringify(report), {
     headers: {
-      "Content-Type": html ? "text/html; charset=utf-8" : "application/json",
+      "Content-Type": browser ? "text/plain; charset=utf-8" : "application/json",
+      "X-Content-Type-Options": "nosniff",
       "Cache-Control": "no-store",
     },
   });

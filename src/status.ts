@@ -1,5 +1,6 @@
-// The /status answer: what the client's hosts hold and the recent reports, as JSON or as a small
-// HTML page. Every value is escaped; nothing secret is in the report to begin with.
+// The /status answer: what the client's hosts hold and the recent reports, as JSON or, for a
+// browser, as plain text (no markup, so nothing in it needs escaping). Nothing secret is in the
+// report to begin with.
 import type { HistoryEntry } from "./zone";
 
 export interface StatusReport {
@@ -19,11 +20,11 @@ export interface StatusReport {
   history: HistoryEntry[];
 }
 
-const html = (s: string): string => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-
-/** A plain page for a browser: the records, then the recent reports, one line each. */
+/** A plain-text page for a browser: the records, then the recent reports, one line each. */
 export function renderStatusPage(report: StatusReport): string {
   const lines = [
+    `DynDNS status for ${report.client}`,
+    "",
     "Records:",
     ...report.hosts.flatMap((h) =>
       h.records.map(
@@ -35,11 +36,10 @@ export function renderStatusPage(report: StatusReport): string {
     "Recent reports (UTC):",
     ...report.history.map(
       (e) =>
-        `  ${new Date(e.at).toISOString()}  ${e.host}  ${e.outcome}  ${e.reported}  from ${e.source ?? "?"}${e.changes
-          .map((c) => `  ${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`)
-          .join("")}`,
+        `  ${new Date(e.at).toISOString()}  ${e.host}  ${e.outcome}  ${e.reported}  from ${e.source ?? "?"}${
+          e.repeats > 1 ? `  (${e.repeats} times, the last at ${new Date(e.lastAt).toISOString()})` : ""
+        }${e.changes.map((c) => `  ${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`).join("")}`,
     ),
   ];
-  const title = `DynDNS status for ${html(report.client)}`;
-  return `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><pre>${html(lines.join("\n"))}</pre>\n`;
+  return `${lines.join("\n")}\n`;
 }
