@@ -634,6 +634,7 @@ class Simulator implements OvhSimulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = performance.now();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -678,15 +679,6 @@ class Simulator implements OvhSimulator {
 
     const fault = this.takeFault(call);
     if (fault) entry.fault = faultName(fault);
-    if (this.latencyMs > 0) {
-      try {
-        await sleep(this.latencyMs, undefined, { signal: this.closing.signal });
-      } catch {
-        return; // closing
-      }
-    }
-    if (this.closing.signal.aborted) return;
-
     let reply: Reply;
     try {
       if (fault) reply = faultReply(fault.fault);
@@ -705,7 +697,28 @@ class Simulator implements OvhSimulator {
       const m = reply.body.message;
       if (typeof m === "string") entry.reason = m;
     }
+    // The call takes effect on arrival, as at a real server; the answer leaves one round trip
+    // after the request arrived: not sooner, and, as near as Node can time it, not later.
+    if (!(await this.until(arrived + this.latencyMs))) return; // closing
     this.write(res, reply, entry.queryId);
+  }
+
+  /**
+   * Wait until performance.now() reaches `due`; false when the simulator closes first. Node's
+   * timers count whole milliseconds from the loop's cached time, so they cover all but the
+   * last 2 ms, and event-loop turns the rest.
+   */
+  private async until(due: number): Promise<boolean> {
+    for (let left = due - performance.now(); left > 0; left = due - performance.now()) {
+      if (this.closing.signal.aborted) return false;
+      try {
+        if (left > 2) await sleep(Math.floor(left - 2), undefined, { signal: this.closing.signal });
+        else await new Promise((resolve) => setImmediate(resolve));
+      } catch {
+        return false;
+      }
+    }
+    return !this.closing.signal.aborted;
   }
 
   /** The single place that turns a Reply into bytes on the wire. */
