@@ -61,22 +61,10 @@ export function parseIPv6(input: string): Parsed<Address> {
   return { ok: true, value: { family: "v6", text: addr.toString(), range } };
 }
 
-/**
- * Parse either family. The same few addresses come back report after report, and ipaddr.js's
- * parser is the costliest step of an unchanged one, so results are remembered (pure, bounded).
- */
+/** Parse either family. */
 export function parseAddress(input: string): Parsed<Address> {
-  let parsed = parsedBefore.get(input);
-  if (!parsed) {
-    parsed = input.includes(":") ? parseIPv6(input) : parseIPv4(input);
-    if (parsedBefore.size >= PARSED_BEFORE_MAX) parsedBefore.clear();
-    parsedBefore.set(input, parsed);
-  }
-  return parsed;
+  return input.includes(":") ? parseIPv6(input) : parseIPv4(input);
 }
-
-const parsedBefore = new Map<string, Parsed<Address>>();
-const PARSED_BEFORE_MAX = 1024;
 
 /** True for addresses routable on the public internet (ipaddr.js range "unicast"). */
 export function isGlobal(addr: Address): boolean {

@@ -23,19 +23,8 @@ export function readCredentials(authorization: string | undefined, params: Param
   const [user] = users;
   const [password] = passwords;
   if (user !== undefined && password !== undefined) return checkLength({ user, password });
-  if (authorization === undefined) return undefined;
-  // A client sends the same header every time: decode it once (pure, bounded).
-  let creds = decodedBefore.get(authorization);
-  if (!creds) {
-    creds = parseBasic(authorization);
-    if (decodedBefore.size >= REMEMBER_MAX) decodedBefore.clear();
-    decodedBefore.set(authorization, creds);
-  }
-  return creds;
+  return authorization === undefined ? undefined : parseBasic(authorization);
 }
-
-const REMEMBER_MAX = 256;
-const decodedBefore = new Map<string, Credentials | undefined>();
 
 export function parseBasic(header: string): Credentials | undefined {
   const match = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
@@ -83,22 +72,8 @@ export async function authenticate(
   creds: Credentials | undefined,
 ): Promise<ClientSpec | undefined> {
   if (!creds) return undefined;
-  // Credentials that were right before are right again under the same configuration; only
-  // those are remembered, so a guess always costs the full hash and compare.
-  const key = `${creds.user}\n${creds.password}`;
-  let right = rightBefore.get(config);
-  const known = right?.get(key);
-  if (known) return known;
   const client = config.clients.get(creds.user);
   const hash = await sha256(creds.password);
   const ok = timingSafeEqual(hash, client?.passwordSha256 ?? UNKNOWN_USER_HASH);
-  if (!ok || !client) return undefined;
-  if (!right || right.size >= REMEMBER_MAX) {
-    right = new Map();
-    rightBefore.set(config, right);
-  }
-  right.set(key, client);
-  return client;
+  return ok && client ? client : undefined;
 }
-
-const rightBefore = new WeakMap<Config, Map<string, ClientSpec>>();
