@@ -122,21 +122,23 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
   }
   const rendered = renderReply(reply);
   const response = new Response(rendered.body, { status: rendered.status, headers: rendered.headers });
-  // Empty facts are left out: most lines are of unchanged reports.
-  log("update", {
-    client: facts.client,
-    source,
-    agent: c.req.header("User-Agent")?.slice(0, 120),
-    hosts: facts.hosts,
-    reported: facts.reported,
-    status: rendered.status,
-    reply: rendered.body.trim().split("\n").join(" | "),
-    changes: facts.changes,
-    ovhCalls: facts.ovhCalls || undefined,
-    ovhQueryIds: facts.queryIds?.length ? facts.queryIds : undefined,
-    notes: facts.notes?.length ? facts.notes : undefined,
-    ms: Date.now() - started,
-  });
+  // Empty facts are left out: most lines are of unchanged reports. Repeats answered from a
+  // lease are counted in one line later (src/lines.ts).
+  if (!facts.quiet)
+    log("update", {
+      client: facts.client,
+      source,
+      agent: c.req.header("User-Agent")?.slice(0, 120),
+      hosts: facts.hosts,
+      reported: facts.reported,
+      status: rendered.status,
+      reply: rendered.body.trim().split("\n").join(" | "),
+      changes: facts.changes,
+      ovhCalls: facts.ovhCalls || undefined,
+      ovhQueryIds: facts.queryIds?.length ? facts.queryIds : undefined,
+      notes: facts.notes?.length ? facts.notes : undefined,
+      ms: Date.now() - started,
+    });
   return response;
 });
 

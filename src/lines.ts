@@ -8,6 +8,7 @@
 // Durable Object call (docs/benchmarks.md).
 import { sameAddress } from "./address";
 import { recordKey } from "./apply";
+import { log } from "./log";
 import type { ZoneBatch, ZoneReport } from "./update";
 
 /** What the coordinator tells a caller the zone's records hold, good for `forMs` from the call. */
@@ -22,9 +23,9 @@ export interface ZoneAnswer {
   lease?: Lease;
 }
 
-/** Identical unchanged reports this isolate answered on its own: a history entry in the making. */
+/** Identical unchanged reports this isolate answered on its own: history in the making. */
 export interface Served {
-  host: string;
+  hosts: string[];
   client: string;
   source: string | null;
   reported: string;
@@ -51,7 +52,8 @@ interface Line {
   calls: number;
   inFlight: number;
   lease?: { until: number; records: Map<string, { target: string; ttl: number }> };
-  served: Map<string, Served>;
+  /** Per kind of report answered from the lease; `logged`: how many of them have a log line. */
+  served: Map<string, Served & { logged: number }>;
   flushing?: boolean;
 }
 
@@ -83,28 +85,44 @@ export class ZoneLines {
         return held && held.ttl === d.spec.ttl && sameAddress(held.target, d.target);
       })
     ) {
-      const { client, reported, source = null } = batch;
-      for (const host of batch.hosts)
-        count(line, { host, client, source, reported, at: now, lastAt: now, repeats: 1 });
+      const { client, reported, source = null, hosts } = batch;
+      // Like syslog's "last message repeated N times": the first of a kind gets its log line as
+      // usual, the others one line together (drain()).
+      const kind = `${client}\n${source}\n${reported}\n${hosts}`;
+      const seen = line.served.get(kind);
+      if (seen) {
+        seen.repeats++;
+        seen.lastAt = now;
+      } else
+        line.served.set(kind, {
+          hosts,
+          client,
+          source,
+          reported,
+          at: now,
+          lastAt: now,
+          repeats: 1,
+          logged: 1,
+        });
       if (!line.flushing) {
         line.flushing = true;
         keepAlive(this.flushLater(zone, line, lease.until - now));
       }
-      const hosts = batch.hosts.map((host) => ({ host, result: { status: "nochg" } as const }));
-      return { zone, hosts, notes: [], ovhCalls: 0, queryIds: [] };
+      const results = hosts.map((host) => ({ host, result: { status: "nochg" } as const }));
+      return { zone, hosts: results, notes: [], ovhCalls: 0, queryIds: [], quiet: seen !== undefined };
     }
 
     const call = ++line.calls;
     line.inFlight++;
     line.lease = undefined;
-    const served = [...line.served.values()];
-    line.served.clear();
+    const served = drain(line);
     this.caller ??= crypto.randomUUID();
     let answer: ZoneAnswer;
     try {
       answer = await this.coordinators.apply(zone, batch, served, this.caller);
     } catch (error) {
-      for (const s of served) count(line, s); // sent with the next call
+      // Sent with the next call (their log lines are written).
+      for (const s of served) line.served.set(`${line.served.size}`, { ...s, logged: s.repeats });
       throw error;
     } finally {
       line.inFlight--;
@@ -120,9 +138,7 @@ export class ZoneLines {
   private async flushLater(zone: string, line: Line, ms: number): Promise<void> {
     try {
       await new Promise((resolve) => setTimeout(resolve, ms));
-      while (line.served.size > 0) {
-        const served = [...line.served.values()];
-        line.served.clear();
+      for (let served = drain(line); served.length > 0; served = drain(line)) {
         await this.coordinators.record(zone, served);
       }
     } catch {
@@ -133,13 +149,22 @@ export class ZoneLines {
   }
 }
 
-function count(line: Line, s: Served): void {
-  const key = `${s.host}\n${s.client}\n${s.source}\n${s.reported}`;
-  const counted = line.served.get(key);
-  if (!counted) line.served.set(key, { ...s });
-  else {
-    counted.repeats += s.repeats;
-    counted.at = Math.min(counted.at, s.at);
-    counted.lastAt = Math.max(counted.lastAt, s.lastAt);
-  }
+/** Take the counts to send, and write the log line for those not logged yet. */
+function drain(line: Line): Served[] {
+  const served = [...line.served.values()];
+  line.served.clear();
+  return served.map(({ logged, ...s }) => {
+    if (s.repeats > logged) {
+      const { client, source, hosts, reported, lastAt } = s;
+      log("update-repeats", {
+        client,
+        source: source ?? undefined,
+        hosts,
+        reported,
+        repeats: s.repeats - logged,
+        lastAt,
+      });
+    }
+    return s;
+  });
 }

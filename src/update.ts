@@ -25,6 +25,8 @@ export interface ZoneReport {
   notes: string[];
   ovhCalls: number;
   queryIds: string[];
+  /** Answered from a lease as a repeat of a report already logged (src/lines.ts). */
+  quiet?: boolean;
 }
 
 export type ZoneApplier = (batch: ZoneBatch) => Promise<ZoneReport>;
@@ -38,6 +40,8 @@ export interface UpdateFacts {
   reported?: string;
   changes?: string[];
   notes?: string[];
+  /** Every host was answered from a lease as a repeat: the request gets no line of its own. */
+  quiet?: boolean;
 }
 
 export interface UpdateInput {
@@ -96,6 +100,7 @@ export async function handleUpdate(
   }
 
   const results = await Promise.all([...zones.values()].map((batch) => applyZone(batch)));
+  facts.quiet = outcomes.length === 0 && results.every((r) => r.quiet);
   const byHost = new Map<string, HostOutcome>();
   for (const result of results) {
     facts.notes = [...(facts.notes ?? []), ...result.notes];

@@ -213,7 +213,11 @@ export class ZoneCoordinator extends DurableObject<Env> {
   }
 
   private recordServed(served: Served[]): void {
-    this.recordSoon(served.map((s) => ({ ...s, outcome: "nochg", changes: [], queryIds: [] })));
+    this.recordSoon(
+      served.flatMap(({ hosts, ...s }) =>
+        hosts.map((host) => ({ ...s, host, outcome: "nochg", changes: [], queryIds: [] })),
+      ),
+    );
   }
 
   /** History entries not written yet, in the order of their reports. */

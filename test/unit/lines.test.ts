@@ -85,6 +85,30 @@ describe("ZoneLines", () => {
     expect(total(c.calls.map((call) => call.served))).toBe(0);
   });
 
+  it("logs the first of identical reports answered from the lease, and the rest in one line", async () => {
+    const logged = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const c = new Scripted();
+      c.leases.push(lease("2001:db8::a"));
+      const lines = new ZoneLines(c);
+      await lines.apply(batch("2001:db8::a"), keepAlive);
+      const quiet: (boolean | undefined)[] = [];
+      for (let i = 0; i < 4; i++) quiet.push((await lines.apply(batch("2001:db8::a"), keepAlive)).quiet);
+      quiet.push((await lines.apply(batch("2001:db8::a", 60, "192.0.2.2"), keepAlive)).quiet);
+      expect(quiet).toEqual([false, true, true, true, false]); // another source is another kind
+      expect(logged).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(1000);
+      await Promise.all(kept);
+      const printed = logged.mock.calls.map(([line]) => JSON.parse(String(line)));
+      expect(printed).toEqual([
+        expect.objectContaining({ event: "update-repeats", source: "192.0.2.1", repeats: 3 }),
+      ]);
+      expect(total(c.recorded)).toBe(5);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it("calls for a report whose address, TTL or record the lease does not show", async () => {
     const c = new Scripted();
     c.leases.push(lease("2001:db8::a"), lease("2001:db8::a"), lease("2001:db8::a"));

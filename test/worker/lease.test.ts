@@ -77,6 +77,17 @@ describe("leases", () => {
     expect(repeatsOf(h, "good")).toBe(1);
     // Identical reports share entries: far fewer entries than reports.
     expect(h.filter((e) => e.outcome === "nochg").length).toBeLessThan(20);
+    // And log lines: each unchanged report has its own line or is counted in an update-repeats one.
+    await ep.flushLogs();
+    const events = ep.logs.flatMap((l) =>
+      l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : [],
+    );
+    const own = events.filter((e) => e.event === "update" && e.reply === "nochg 2001:db8::a").length;
+    const counted = events
+      .filter((e) => e.event === "update-repeats")
+      .reduce((n, e) => n + Number(e.repeats), 0);
+    expect(own + counted).toBe(20);
+    expect(own).toBeLessThan(20);
   });
 });
 
