@@ -41,21 +41,6 @@ const PATCHES = {
     find: "console.log(JSON.stringify({ event, ...fields }));",
     replace: "void event; void fields;",
   },
-  credentialsMemo: {
-    file: "src/auth.ts",
-    find: "if (known) return known;",
-    replace: "",
-  },
-  decodeMemo: {
-    file: "src/auth.ts",
-    find: "let creds = decodedBefore.get(authorization);",
-    replace: "let creds: Credentials | undefined;",
-  },
-  addressMemo: {
-    file: "src/address.ts",
-    find: "let parsed = parsedBefore.get(input);",
-    replace: "let parsed: Parsed<Address> | undefined;",
-  },
 } satisfies Record<string, Patch>;
 
 export const VARIANTS: Variant[] = [
@@ -64,11 +49,6 @@ export const VARIANTS: Variant[] = [
     id: "no-lease",
     what: "every report calls the zone coordinator (no lease)",
     patches: [PATCHES.lease],
-  },
-  {
-    id: "no-memo",
-    what: "parses every address and checks every password again (no memo)",
-    patches: [PATCHES.credentialsMemo, PATCHES.decodeMemo, PATCHES.addressMemo],
   },
   { id: "no-log", what: "without the JSON log line", patches: [PATCHES.log] },
   {
