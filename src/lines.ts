@@ -121,7 +121,7 @@ export class ZoneLines {
     try {
       answer = await this.coordinators.apply(zone, batch, served, this.caller);
     } catch (error) {
-      // Sent with the next call (their log lines are written).
+      // Sent with the next call, under keys no kind of report has (their log lines are written).
       for (const s of served) line.served.set(`${line.served.size}`, { ...s, logged: s.repeats });
       throw error;
     } finally {
