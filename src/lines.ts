@@ -88,28 +88,13 @@ export class ZoneLines {
       const { client, reported, source = null, hosts } = batch;
       // Like syslog's "last message repeated N times": the first of a kind gets its log line as
       // usual, the others one line together (drain()).
-      const kind = `${client}\n${source}\n${reported}\n${hosts}`;
-      const seen = line.served.get(kind);
-      if (seen) {
-        seen.repeats++;
-        seen.lastAt = now;
-      } else
-        line.served.set(kind, {
-          hosts,
-          client,
-          source,
-          reported,
-          at: now,
-          lastAt: now,
-          repeats: 1,
-          logged: 1,
-        });
+      const seen = count(line, { hosts, client, source, reported, at: now, lastAt: now, repeats: 1 }, 0);
       if (!line.flushing) {
         line.flushing = true;
         keepAlive(this.flushLater(zone, line, lease.until - now));
       }
       const results = hosts.map((host) => ({ host, result: { status: "nochg" } as const }));
-      return { zone, hosts: results, notes: [], ovhCalls: 0, queryIds: [], quiet: seen !== undefined };
+      return { zone, hosts: results, notes: [], ovhCalls: 0, queryIds: [], quiet: seen };
     }
 
     const call = ++line.calls;
@@ -121,8 +106,7 @@ export class ZoneLines {
     try {
       answer = await this.coordinators.apply(zone, batch, served, this.caller);
     } catch (error) {
-      // Sent with the next call, under keys no kind of report has (their log lines are written).
-      for (const s of served) line.served.set(`${line.served.size}`, { ...s, logged: s.repeats });
+      for (const s of served) count(line, s, s.repeats); // sent with the next call; logged already
       throw error;
     } finally {
       line.inFlight--;
@@ -147,6 +131,23 @@ export class ZoneLines {
       line.flushing = false;
     }
   }
+}
+
+/**
+ * Add reports of one kind to the line's counts, `logged` of them with a log line of their own
+ * (the first of a kind always has one); whether that kind was counted already.
+ */
+function count(line: Line, s: Served, logged: number): boolean {
+  const kind = `${s.client}\n${s.source}\n${s.reported}\n${s.hosts}`;
+  const seen = line.served.get(kind);
+  if (!seen) line.served.set(kind, { ...s, logged: Math.max(logged, 1) });
+  else {
+    seen.repeats += s.repeats;
+    seen.logged += logged;
+    seen.at = Math.min(seen.at, s.at);
+    seen.lastAt = Math.max(seen.lastAt, s.lastAt);
+  }
+  return seen !== undefined;
 }
 
 /** Take the counts to send, and write the log line for those not logged yet. */
