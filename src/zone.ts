@@ -58,26 +58,18 @@ export class ZoneCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    // records: what is remembered per record key. history: the last HISTORY_LIMIT entries.
+    // records: what is remembered per record key. reports: the history, its last HISTORY_LIMIT
+    // entries (not named history: that table, of the unreleased 0.1 layout, has no repeats).
     // changes: address changes per host for change_limit, apart from the history, whose
     // entries could push out the changes the limit must count. meta: leases_until.
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, id INTEGER, target TEXT, ttl INTEGER, confirmed_at INTEGER, changed_at INTEGER);" +
-        "CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER, last_at INTEGER, repeats INTEGER NOT NULL DEFAULT 1, client TEXT, host TEXT, source TEXT, reported TEXT, outcome TEXT, changed INTEGER, changes TEXT, query_ids TEXT);" +
-        "CREATE INDEX IF NOT EXISTS history_host ON history (host, at);" +
+        "CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER, last_at INTEGER, repeats INTEGER, client TEXT, host TEXT, source TEXT, reported TEXT, outcome TEXT, changed INTEGER, changes TEXT, query_ids TEXT);" +
+        "CREATE INDEX IF NOT EXISTS reports_host ON reports (host, at);" +
         "CREATE TABLE IF NOT EXISTS changes (host TEXT, at INTEGER);" +
         "CREATE INDEX IF NOT EXISTS changes_host ON changes (host, at);" +
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER)",
     );
-    // A history table from before repeats and last_at (0.1) gets them.
-    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(history)").toArray();
-    if (!columns.some((c) => c.name === "repeats")) {
-      this.sql.exec(
-        "ALTER TABLE history ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;" +
-          "ALTER TABLE history ADD COLUMN last_at INTEGER;" +
-          "UPDATE history SET last_at = at",
-      );
-    }
     this.inherited =
       this.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'leases_until'").toArray()[0]
         ?.value ?? 0;
@@ -115,7 +107,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     const rows = hosts.length
       ? this.sql
           .exec<HistoryRow>(
-            `SELECT * FROM history WHERE host IN (${marks}) ORDER BY seq DESC LIMIT ?`,
+            `SELECT * FROM reports WHERE host IN (${marks}) ORDER BY seq DESC LIMIT ?`,
             ...hosts,
             limit,
           )
@@ -243,7 +235,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
   private recordWaiting(): void {
     for (const e of this.unrecorded) {
       this.sql.exec(
-        "INSERT INTO history (at, last_at, repeats, client, host, source, reported, outcome, changed, changes, query_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO reports (at, last_at, repeats, client, host, source, reported, outcome, changed, changes, query_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         e.at,
         e.lastAt,
         e.repeats,
@@ -260,7 +252,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       // HISTORY_LIMIT entries anyway.
       if (this.unTrimmed++ % TRIM_EVERY === 0) {
         this.sql.exec(
-          "DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+          "DELETE FROM reports WHERE seq <= (SELECT seq FROM reports ORDER BY seq DESC LIMIT 1 OFFSET ?)",
           HISTORY_LIMIT,
         );
       }
