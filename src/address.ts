@@ -3,6 +3,7 @@
 // writer needs (dotted-quad IPv4 only, no zone ids, no IPv4 forms inside IPv6) and the bit
 // arithmetic that joins a reported prefix with a configured interface identifier.
 import ipaddr from "ipaddr.js";
+import { remembered } from "./memo";
 
 export type Family = "v4" | "v6";
 
@@ -61,10 +62,13 @@ export function parseIPv6(input: string): Parsed<Address> {
   return { ok: true, value: { family: "v6", text: addr.toString(), range } };
 }
 
-/** Parse either family. */
-export function parseAddress(input: string): Parsed<Address> {
-  return input.includes(":") ? parseIPv6(input) : parseIPv4(input);
-}
+/**
+ * Parse either family. The same few addresses come back report after report, and ipaddr.js's
+ * parser is the costliest step of an unchanged one, so results are remembered.
+ */
+export const parseAddress = remembered(
+  (input): Parsed<Address> => (input.includes(":") ? parseIPv6(input) : parseIPv4(input)),
+);
 
 /** True for addresses routable on the public internet (ipaddr.js range "unicast"). */
 export function isGlobal(addr: Address): boolean {

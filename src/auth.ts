@@ -1,6 +1,8 @@
 // Client credentials: HTTP Basic or username/password query parameters (routers fill these
 // into the URL unescaped). Malformed input is "no credentials", never an exception.
 import type { ClientSpec, Config } from "./config";
+import { remembered } from "./memo";
+import { toHex } from "./ovh/sign";
 import { PARAM_NAMES, type Params, values } from "./request";
 
 export interface Credentials {
@@ -23,8 +25,11 @@ export function readCredentials(authorization: string | undefined, params: Param
   const [user] = users;
   const [password] = passwords;
   if (user !== undefined && password !== undefined) return checkLength({ user, password });
-  return authorization === undefined ? undefined : parseBasic(authorization);
+  return authorization === undefined ? undefined : decodeBasic(authorization);
 }
+
+/** A client sends the same header every time: decode it once. */
+const decodeBasic = remembered(parseBasic, 256);
 
 export function parseBasic(header: string): Credentials | undefined {
   const match = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
@@ -49,19 +54,23 @@ function checkLength(c: Credentials): Credentials | undefined {
   return c;
 }
 
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+/** Lowercase hex SHA-256 of the text (the form of password_sha256). */
+export async function sha256(text: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
-/** Equal in time that depends only on the length, not on where the bytes differ. */
-export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+/**
+ * Equal in time that depends only on the length of `a`, not on where the texts differ, nor on
+ * the length of `b`.
+ */
+export function timingSafeEqual(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
 
-const UNKNOWN_USER_HASH = new Uint8Array(32);
+/** Matches no SHA-256 (it is no hex at all). */
+const UNKNOWN_USER_HASH = "";
 
 /**
  * The client these credentials belong to, or undefined. An unknown user costs the same hash
@@ -72,8 +81,23 @@ export async function authenticate(
   creds: Credentials | undefined,
 ): Promise<ClientSpec | undefined> {
   if (!creds) return undefined;
+  const key = `${creds.user}\n${creds.password}`;
+  const right = rightBefore.get(config) ?? new Map<string, ClientSpec>();
+  rightBefore.set(config, right);
+  const known = right.get(key);
+  if (known) return known;
   const client = config.clients.get(creds.user);
   const hash = await sha256(creds.password);
   const ok = timingSafeEqual(hash, client?.passwordSha256 ?? UNKNOWN_USER_HASH);
-  return ok && client ? client : undefined;
+  if (!ok || !client) return undefined;
+  if (right.size >= 256) right.clear();
+  right.set(key, client);
+  return client;
 }
+
+/**
+ * Credentials that were right before are right again under the same configuration; only those
+ * are remembered (per configuration, so a new deploy starts over), and a guess always costs the
+ * full hash and compare.
+ */
+const rightBefore = new WeakMap<Config, Map<string, ClientSpec>>();

@@ -48,7 +48,8 @@ export interface HostSpec {
 
 export interface ClientSpec {
   name: string;
-  passwordSha256: Uint8Array;
+  /** Lowercase hex. */
+  passwordSha256: string;
   hosts: ReadonlySet<string>;
 }
 
@@ -258,7 +259,7 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
     }
     clients.set(name, {
       name,
-      passwordSha256: hexToBytes(client.password_sha256),
+      passwordSha256: client.password_sha256.toLowerCase(),
       hosts: new Set(client.hosts),
     });
   }
@@ -408,10 +409,4 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     default:
       return undefined;
   }
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
 }

@@ -163,7 +163,7 @@ function placeholderChecks(report: Report, vars: Vars): void {
   // (Placeholder hashes, such as the SHA-256 of "", are refused by the schema itself.)
   const byHash = new Map<string, string[]>();
   for (const c of vars.clients.values()) {
-    const hash = Buffer.from(c.passwordSha256).toString("hex");
+    const hash = c.passwordSha256;
     byHash.set(hash, [...(byHash.get(hash) ?? []), c.name]);
   }
   for (const names of byHash.values()) {

@@ -1,0 +1,16 @@
+// Pure work on inputs that come back report after report (a client's Authorization header, the
+// addresses it reports), done once per isolate. Bounded: the memory is cleared when full.
+
+/** `work`, remembering its results (but undefined) for up to `max` inputs. */
+export function remembered<V>(work: (input: string) => V, max = 1024): (input: string) => V {
+  const seen = new Map<string, V>();
+  return (input) => {
+    let value = seen.get(input);
+    if (value === undefined) {
+      value = work(input);
+      if (seen.size >= max) seen.clear();
+      if (value !== undefined) seen.set(input, value);
+    }
+    return value;
+  };
+}
