@@ -8,7 +8,7 @@ import { build, type Plugin } from "esbuild";
 import { WORKER_BUILD } from "../test/support/endpoint";
 import { BenchClient, median, quantile } from "./client";
 import { measureLoad } from "./throughput";
-import { type RunningWorker, startWorker } from "./worker";
+import { MAIN_DURABLE_OBJECTS, type RunningWorker, startWorker } from "./worker";
 
 interface Patch {
   file: string;
@@ -36,6 +36,16 @@ const PATCHES = {
     find: "zoneLines(c.env).apply(batch, (work) => c.executionCtx.waitUntil(work))",
     replace: NOCHG_STUB,
   },
+  memo: {
+    file: "src/memo.ts",
+    find: "let value = seen.get(input);",
+    replace: "let value: V | undefined;",
+  },
+  rightBefore: {
+    file: "src/auth.ts",
+    find: "const known = right.get(key);",
+    replace: "const known = undefined;",
+  },
   log: {
     file: "src/log.ts",
     find: "console.log(JSON.stringify({ event, ...fields }));",
@@ -49,6 +59,11 @@ export const VARIANTS: Variant[] = [
     id: "no-lease",
     what: "every report calls the zone coordinator (no lease)",
     patches: [PATCHES.lease],
+  },
+  {
+    id: "no-memo",
+    what: "decodes, hashes and parses anew every report (no memo)",
+    patches: [PATCHES.memo, PATCHES.rightBefore],
   },
   { id: "no-log", what: "without the JSON log line", patches: [PATCHES.log] },
   {
@@ -109,7 +124,7 @@ export async function buildVariant(
 export interface ProfileOptions {
   outdir: string;
   bindings: Record<string, unknown>;
-  /** The hello-world bundle: its GET / is the floor every row is compared with. */
+  /** The hello-world bundle: its answer to the same request is the floor every row is compared with. */
   helloScript: string;
   path: string;
   headers: Record<string, string>;
@@ -142,7 +157,7 @@ export async function profile(o: ProfileOptions, progress: (line: string) => voi
   const skipped: VariantResult[] = [];
   try {
     const hello = await startWorker({ scriptPath: o.helloScript });
-    rows.push(row("hello-world", "reference: hello-world, GET /", hello, "/", {}));
+    rows.push(row("hello-world", "reference: hello-world, the same request", hello, o.path, o.headers));
     for (const v of VARIANTS) {
       const { scriptPath, missing } = await buildVariant(v, o.outdir);
       if (missing.length > 0) {
@@ -150,7 +165,11 @@ export async function profile(o: ProfileOptions, progress: (line: string) => voi
         progress(`profile ${v.id}: skipped, src/ changed (${missing.join("; ")})`);
         continue;
       }
-      const worker = await startWorker({ scriptPath, bindings: o.bindings, durableObjects: true });
+      const worker = await startWorker({
+        scriptPath,
+        bindings: o.bindings,
+        durableObjects: MAIN_DURABLE_OBJECTS,
+      });
       if (v.id === "baseline")
         rows.push(
           row("baseline GET /", "reference: this Worker, GET / (no Durable Object)", worker, "/", {}),

@@ -10,9 +10,12 @@ import { COMPATIBILITY_DATE } from "../test/support/endpoint";
 export interface WorkerOptions {
   scriptPath: string;
   bindings?: Record<string, unknown>;
-  /** Bind ZONES and GUARD to the script's Durable Object classes (ovh-dyndns-worker only). */
-  durableObjects?: boolean;
+  /** Durable Object bindings: binding name → the script's (SQLite-backed) class. */
+  durableObjects?: Record<string, string>;
 }
+
+/** ovh-dyndns-worker's Durable Objects (wrangler.toml). */
+export const MAIN_DURABLE_OBJECTS = { ZONES: "ZoneCoordinator", GUARD: "AuthGuard" };
 
 export interface RunningWorker {
   url: string;
@@ -31,12 +34,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     scriptPath: options.scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: (options.bindings ?? {}) as Record<string, Json>,
-    durableObjects: options.durableObjects
-      ? {
-          ZONES: { className: "ZoneCoordinator", useSQLite: true },
-          GUARD: { className: "AuthGuard", useSQLite: true },
-        }
-      : {},
+    durableObjects: Object.fromEntries(
+      Object.entries(options.durableObjects ?? {}).map(([name, className]) => [
+        name,
+        { className, useSQLite: true },
+      ]),
+    ),
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
