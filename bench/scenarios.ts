@@ -39,6 +39,8 @@ export interface Context {
   sim: OvhSimulator;
   /** The long-lived Worker (warm isolate). */
   worker: RunningWorker;
+  /** bench/floor: the hops of a warm change without the logic, measured alongside it. */
+  floor?: RunningWorker;
   /** Starts a fresh Worker (new workerd process: new isolate, empty Durable Object storage). */
   freshWorker(): Promise<RunningWorker>;
   rttMs: number;
@@ -197,20 +199,30 @@ export async function simulatorOverhead(sim: OvhSimulator, rttMs: number, n = 20
 /** Unmeasured reports before a warm scenario's measured ones. */
 const WARM_UP = 5;
 
-/** Reports against the long-lived Worker, after `prime` reports that are not measured. */
+/**
+ * Reports against the long-lived Worker, after `prime` reports that are not measured. With
+ * `floor`, each measured report is followed by the same report to that Worker, whose samples
+ * fill `floor.samples`: both see the same moments of the machine.
+ */
 async function warm(
   ctx: Context,
   hosts: readonly string[],
-  prime: string[],
+  prime: { ip: string; outcome: "good" | "nochg" }[],
   ip: (i: number) => string,
   outcome: "good" | "nochg",
+  floor?: { worker: RunningWorker; samples: Sample[] },
 ): Promise<Sample[]> {
   const client = new BenchClient();
   try {
-    for (const p of prime) await report(client, ctx.worker, ctx.sim, hosts, p, "good");
+    for (const p of prime) {
+      await report(client, ctx.worker, ctx.sim, hosts, p.ip, p.outcome);
+      if (floor) await report(client, floor.worker, ctx.sim, hosts, p.ip, p.outcome);
+    }
     const samples: Sample[] = [];
-    for (let i = 0; i < ctx.iterations; i++)
+    for (let i = 0; i < ctx.iterations; i++) {
       samples.push(await report(client, ctx.worker, ctx.sim, hosts, ip(i), outcome));
+      if (floor) floor.samples.push(await report(client, floor.worker, ctx.sim, hosts, ip(i), outcome));
+    }
     return samples;
   } finally {
     client.close();
@@ -247,27 +259,42 @@ export async function runScenarios(
   const one = [ONE.host];
   // Changes alternate two addresses; WARM_UP unmeasured changes first, ending on the address
   // the first measured report changes from: the ids are known and the isolate has run the path.
-  const warmUp = (n: number) => Array.from({ length: WARM_UP }, (_, k) => addr(n, (k + 1) % 2));
+  const warmUp = (n: number) =>
+    Array.from({ length: WARM_UP }, (_, k) => ({ ip: addr(n, (k + 1) % 2), outcome: "good" as const }));
 
-  // One report first writes the records and remembers them; the measured ones are all unchanged.
+  // One report first writes the records and remembers them, then WARM_UP unchanged reports run
+  // the path unmeasured; the measured ones are all unchanged too.
+  const unchanged = [
+    { ip: addr(1, 0), outcome: "good" as const },
+    ...Array.from({ length: WARM_UP }, () => ({ ip: addr(1, 0), outcome: "nochg" as const })),
+  ];
   add(
     summarize(
       ctx,
       "unchanged",
       "unchanged report (warm)",
-      await warm(ctx, one, [addr(1, 0)], () => addr(1, 0), "nochg"),
+      await warm(ctx, one, unchanged, () => addr(1, 0), "nochg"),
       { apiCalls: 0, rtt: 0, why: "remembered and confirmed within recheck_after: no OVH call" },
     ),
   );
+  const floor = ctx.floor && { worker: ctx.floor, samples: [] as Sample[] };
   add(
     summarize(
       ctx,
       "change-warm",
       "1 host, 2 AAAA change (warm ids)",
-      await warm(ctx, one, warmUp(1), (i) => addr(1, i % 2), "good"),
+      await warm(ctx, one, warmUp(1), (i) => addr(1, i % 2), "good", floor),
       { apiCalls: 3, rtt: 2, why: "2 updates in parallel, then 1 refresh" },
     ),
   );
+  if (floor)
+    add(
+      summarize(ctx, "floor", "floor: the same hops, no logic (bench/floor)", floor.samples, {
+        apiCalls: 0,
+        rtt: 2,
+        why: "3 unsigned auth-time calls, 2 in parallel then 1, and one stored row: what the machine costs",
+      }),
+    );
 
   // A zone no coordinator has seen: its ids are unknown, the isolate's clock is already synced.
   const coldSamples: Sample[] = [];
