@@ -86,7 +86,8 @@ export function checks(r: Omit<Results, "checks">): Check[] {
       target: `≤ ${TARGETS.warmChangeCalls}`,
       pass: calls <= TARGETS.warmChangeCalls,
     });
-    out.push(...latency("warm change", warm, TARGETS.warmChangeRtt, 2 * r.simOverheadMs));
+    const floor = r.scenarios.find((s) => s.id === "floor");
+    out.push(...latency("warm change", warm, TARGETS.warmChangeRtt, 2 * r.simOverheadMs, floor));
   }
   out.push({
     what: `throughput vs hello-world (concurrency ${r.options.concurrency})`,
@@ -103,16 +104,27 @@ export function checks(r: Omit<Results, "checks">): Check[] {
   return out;
 }
 
-/** p50 and p95 against the limit; `simMs` is the simulator's own share, shown, never subtracted. */
-function latency(what: string, s: ScenarioResult, limit: number, simMs: number): Check[] {
+/**
+ * p50 and p95 against the limit; `simMs` is the simulator's own share and `floor` the same hops
+ * without the Worker's logic in the same run: both shown, never subtracted.
+ */
+function latency(
+  what: string,
+  s: ScenarioResult,
+  limit: number,
+  simMs: number,
+  floor?: ScenarioResult,
+): Check[] {
   return (["p50", "p95"] as const).map((q) => {
     const rtt = q === "p50" ? s.p50Rtt : s.p95Rtt;
     const ms = q === "p50" ? s.p50Ms : s.p95Ms;
     const net =
       simMs > 0 ? `; ${x((ms - simMs) / (ms / rtt))} RTT without the simulator's ${x(simMs, 1)} ms` : "";
+    const floorRtt = floor && (q === "p50" ? floor.p50Rtt : floor.p95Rtt);
+    const beside = floorRtt === undefined ? "" : `; the floor: ${x(floorRtt)} RTT`;
     return {
       what: `${what}: ${q} latency`,
-      value: `${x(rtt)} RTT (${x(ms, 1)} ms${net})`,
+      value: `${x(rtt)} RTT (${x(ms, 1)} ms${net}${beside})`,
       target: `≤ ${limit} RTT`,
       pass: rtt <= limit,
     };
