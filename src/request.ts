@@ -149,11 +149,12 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
   // The connecting address stands in only when the request names no address at all. A router
   // that sends an address parameter empty (a FRITZ!Box without IPv4 on DS-Lite, say) means
   // "nothing of this family", not "use the address I am connecting from".
-  const named = [...PARAM_NAMES.myip, ...PARAM_NAMES.v4, ...PARAM_NAMES.v6, ...PARAM_NAMES.prefix].some((n) =>
-    params.has(n),
-  );
+  const named = () =>
+    [...PARAM_NAMES.myip, ...PARAM_NAMES.v4, ...PARAM_NAMES.v6, ...PARAM_NAMES.prefix].some((n) =>
+      params.has(n),
+    );
   let fromConnection = false;
-  if (!v4 && !v6 && !prefix && !named) {
+  if (!v4 && !v6 && !prefix && !named()) {
     const addr = connectingIp ? parseAddress(connectingIp) : undefined;
     if (!addr?.ok) return bad("no address given, and the connecting address is unknown");
     fromConnection = true;

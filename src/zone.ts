@@ -162,10 +162,9 @@ export class ZoneCoordinator extends DurableObject<Env> {
     if (drafts.some((d) => d.changes.length > 0)) {
       this.unrecorded.push(...drafts);
       this.recordWaiting();
+      this.sql.exec("DELETE FROM changes WHERE at <= ?", since);
       for (const d of drafts) {
-        if (d.changes.length === 0) continue;
-        this.sql.exec("DELETE FROM changes WHERE at <= ?", now - settings.changeWindow * 1000);
-        this.sql.exec("INSERT INTO changes (host, at) VALUES (?, ?)", d.host, now);
+        if (d.changes.length > 0) this.sql.exec("INSERT INTO changes (host, at) VALUES (?, ?)", d.host, now);
       }
     } else this.recordSoon(drafts);
     const report = { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
