@@ -47,6 +47,11 @@ export interface RecordChange {
   to: string;
 }
 
+/** A change in one line, as the log line and the status page show it. */
+export function describeChange(c: RecordChange): string {
+  return `${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`;
+}
+
 export type HostResult =
   | { status: "good"; changes: RecordChange[] }
   | { status: "nochg" }

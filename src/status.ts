@@ -1,6 +1,7 @@
 // The /status answer: what the client's hosts hold and the recent reports, as JSON or, for a
 // browser, as plain text (no markup, so nothing in it needs escaping). Nothing secret is in the
 // report to begin with.
+import { describeChange } from "./apply";
 import type { HistoryEntry } from "./zone";
 
 export interface StatusReport {
@@ -38,7 +39,7 @@ export function renderStatusPage(report: StatusReport): string {
       (e) =>
         `  ${new Date(e.at).toISOString()}  ${e.host}  ${e.outcome}  ${e.reported}  from ${e.source ?? "?"}${
           e.repeats > 1 ? `  (${e.repeats} times, the last at ${new Date(e.lastAt).toISOString()})` : ""
-        }${e.changes.map((c) => `  ${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`).join("")}`,
+        }${e.changes.map((c) => `  ${describeChange(c)}`).join("")}`,
     ),
   ];
   return `${lines.join("\n")}\n`;

@@ -1,7 +1,7 @@
 // One update request from credentials to reply: authenticate, parse, plan per host, apply per
 // zone, and the facts for the request's log line. The zone step is injected (ZoneApplier), so
 // the same flow runs with a direct OVH client or through the per-zone coordinator.
-import type { HostResult } from "./apply";
+import { describeChange, type HostResult } from "./apply";
 import { type ClientSpec, type Config, isFqdn } from "./config";
 import type { HostOutcome, Reply } from "./outcome";
 import { type Desired, planHost } from "./plan";
@@ -109,10 +109,7 @@ export async function handleUpdate(
     for (const { host: name, result: r } of result.hosts) {
       if (r.status === "good") {
         byHost.set(name, { code: "good", addresses: reported });
-        facts.changes = [
-          ...(facts.changes ?? []),
-          ...r.changes.map((c) => `${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`),
-        ];
+        facts.changes = [...(facts.changes ?? []), ...r.changes.map(describeChange)];
       } else if (r.status === "nochg") byHost.set(name, { code: "nochg", addresses: reported });
       else byHost.set(name, { code: r.status });
     }
