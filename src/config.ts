@@ -291,17 +291,22 @@ function endpointProblem(value: string): string {
  * left in, quotes or spaces pasted along, or a whole `KEY=value` line pasted as the value.
  */
 export function parseSecrets(env: Record<string, unknown>): ConfigResult<OvhCredentials> {
-  const errors: string[] = [];
-  const values: string[] = [];
-  for (const key of SECRET_KEYS) {
-    const value = env[key];
-    const problem = secretProblem(value);
-    if (problem) errors.push(`${key}: ${problem} (set it with: wrangler secret put ${key})`);
-    values.push(typeof value === "string" ? value : "");
-  }
+  const { errors, values } = readSecrets(env, SECRET_KEYS);
   if (errors.length > 0) return { ok: false, errors };
   const [applicationKey = "", applicationSecret = "", consumerKey = ""] = values;
   return { ok: true, value: { applicationKey, applicationSecret, consumerKey } };
+}
+
+/** The values of `keys`, and for each one that is wrong what is wrong and how to set it. */
+function readSecrets(env: Record<string, unknown>, keys: readonly string[]) {
+  const errors: string[] = [];
+  const values = keys.map((key) => {
+    const value = env[key];
+    const problem = secretProblem(value);
+    if (problem) errors.push(`${key}: ${problem} (set it with: wrangler secret put ${key})`);
+    return typeof value === "string" ? value : "";
+  });
+  return { errors, values };
 }
 
 /** What is wrong with a value given for an OVH secret, without repeating it; undefined when fine. */
@@ -325,22 +330,16 @@ export function secretProblem(value: unknown): string | undefined {
 export function parseOvhAuth(env: Record<string, unknown>): ConfigResult<OvhAuth> {
   const isSet = (key: string) => env[key] !== undefined && env[key] !== "";
   if (!OAUTH2_SECRET_KEYS.some(isSet)) return parseSecrets(env);
-  const errors: string[] = [];
+  const { errors, values } = readSecrets(env, OAUTH2_SECRET_KEYS);
   const mixed = SECRET_KEYS.filter(isSet);
   if (mixed.length > 0) {
-    errors.push(
+    errors.unshift(
       `${mixed.join(", ")}: set either these or ${OAUTH2_SECRET_KEYS.join(" and ")}, not both (wrangler secret delete …)`,
     );
   }
-  for (const key of OAUTH2_SECRET_KEYS) {
-    const problem = secretProblem(env[key]);
-    if (problem) errors.push(`${key}: ${problem} (set it with: wrangler secret put ${key})`);
-  }
   if (errors.length > 0) return { ok: false, errors };
-  return {
-    ok: true,
-    value: { clientId: String(env[KEYS.clientId]), clientSecret: String(env[KEYS.clientSecret]) },
-  };
+  const [clientId = "", clientSecret = ""] = values;
+  return { ok: true, value: { clientId, clientSecret } };
 }
 
 /** Vars and secrets together; what the Worker needs to serve updates. */
