@@ -174,54 +174,56 @@ export class OvhClient {
     const key = tokenKey(this.options.endpoint, credentials);
     const cached = tokens.get(key);
     if (cached && (cached.expiresAt === undefined || cached.expiresAt > Date.now())) return cached.value;
-    const tokenUrl = oauth2TokenUrl(this.options.endpoint) ?? "";
+    // While in flight (no expiresAt yet) the entry is shared by parallel calls.
     const entry: { value: Promise<string>; expiresAt?: number } = {
-      value: Promise.resolve(""),
-      expiresAt: 0,
+      value: this.fetchToken(credentials).then(({ token, expiresAt }) => {
+        entry.expiresAt = expiresAt;
+        return token;
+      }),
     };
-    this.sent++; // a subrequest like any other
-    entry.value = (async () => {
-      const started = Date.now();
-      let response: Response;
-      let data: unknown;
-      try {
-        response = await this.fetchImpl(tokenUrl, {
-          method: "POST",
-          headers: {
-            Authorization: `Basic ${btoa(`${credentials.clientId}:${credentials.clientSecret}`)}`,
-            "Content-Type": "application/x-www-form-urlencoded",
-            Accept: "application/json",
-          },
-          body: "grant_type=client_credentials&scope=all",
-          signal: AbortSignal.timeout(this.options.timeoutMs),
-        });
-        data = await response.json().catch(() => undefined);
-      } catch (error) {
-        this.calls.push({ method: "POST", path: "/auth/oauth2/token", status: 0, ms: Date.now() - started });
-        throw new OvhError("network", "POST", "/auth/oauth2/token", 0, `no token: ${describe(error)}`);
-      }
-      this.calls.push({
-        method: "POST",
-        path: "/auth/oauth2/token",
-        status: response.status,
-        ms: Date.now() - started,
-      });
-      const body = isObject(data) ? data : {};
-      if (!response.ok || typeof body.access_token !== "string") {
-        const message =
-          typeof body.message === "string" ? body.message : `${body.error ?? "no access_token"}`;
-        throw new OvhError("http", "POST", "/auth/oauth2/token", response.status, `no token: ${message}`);
-      }
-      const lifetime = typeof body.expires_in === "number" ? body.expires_in : 3600;
-      entry.expiresAt = Date.now() + Math.max(lifetime - 60, 0) * 1000;
-      return body.access_token;
-    })();
-    entry.expiresAt = undefined; // in flight: shared by parallel calls
     tokens.set(key, entry);
     entry.value.catch(() => {
       if (tokens.get(key) === entry) tokens.delete(key);
     });
     return entry.value;
+  }
+
+  /** POST the client credentials to the token URL: the token, and when to stop using it. */
+  private async fetchToken(credentials: OAuth2Credentials): Promise<{ token: string; expiresAt: number }> {
+    const tokenUrl = oauth2TokenUrl(this.options.endpoint) ?? "";
+    this.sent++; // a subrequest like any other
+    const started = Date.now();
+    let response: Response;
+    let data: unknown;
+    try {
+      response = await this.fetchImpl(tokenUrl, {
+        method: "POST",
+        headers: {
+          Authorization: `Basic ${btoa(`${credentials.clientId}:${credentials.clientSecret}`)}`,
+          "Content-Type": "application/x-www-form-urlencoded",
+          Accept: "application/json",
+        },
+        body: "grant_type=client_credentials&scope=all",
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      data = await response.json().catch(() => undefined);
+    } catch (error) {
+      this.calls.push({ method: "POST", path: "/auth/oauth2/token", status: 0, ms: Date.now() - started });
+      throw new OvhError("network", "POST", "/auth/oauth2/token", 0, `no token: ${describe(error)}`);
+    }
+    this.calls.push({
+      method: "POST",
+      path: "/auth/oauth2/token",
+      status: response.status,
+      ms: Date.now() - started,
+    });
+    const body = isObject(data) ? data : {};
+    if (!response.ok || typeof body.access_token !== "string") {
+      const message = typeof body.message === "string" ? body.message : `${body.error ?? "no access_token"}`;
+      throw new OvhError("http", "POST", "/auth/oauth2/token", response.status, `no token: ${message}`);
+    }
+    const lifetime = typeof body.expires_in === "number" ? body.expires_in : 3600;
+    return { token: body.access_token, expiresAt: Date.now() + Math.max(lifetime - 60, 0) * 1000 };
   }
 
   private async timestamp(): Promise<number> {
