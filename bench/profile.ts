@@ -43,7 +43,7 @@ const PATCHES = {
   },
   rightBefore: {
     file: "src/auth.ts",
-    find: "const known = right.get(key);",
+    find: "const known = rightBefore.get(config)?.get(key);",
     replace: "const known = undefined;",
   },
   log: {

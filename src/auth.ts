@@ -82,15 +82,17 @@ export async function authenticate(
 ): Promise<ClientSpec | undefined> {
   if (!creds) return undefined;
   const key = `${creds.user}\n${creds.password}`;
-  const right = rightBefore.get(config) ?? new Map<string, ClientSpec>();
-  rightBefore.set(config, right);
-  const known = right.get(key);
+  const known = rightBefore.get(config)?.get(key);
   if (known) return known;
   const client = config.clients.get(creds.user);
   const hash = await sha256(creds.password);
   const ok = timingSafeEqual(hash, client?.passwordSha256 ?? UNKNOWN_USER_HASH);
   if (!ok || !client) return undefined;
-  if (right.size >= 256) right.clear();
+  let right = rightBefore.get(config);
+  if (!right || right.size >= 256) {
+    right = new Map();
+    rightBefore.set(config, right);
+  }
   right.set(key, client);
   return client;
 }
