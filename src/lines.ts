@@ -142,12 +142,19 @@ function count(line: Line, s: Served, logged: number): boolean {
   const seen = line.served.get(kind);
   if (!seen) line.served.set(kind, { ...s, logged: Math.max(logged, 1) });
   else {
-    seen.repeats += s.repeats;
+    addRepeats(seen, s);
     seen.logged += logged;
-    seen.at = Math.min(seen.at, s.at);
-    seen.lastAt = Math.max(seen.lastAt, s.lastAt);
   }
   return seen !== undefined;
+}
+
+type Repeats = Pick<Served, "at" | "lastAt" | "repeats">;
+
+/** Fold identical reports into `into`: its count grows, its span covers both. */
+export function addRepeats(into: Repeats, more: Repeats): void {
+  into.repeats += more.repeats;
+  into.at = Math.min(into.at, more.at);
+  into.lastAt = Math.max(into.lastAt, more.lastAt);
 }
 
 /** Take the counts to send, and write the log line for those not logged yet. */

@@ -13,7 +13,7 @@ import { DurableObject } from "cloudflare:workers";
 import { applyZone, type HostResult, type RecordChange, type RecordMemory, type RecordState } from "./apply";
 import { loadConfig } from "./config";
 import type { Env } from "./env";
-import type { Lease, Served, ZoneAnswer } from "./lines";
+import { addRepeats, type Lease, type Served, type ZoneAnswer } from "./lines";
 import { OvhClient } from "./ovh/client";
 import { OvhZoneApi } from "./ovh/records";
 import type { ZoneBatch } from "./update";
@@ -81,7 +81,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
    * count the reports the caller answered on its own. The answer carries a lease for the caller.
    */
   apply(batch: ZoneBatch, served: Served[], caller: string): Promise<ZoneAnswer> {
-    this.recordServed(served);
+    this.record(served);
     const run = this.tail.then(
       () => this.applyNow(batch, caller),
       () => this.applyNow(batch, caller),
@@ -92,7 +92,11 @@ export class ZoneCoordinator extends DurableObject<Env> {
 
   /** Count reports an isolate answered on its own (its lease ran out before it called again). */
   record(served: Served[]): void {
-    this.recordServed(served);
+    this.recordSoon(
+      served.flatMap(({ hosts, ...s }) =>
+        hosts.map((host) => ({ ...s, host, outcome: "nochg", changes: [], queryIds: [] })),
+      ),
+    );
   }
 
   /** Remembered records (by record key) and recent history of the given hosts. */
@@ -203,14 +207,6 @@ export class ZoneCoordinator extends DurableObject<Env> {
     return { forMs: LEASE_MS, records };
   }
 
-  private recordServed(served: Served[]): void {
-    this.recordSoon(
-      served.flatMap(({ hosts, ...s }) =>
-        hosts.map((host) => ({ ...s, host, outcome: "nochg", changes: [], queryIds: [] })),
-      ),
-    );
-  }
-
   /** History entries not written yet, in the order of their reports. */
   private unrecorded: HistoryEntry[] = [];
 
@@ -223,11 +219,8 @@ export class ZoneCoordinator extends DurableObject<Env> {
     if (entries.length > 0 && this.unrecorded.length === 0) setTimeout(() => this.recordWaiting(), 0);
     for (const e of entries) {
       const previous = this.unrecorded.findLast((p) => p.host === e.host);
-      if (previous && repeats(previous, e)) {
-        previous.repeats += e.repeats;
-        previous.at = Math.min(previous.at, e.at);
-        previous.lastAt = Math.max(previous.lastAt, e.lastAt);
-      } else this.unrecorded.push(e);
+      if (previous && repeats(previous, e)) addRepeats(previous, e);
+      else this.unrecorded.push(e);
     }
   }
 
