@@ -1,6 +1,6 @@
 /**
  * An OVH API simulator over real HTTP (node:http only), for tests, the local demo, the
- * setup CLI and benchmarks. It follows /work/shared/reference/ovh-api.md: request signing,
+ * setup CLI and benchmarks. It follows docs/reference/ovh-api.md: request signing,
  * consumer keys and access rules, DNS zone records with a written and a published ("live")
  * state, the consumer-key creation flow and OAuth2 service accounts.
  *

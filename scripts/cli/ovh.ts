@@ -34,7 +34,7 @@ export async function currentCredential(client: OvhClient): Promise<CurrentCrede
   };
 }
 
-/** OVH messages the CLI tells apart (shared/reference/ovh-api.md, "Errors"). */
+/** OVH messages the CLI tells apart (docs/reference/ovh-api.md, "Errors"). */
 export const OVH_MESSAGES = {
   invalidSignature: /invalid signature/i,
   invalidApplication: /invalid application key/i,

@@ -1,7 +1,7 @@
 // Consumer-key access rules: the least-privilege set for the configured zones, and what a key
 // holds compared with what the Worker calls. Pure: no I/O.
 //
-// OVH's matching (shared/reference/ovh-api.md): same method; `*` matches anything, `/` included;
+// OVH's matching (docs/reference/ovh-api.md): same method; `*` matches anything, `/` included;
 // the rule is anchored, so `/domain/zone/x/*` does not match `/domain/zone/x` itself.
 import type { HttpMethod } from "../../src/ovh/client";
 

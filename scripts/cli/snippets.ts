@@ -6,7 +6,7 @@ import { KEYS } from "../../src/config";
 
 /**
  * Only letters and digits: routers such as the FRITZ!Box put the password into the URL without
- * escaping it (shared/reference/dyndns-clients.md), so `&`, `#`, `+`, `%`, even `-`/`_` are out.
+ * escaping it (docs/reference/dyndns-clients.md), so `&`, `#`, `+`, `%`, even `-`/`_` are out.
  */
 export const PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 /** 32 characters of 62: log2(62) × 32 ≈ 190 bits (at least 128 are asked for). */

@@ -1,4 +1,4 @@
-// The OVH request signature (src/ovh/sign.ts): every test vector of shared/reference/ovh-api.md,
+// The OVH request signature (src/ovh/sign.ts): every test vector of docs/reference/ovh-api.md,
 // and the official npm client (ovh 2.0.3) as an oracle for the same inputs.
 import { EventEmitter } from "node:events";
 import type { RequestOptions } from "node:https";
