@@ -2,7 +2,7 @@
 // parsed once per isolate. Reading the environment (loadConfig) is separate from checking it
 // (parseVars / parseSecrets), so the setup CLI validates wrangler.toml with the same schema.
 import * as z from "zod/mini";
-import { networkMask, parseIPv6, toBigInt } from "./address";
+import { networkMask, parseIPv6, toBigInt } from "./core/address";
 import { oauth2TokenUrl, resolveEndpoint } from "./ovh/endpoints";
 
 /** Names of the vars and secrets: the public contract of wrangler.toml. */

@@ -1,7 +1,7 @@
 // The Worker's bindings, grouped as wrangler.toml and `wrangler secret put` provide them.
 // Their shapes are checked at run time by config.ts; here they are only named.
-import type { AuthGuard } from "./guard";
-import type { ZoneCoordinator } from "./zone";
+import type { AuthGuard } from "./access/guard";
+import type { ZoneCoordinator } from "./zone/coordinator";
 
 export interface Env {
   // bindings (wrangler.toml [[durable_objects.bindings]])

@@ -2,7 +2,7 @@
 // finds them (src/apply.ts `find`). Used by `setup ovh` to prove a new key works and by `check`.
 import type { RecordSpec, Vars } from "../../src/config";
 import type { OvhClient } from "../../src/ovh/client";
-import { type OvhRecord, OvhZoneApi } from "../../src/ovh/records";
+import { OvhRecordApi, type ZoneRecord } from "../../src/ovh/records";
 
 export interface RecordView {
   host: string;
@@ -10,9 +10,9 @@ export interface RecordView {
   /** The full name, e.g. wg-end.example.tld (the zone itself for the apex). */
   fqdn: string;
   /** What OVH holds for this name and type; more than one makes the Worker answer dnserr. */
-  records?: OvhRecord[];
+  records?: ZoneRecord[];
   /** Records of another type on the same name that block this one (a CNAME). */
-  blockers?: OvhRecord[];
+  blockers?: ZoneRecord[];
   error?: unknown;
 }
 
@@ -25,13 +25,13 @@ export function configuredRecords(vars: Vars): { host: string; spec: RecordSpec 
   return [...vars.hosts.values()].flatMap((h) => h.records.map((spec) => ({ host: h.name, spec })));
 }
 
-function matches(r: OvhRecord, type: string, subdomain: string): boolean {
+function matches(r: ZoneRecord, type: string, subdomain: string): boolean {
   return r.fieldType === type && (r.subDomain ?? "").toLowerCase() === subdomain.toLowerCase();
 }
 
 async function find(client: OvhClient, zone: string, type: "A" | "AAAA" | "CNAME", subdomain: string) {
-  const api = new OvhZoneApi(client);
-  // OvhZoneApi.list takes the Worker's types only; a CNAME is listed with the same call.
+  const api = new OvhRecordApi(client);
+  // OvhRecordApi.list takes the Worker's types only; a CNAME is listed with the same call.
   const ids =
     type === "CNAME"
       ? await client.request<number[]>("GET", `/domain/zone/${encodeURIComponent(zone)}/record`, {
@@ -39,7 +39,7 @@ async function find(client: OvhClient, zone: string, type: "A" | "AAAA" | "CNAME
         })
       : await api.list(zone, type, subdomain);
   const records = await Promise.all(ids.map((id) => api.get(zone, id)));
-  return records.filter((r): r is OvhRecord => r !== undefined && matches(r, type, subdomain));
+  return records.filter((r): r is ZoneRecord => r !== undefined && matches(r, type, subdomain));
 }
 
 /**
@@ -52,7 +52,7 @@ export async function inspectRecords(
   options: { cnames?: boolean } = {},
 ): Promise<RecordView[]> {
   const views: RecordView[] = [];
-  const cnameChecked = new Map<string, OvhRecord[]>();
+  const cnameChecked = new Map<string, ZoneRecord[]>();
   for (const { host, spec } of configuredRecords(vars)) {
     const view: RecordView = { host, spec, fqdn: fqdnOf(spec) };
     try {
@@ -74,6 +74,6 @@ export async function inspectRecords(
   return views;
 }
 
-export function describeRecord(r: OvhRecord): string {
+export function describeRecord(r: ZoneRecord): string {
   return `${r.target} (ttl ${r.ttl}, id ${r.id})`;
 }

@@ -1,5 +1,5 @@
 // OVH API base URLs by endpoint name, as the official clients name them
-// (go-ovh, python-ovh, node-ovh; checked against shared/reference/ovh-api.md, 2026-11).
+// (go-ovh, python-ovh, node-ovh; checked against docs/reference/ovh-api.md, 2026-11).
 export const OVH_ENDPOINTS: Readonly<Record<string, string>> = {
   "ovh-eu": "https://eu.api.ovh.com/1.0",
   "ovh-ca": "https://ca.api.ovh.com/1.0",

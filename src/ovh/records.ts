@@ -1,21 +1,16 @@
-// The DNS zone record API of OVH, typed. This is the provider the update logic talks to.
-//
-// Contract:
-// - list() returns ids whose fieldType equals `type` and whose subDomain equals `subdomain`
-//   (OVH filters subDomain case-insensitively; callers re-check the records they read).
-// - get() returns undefined for an id that does not exist (deleted by hand, or a read racing a
-//   create); every other failure throws an OvhError.
-// - create() and update() write to the zone's staging copy; nothing is served by OVH's name
-//   servers until refresh(). A partial failure leaves earlier writes staged: refresh what did
-//   succeed, and the next report repairs the rest (writes are idempotent: target + TTL).
-// - Record ids are numbers above 2^31 and below 2^53 (safe integers in JSON).
+// The record API the reconciler (src/zone/reconcile.ts) talks to, with its contract, and its
+// implementation over the OVH API. The tests run one contract suite (test/contract/) against
+// this implementation on the simulator, against an in-memory fake, and against a live OVH zone
+// when its credentials are given.
 import type { RecordType } from "../config";
 import { type OvhClient, OvhError } from "./client";
 
-export interface OvhRecord {
+/** A record as the provider holds it. */
+export interface ZoneRecord {
   id: number;
   zone: string;
   fieldType: string;
+  /** "" for the zone apex. */
   subDomain: string;
   target: string;
   ttl: number;
@@ -28,7 +23,36 @@ export interface RecordData {
   ttl: number;
 }
 
-export class OvhZoneApi {
+/**
+ * The DNS records of a zone. Contract:
+ *
+ * - **Reading.** `list` answers the ids of the records of exactly this type and name (OVH
+ *   compares names case-insensitively; callers check each record they `get`). `get` answers
+ *   undefined for an id no record has (deleted by hand, or a read racing a create).
+ * - **Writing.** `create` and `update` write to the zone's staging copy; nothing of it is served
+ *   until `refresh`. `update` answers false, and writes nothing, when no record has the id.
+ *   Writes are idempotent (the whole target and TTL), so repeating one is always safe.
+ * - **No change.** The API has no notion of it: a write of the same target and TTL is still a
+ *   write. Deciding that nothing needs writing is the caller's job (compare, then write).
+ * - **Partial failure.** Writes are independent: one that fails leaves the others staged, and
+ *   the next `refresh` of the zone publishes every staged write, including those of an earlier
+ *   attempt whose refresh failed. After any failure, what the zone serves is known only by
+ *   reading it again.
+ * - **Refresh.** One `refresh` after a set of writes publishes them all; it is needed only when
+ *   something was written.
+ * - **Failures.** Every failure throws an Error whose message says what was being done and
+ *   holds no secret (OVH's message and query id, never a key or signature).
+ */
+export interface RecordApi {
+  list(zone: string, type: RecordType, subdomain: string): Promise<number[]>;
+  get(zone: string, id: number): Promise<ZoneRecord | undefined>;
+  create(zone: string, record: RecordData): Promise<ZoneRecord>;
+  update(zone: string, id: number, change: Pick<RecordData, "target" | "ttl">): Promise<boolean>;
+  refresh(zone: string): Promise<void>;
+}
+
+/** The OVH API's `/domain/zone/{zone}/record` endpoints as a RecordApi. */
+export class OvhRecordApi implements RecordApi {
   constructor(private readonly client: OvhClient) {}
 
   private base(zone: string): string {
@@ -41,9 +65,9 @@ export class OvhZoneApi {
     });
   }
 
-  async get(zone: string, id: number): Promise<OvhRecord | undefined> {
+  async get(zone: string, id: number): Promise<ZoneRecord | undefined> {
     try {
-      const r = await this.client.request<OvhRecord>("GET", `${this.base(zone)}/record/${id}`);
+      const r = await this.client.request<ZoneRecord>("GET", `${this.base(zone)}/record/${id}`);
       return { ...r, subDomain: r.subDomain ?? "" };
     } catch (error) {
       if (error instanceof OvhError && error.notFound) return undefined;
@@ -51,16 +75,22 @@ export class OvhZoneApi {
     }
   }
 
-  create(zone: string, r: RecordData): Promise<OvhRecord> {
-    return this.client.request<OvhRecord>("POST", `${this.base(zone)}/record`, {
+  create(zone: string, r: RecordData): Promise<ZoneRecord> {
+    return this.client.request<ZoneRecord>("POST", `${this.base(zone)}/record`, {
       body: { fieldType: r.type, subDomain: r.subdomain, target: r.target, ttl: r.ttl },
     });
   }
 
-  async update(zone: string, id: number, r: Pick<RecordData, "target" | "ttl">): Promise<void> {
-    await this.client.request<null>("PUT", `${this.base(zone)}/record/${id}`, {
-      body: { target: r.target, ttl: r.ttl },
-    });
+  async update(zone: string, id: number, r: Pick<RecordData, "target" | "ttl">): Promise<boolean> {
+    try {
+      await this.client.request<null>("PUT", `${this.base(zone)}/record/${id}`, {
+        body: { target: r.target, ttl: r.ttl },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof OvhError && error.notFound) return false;
+      throw error;
+    }
   }
 
   async refresh(zone: string): Promise<void> {

@@ -1,6 +1,8 @@
 // OVH request signature: "$1$" + hex SHA-1 of the secret, consumer key, method, the URL exactly
-// as sent, the body exactly as sent and the timestamp, joined by "+" (ovh-api.md, test vectors
+// as sent, the body exactly as sent and the timestamp, joined by "+" (docs/reference/ovh-api.md, test vectors
 // in test/unit/ovh-sign.test.ts).
+import { digestHex } from "../core/hex";
+
 export interface SignInput {
   applicationSecret: string;
   consumerKey: string;
@@ -19,12 +21,5 @@ export async function signRequest(input: SignInput): Promise<string> {
     input.body,
     input.timestamp,
   ].join("+");
-  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
-  return `$1$${toHex(new Uint8Array(digest))}`;
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  return `$1$${await digestHex("SHA-1", text)}`;
 }

@@ -1,6 +1,6 @@
 // The hostile corpus end to end: every row against one Worker in workerd and the OVH simulator.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { SUCCESS_WORDS } from "../../src/outcome";
+import { SUCCESS_WORDS } from "../../src/dyndns/reply";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
 import { OTHER_ZONE, ZONE } from "../support/fixtures";
 import { AUTH, CORPUS, corpusVars, type HostileRequest, SEEDED, seedCorpus } from "./corpus";

@@ -16,7 +16,7 @@ import {
   prefixOf,
   sameAddress,
   toBigInt,
-} from "../../src/address";
+} from "../../src/core/address";
 
 function ok<T>(parsed: Parsed<T>): T {
   if (!parsed.ok) throw new Error(`expected success, got: ${parsed.reason}`);

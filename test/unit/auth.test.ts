@@ -1,8 +1,14 @@
 // Client credentials (src/auth.ts): Basic parsing, query credentials, constant-time compare.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { authenticate, parseBasic, readCredentials, sha256, timingSafeEqual } from "../../src/auth";
+import {
+  authenticate,
+  parseBasic,
+  readCredentials,
+  sha256,
+  timingSafeEqual,
+} from "../../src/access/credentials";
 import type { ClientSpec, Config } from "../../src/config";
-import { collectParams } from "../../src/request";
+import { collectParams } from "../../src/dyndns/params";
 
 /** Base64 of the UTF-8 bytes of `text` (btoa alone only takes Latin-1). */
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");

@@ -6,7 +6,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
-import { toBigInt } from "../../src/address";
 import {
   DEFAULT_SETTINGS,
   DEFAULT_TTL,
@@ -15,6 +14,7 @@ import {
   parseSecrets,
   parseVars,
 } from "../../src/config";
+import { toBigInt } from "../../src/core/address";
 
 // Not imported from test/support: that pulls in miniflare and full zod, whose global English
 // messages would hide what zod/mini alone (as bundled into the Worker) says.

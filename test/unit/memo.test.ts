@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { remembered } from "../../src/memo";
+import { remembered } from "../../src/core/memo";
 
 describe("remembered", () => {
   it("does the work once per input", () => {

@@ -1,11 +1,13 @@
 // Replies (src/outcome.ts): status, body and headers of each, and no error text that inadyn's
 // substring test would read as success — checked over every reason the parser and the planner
 // produce for the hostile corpus.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseVars } from "../../src/config";
+import { planHost } from "../../src/core/plan";
+import { collectParams } from "../../src/dyndns/params";
 import {
   type HostOutcome,
   hostLine,
@@ -14,9 +16,8 @@ import {
   renderReply,
   SUCCESS_WORDS,
   safeReason,
-} from "../../src/outcome";
-import { planHost } from "../../src/plan";
-import { collectParams, parseUpdate } from "../../src/request";
+} from "../../src/dyndns/reply";
+import { parseUpdate } from "../../src/dyndns/report";
 import { CORPUS, corpusVars } from "../hostile/corpus";
 
 const TEXT = { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" };
@@ -197,9 +198,17 @@ describe("every reason written in the source", () => {
   // Literals (and template text) passed to fail(), bad(), refusal text and reply reasons.
   const pattern = /(?:fail|bad|reason:|reason =|return)\s*\(?\s*(["'`])((?:(?!\1)[^\\]|\\.)*)\1/g;
   // The modules whose text can reach a reply body (config errors only reach the log: 911).
-  const replying = new Set(["address.ts", "request.ts", "plan.ts", "outcome.ts", "update.ts", "index.ts"]);
-  const literals = readdirSync(src)
-    .filter((f) => replying.has(f))
+  const replying = [
+    "core/address.ts",
+    "core/plan.ts",
+    "dyndns/params.ts",
+    "dyndns/report.ts",
+    "dyndns/reply.ts",
+    "dyndns/update.ts",
+    "access/access.ts",
+    "index.ts",
+  ];
+  const literals = replying
     .flatMap((f) => [...readFileSync(join(src, f), "utf8").matchAll(pattern)].map((m) => `${f}: ${m[2]}`))
     .filter((l) => / [a-z]+ [a-z]+/.test(l));
 

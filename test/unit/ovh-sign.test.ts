@@ -4,7 +4,8 @@ import { EventEmitter } from "node:events";
 import type { RequestOptions } from "node:https";
 import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
-import { type SignInput, signRequest, toHex } from "../../src/ovh/sign";
+import { toHex } from "../../src/core/hex";
+import { type SignInput, signRequest } from "../../src/ovh/sign";
 
 describe("test vectors from ovh-api.md", () => {
   const go = {

@@ -3,10 +3,18 @@
 import fc from "fast-check";
 import ipaddr from "ipaddr.js";
 import { describe, expect, it } from "vitest";
-import { fromBigInt, parseAddress, parseIPv4, parseIPv6, parsePrefix, toBigInt } from "../../src/address";
-import { parseBasic, readCredentials } from "../../src/auth";
-import { SUCCESS_WORDS, safeReason } from "../../src/outcome";
-import { collectParams, PARAM_NAMES, parseUpdate } from "../../src/request";
+import { parseBasic, readCredentials } from "../../src/access/credentials";
+import {
+  fromBigInt,
+  parseAddress,
+  parseIPv4,
+  parseIPv6,
+  parsePrefix,
+  toBigInt,
+} from "../../src/core/address";
+import { collectParams, PARAM_NAMES } from "../../src/dyndns/params";
+import { SUCCESS_WORDS, safeReason } from "../../src/dyndns/reply";
+import { parseUpdate } from "../../src/dyndns/report";
 
 const RUNS = { numRuns: 2000 };
 

@@ -1,9 +1,10 @@
 // What each record of a host should hold after a report (src/plan.ts).
 import { describe, expect, it } from "vitest";
-import { toBigInt } from "../../src/address";
 import type { HostSpec, RecordSpec } from "../../src/config";
-import { type HostPlan, planHost } from "../../src/plan";
-import { collectParams, parseUpdate, type UpdateRequest } from "../../src/request";
+import { toBigInt } from "../../src/core/address";
+import { type HostPlan, planHost } from "../../src/core/plan";
+import { collectParams } from "../../src/dyndns/params";
+import { parseUpdate, type UpdateRequest } from "../../src/dyndns/report";
 
 function request(query: string, connectingIp?: string): UpdateRequest {
   const parsed = parseUpdate(

@@ -8,10 +8,11 @@
 // keeps zero above L, so they are zero. An address without a prefix counts as its /64.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fromBigInt, joinPrefix, networkMask, parsePrefix, toBigInt } from "../../src/address";
 import type { HostSpec } from "../../src/config";
-import { DEFAULT_LAN_PREFIX, planHost } from "../../src/plan";
-import { collectParams, parseUpdate } from "../../src/request";
+import { fromBigInt, joinPrefix, networkMask, parsePrefix, toBigInt } from "../../src/core/address";
+import { DEFAULT_LAN_PREFIX, planHost } from "../../src/core/plan";
+import { collectParams } from "../../src/dyndns/params";
+import { parseUpdate } from "../../src/dyndns/report";
 
 const RUNS = { numRuns: 2000 };
 const ALL = (1n << 128n) - 1n;

@@ -1,15 +1,13 @@
-// Reading dyndns2 parameters (src/request.ts).
+// Reading dyndns2 parameters and the report they carry (src/dyndns/params.ts, src/dyndns/report.ts).
 import { describe, expect, it } from "vitest";
+import { collectParams, isAbsent, PARAM_NAMES } from "../../src/dyndns/params";
 import {
-  collectParams,
-  isAbsent,
-  PARAM_NAMES,
   type ParsedRequest,
   parseUpdate,
   reportedAddresses,
   splitHostnames,
   type UpdateRequest,
-} from "../../src/request";
+} from "../../src/dyndns/report";
 
 /** Parameters as the Worker collects them from a raw query string. */
 const params = (query: string) => collectParams(new URLSearchParams(query));

@@ -1,6 +1,6 @@
 // The update endpoint end to end: the Worker in workerd, the OVH simulator over HTTP.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SUCCESS_WORDS } from "../../src/outcome";
+import { SUCCESS_WORDS } from "../../src/dyndns/reply";
 import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
 import {
   HOME_PASSWORD,

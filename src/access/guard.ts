@@ -3,8 +3,8 @@
 // request from that source answers `abuse` until its failures age out of the window, without
 // checking the password: a right guess from a blocked source looks the same as a wrong one.
 import { DurableObject } from "cloudflare:workers";
-import { parseAddress, prefixOf } from "./address";
-import type { Env } from "./env";
+import { parseAddress, prefixOf } from "../core/address";
+import type { Env } from "../env";
 
 export interface GuardState {
   /** Seconds until the source may try again; 0 when it is not blocked. */

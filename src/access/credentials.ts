@@ -1,9 +1,9 @@
 // Client credentials: HTTP Basic or username/password query parameters (routers fill these
 // into the URL unescaped). Malformed input is "no credentials", never an exception.
-import type { ClientSpec, Config } from "./config";
-import { remembered } from "./memo";
-import { toHex } from "./ovh/sign";
-import { PARAM_NAMES, type Params, values } from "./request";
+import type { ClientSpec, Config } from "../config";
+import { digestHex } from "../core/hex";
+import { remembered } from "../core/memo";
+import { PARAM_NAMES, type Params, values } from "../dyndns/params";
 
 export interface Credentials {
   user: string;
@@ -55,8 +55,8 @@ function checkLength(c: Credentials): Credentials | undefined {
 }
 
 /** Lowercase hex SHA-256 of the text (the form of password_sha256). */
-export async function sha256(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+export function sha256(text: string): Promise<string> {
+  return digestHex("SHA-256", text);
 }
 
 /**

@@ -1,10 +1,8 @@
-// Reading a dyndns2 update request into addresses and hostnames. Pure: no I/O.
-// Accepts the parameter names of ddclient, inadyn, the FRITZ!Box, OpenWrt, UniFi, dynv6, deSEC
-// and friends (shared/reference/dyndns-clients.md).
-import { type Address, type Prefix, parseAddress, parseIPv4, parseIPv6, parsePrefix } from "./address";
-import { MAX_HOSTS_PER_REQUEST } from "./config";
-
-export type Params = ReadonlyMap<string, readonly string[]>;
+// A dyndns2 report: the hostnames and the addresses or prefix it carries, read from its
+// parameters. Pure: no I/O.
+import { MAX_HOSTS_PER_REQUEST } from "../config";
+import { type Address, type Prefix, parseAddress, parseIPv4, parseIPv6, parsePrefix } from "../core/address";
+import { isAbsent, PARAM_NAMES, type Params, values } from "./params";
 
 export interface UpdateRequest {
   /** Lowercased, without a trailing dot, in request order (duplicates kept). */
@@ -21,53 +19,8 @@ export type ParsedRequest =
   | { ok: false; error: "notfqdn" | "numhost" }
   | { ok: false; error: "badrequest"; reason: string };
 
-export const PARAM_NAMES = {
-  hostname: ["hostname", "host", "domain"],
-  myip: ["myip"],
-  v4: ["myipv4", "ipv4", "ipaddr"],
-  v6: ["myipv6", "ipv6", "ip6addr", "ip6"],
-  prefix: ["ip6lanprefix", "ipv6prefix", "prefix"],
-  user: ["username", "user"],
-  password: ["password", "pass", "passwd"],
-} as const;
-
 /** The longest hostname list we read before answering numhost (a DNS name is ≤ 253 bytes). */
 const MAX_HOSTNAME_PARAM = (MAX_HOSTS_PER_REQUEST + 1) * 254;
-
-/** Collect parameters with lowercased names; later sources append to earlier ones. */
-export function collectParams(...sources: URLSearchParams[]): Map<string, string[]> {
-  const params = new Map<string, string[]>();
-  for (const source of sources) {
-    for (const [key, value] of source) {
-      const k = key.toLowerCase();
-      const list = params.get(k);
-      if (list) list.push(value);
-      else params.set(k, [value]);
-    }
-  }
-  return params;
-}
-
-/** An empty value, or a placeholder the router did not fill in (<ip6addr>, [IP], %i), is absent. */
-export function isAbsent(value: string): boolean {
-  const v = value.trim();
-  return (
-    v === "" ||
-    /^<[\w-]*>$/.test(v) ||
-    /^\[[\w-]*\]$/.test(v) ||
-    /^%\w$/.test(v) ||
-    v.toLowerCase() === "preserve"
-  );
-}
-
-/** All present values of any of the names, in order. */
-export function values(params: Params, names: readonly string[]): { name: string; value: string }[] {
-  const out: { name: string; value: string }[] = [];
-  for (const name of names) {
-    for (const value of params.get(name) ?? []) if (!isAbsent(value)) out.push({ name, value: value.trim() });
-  }
-  return out;
-}
 
 /**
  * Split a hostname list and normalise each name (ASCII lowercase, no trailing dot). Only A-Z

@@ -1,7 +1,8 @@
 // What each configured record of a host should hold after a report. Pure: no I/O.
+
+import type { HostSpec, RecordSpec } from "../config";
+import type { UpdateRequest } from "../dyndns/report";
 import { type Address, isGlobal, joinPrefix, prefixOf } from "./address";
-import type { HostSpec, RecordSpec } from "./config";
-import type { UpdateRequest } from "./request";
 
 /** A record and the target it should have. */
 export interface Desired {

@@ -1,0 +1,89 @@
+// Reading a dyndns2 request's parameters: the query and a form body, with lowercased names.
+// Accepts the parameter names of ddclient, inadyn, the FRITZ!Box, OpenWrt, UniFi, dynv6, deSEC
+// and friends (docs/reference/dyndns-clients.md).
+
+export type Params = ReadonlyMap<string, readonly string[]>;
+
+export const PARAM_NAMES = {
+  hostname: ["hostname", "host", "domain"],
+  myip: ["myip"],
+  v4: ["myipv4", "ipv4", "ipaddr"],
+  v6: ["myipv6", "ipv6", "ip6addr", "ip6"],
+  prefix: ["ip6lanprefix", "ipv6prefix", "prefix"],
+  user: ["username", "user"],
+  password: ["password", "pass", "passwd"],
+} as const;
+
+/** Collect parameters with lowercased names; later sources append to earlier ones. */
+export function collectParams(...sources: URLSearchParams[]): Map<string, string[]> {
+  const params = new Map<string, string[]>();
+  for (const source of sources) {
+    for (const [key, value] of source) {
+      const k = key.toLowerCase();
+      const list = params.get(k);
+      if (list) list.push(value);
+      else params.set(k, [value]);
+    }
+  }
+  return params;
+}
+
+/** An empty value, or a placeholder the router did not fill in (<ip6addr>, [IP], %i), is absent. */
+export function isAbsent(value: string): boolean {
+  const v = value.trim();
+  return (
+    v === "" ||
+    /^<[\w-]*>$/.test(v) ||
+    /^\[[\w-]*\]$/.test(v) ||
+    /^%\w$/.test(v) ||
+    v.toLowerCase() === "preserve"
+  );
+}
+
+/** All present values of any of the names, in order. */
+export function values(params: Params, names: readonly string[]): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const name of names) {
+    for (const value of params.get(name) ?? []) if (!isAbsent(value)) out.push({ name, value: value.trim() });
+  }
+  return out;
+}
+
+/** Form bodies larger than this are not read: a dyndns2 request fits in a URL. */
+const MAX_FORM_BYTES = 64 * 1024;
+
+/** The query and, for a POSTed form, its body; undefined when the body is too large or unreadable. */
+export async function readParams(request: Request): Promise<Map<string, string[]> | undefined> {
+  const query = new URL(request.url).searchParams;
+  const type = request.headers.get("Content-Type") ?? "";
+  if (request.method !== "POST" || !type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+    return collectParams(query);
+  }
+  const text = await readCapped(request, MAX_FORM_BYTES);
+  return text === undefined ? undefined : collectParams(query, new URLSearchParams(text));
+}
+
+/** The body as text, or undefined past `limit` bytes, chunked or not, holding at most `limit` bytes. */
+async function readCapped(request: Request, limit: number): Promise<string | undefined> {
+  if (Number(request.headers.get("Content-Length") ?? "0") > limit) return undefined;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    // Past the limit, keep reading (so the client can finish sending and read our answer) but
+    // keep nothing: memory stays bounded by the limit.
+    if (size <= limit) chunks.push(value);
+  }
+  if (size > limit) return undefined;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}

@@ -1,0 +1,156 @@
+// The per-zone coordinator: one Durable Object (SQLite-backed) owns each OVH zone. Every report
+// for the zone goes through it, one at a time, so two reports that arrive together cannot both
+// create a record. It remembers each record's id and target, so an unchanged report costs no
+// OVH call; it keeps the zone's history (src/zone/history.ts) and counts each host's address
+// changes for the change limit.
+import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config";
+import type { Env } from "../env";
+import { OvhClient } from "../ovh/client";
+import { OvhRecordApi } from "../ovh/records";
+import { History } from "./history";
+import type { HistoryEntry, HostResult, RecordState, ZoneBatch, ZoneReport, ZoneStatus } from "./protocol";
+import { type RecordMemory, reconcile } from "./reconcile";
+
+export class ZoneCoordinator extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly history: History;
+  /** The report being applied: the next one starts when it has finished. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    // records: what is remembered per record key. changes: address changes per host for
+    // change_limit, apart from the history, whose entries could push out the changes the limit
+    // must count.
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, id INTEGER, target TEXT, ttl INTEGER, confirmed_at INTEGER, changed_at INTEGER);" +
+        "CREATE TABLE IF NOT EXISTS changes (host TEXT, at INTEGER);" +
+        "CREATE INDEX IF NOT EXISTS changes_host ON changes (host, at)",
+    );
+    this.history = new History(this.sql);
+  }
+
+  /** Apply one report's targets for this zone, after every earlier report has finished. */
+  apply(batch: ZoneBatch): Promise<ZoneReport> {
+    const run = this.tail.then(
+      () => this.applyNow(batch),
+      () => this.applyNow(batch),
+    );
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Remembered records (by record key) and recent history of the given hosts. */
+  status(keys: string[], hosts: string[], limit = 50): ZoneStatus {
+    const records: Record<string, RecordState> = {};
+    for (const key of keys) {
+      const state = this.memory.get(key);
+      if (state) records[key] = state;
+    }
+    return { records, history: this.history.recent(hosts, limit) };
+  }
+
+  private async applyNow(batch: ZoneBatch): Promise<ZoneReport> {
+    const config = loadConfig(this.env);
+    if (!config.ok) throw new Error(`invalid configuration: ${config.errors.join("; ")}`);
+    const { settings } = config.value;
+    const now = Date.now();
+    const client = new OvhClient({
+      endpoint: config.value.endpoint,
+      credentials: config.value.credentials,
+      timeoutMs: settings.ovhTimeoutMs,
+      maxCalls: settings.maxOvhCalls,
+    });
+    const since = now - settings.changeWindow * 1000;
+    const result = await reconcile(new OvhRecordApi(client), batch.zone, batch.desired, this.memory, {
+      now,
+      recheckAfterMs: settings.recheckAfter * 1000,
+      mayWrite: (host) => this.changesSince(host, since) < settings.changeLimit,
+    });
+
+    const hosts = batch.hosts.map((host) => ({
+      host,
+      result: result.hosts.get(host) ?? ({ status: "nochg" } as HostResult),
+    }));
+    const queryIds = client.queryIds;
+    const { client: who, source = null, reported } = batch;
+    const entries = hosts.map(
+      ({ host, result: r }): HistoryEntry => ({
+        at: now,
+        lastAt: now,
+        repeats: 1,
+        client: who,
+        host,
+        source,
+        reported,
+        outcome: r.status,
+        changes: r.status === "good" ? r.changes : [],
+        queryIds,
+      }),
+    );
+    // A report that changed records is in the history before the reply, as what is remembered
+    // is; one that changed nothing just after it.
+    if (entries.some((e) => e.changes.length > 0)) {
+      this.history.add(entries);
+      this.sql.exec("DELETE FROM changes WHERE at <= ?", since);
+      for (const e of entries) {
+        if (e.changes.length > 0) this.sql.exec("INSERT INTO changes (host, at) VALUES (?, ?)", e.host, now);
+      }
+    } else this.history.later(entries);
+    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
+  }
+
+  private changesSince(host: string, since: number): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM changes WHERE host = ? AND at >= ?", host, since)
+      .one().n;
+  }
+
+  /**
+   * Every remembered record, read once from SQLite and then kept in memory as well: this object
+   * is the only one that writes its storage, and a failed storage write resets the object.
+   */
+  private all(): Map<string, RecordState> {
+    if (!this.remembered) {
+      this.remembered = new Map();
+      for (const row of this.sql.exec<RecordRow>("SELECT * FROM records")) {
+        const { key, id, target, ttl, confirmed_at: confirmedAt, changed_at: changedAt } = row;
+        this.remembered.set(key, { id, target, ttl, confirmedAt, changedAt });
+      }
+    }
+    return this.remembered;
+  }
+
+  private remembered: Map<string, RecordState> | undefined;
+
+  private readonly memory: RecordMemory = {
+    get: (key) => this.all().get(key),
+    set: (key, s) => {
+      this.sql.exec(
+        "INSERT OR REPLACE INTO records (key, id, target, ttl, confirmed_at, changed_at) VALUES (?,?,?,?,?,?)",
+        key,
+        s.id,
+        s.target,
+        s.ttl,
+        s.confirmedAt,
+        s.changedAt,
+      );
+      this.all().set(key, { ...s });
+    },
+    delete: (key) => {
+      this.sql.exec("DELETE FROM records WHERE key = ?", key);
+      this.all().delete(key);
+    },
+  };
+}
+
+type RecordRow = {
+  key: string;
+  id: number;
+  target: string;
+  ttl: number;
+  confirmed_at: number;
+  changed_at: number;
+};

@@ -1,0 +1,151 @@
+// A zone's history of reports, in the coordinator's SQLite storage: one entry per host and
+// report, its last HISTORY_LIMIT entries kept. A report that repeats the host's previous entry
+// (same client, source, addresses and outcome; neither changed a record nor called OVH) adds to
+// that entry's count instead of taking a new one, like syslog's "repeated N times".
+import { HISTORY_LIMIT, type HistoryEntry, type RecordChange } from "./protocol";
+
+/** Trimming costs a query; every TRIM_EVERY entries is enough (readers take HISTORY_LIMIT at most). */
+const TRIM_EVERY = 50;
+
+export class History {
+  /** Entries not written yet, in the order of their reports (see later()). */
+  private waiting: HistoryEntry[] = [];
+  /** The newest stored entry per host, as far as this instance knows it. */
+  private readonly newest = new Map<string, { seq: number; entry: HistoryEntry }>();
+  private added = 0;
+
+  constructor(private readonly sql: SqlStorage) {
+    // Not named history: that table, of the unreleased 0.1 layout, has no repeats.
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER, last_at INTEGER, repeats INTEGER, client TEXT, host TEXT, source TEXT, reported TEXT, outcome TEXT, changed INTEGER, changes TEXT, query_ids TEXT);" +
+        "CREATE INDEX IF NOT EXISTS reports_host ON reports (host, at)",
+    );
+  }
+
+  /** Write the entries now (with any still waiting, in order). */
+  add(entries: HistoryEntry[]): void {
+    this.waiting.push(...entries);
+    this.flush();
+  }
+
+  /**
+   * Write the entries just after the reply: the history is an audit trail, and this spares an
+   * unchanged report a durable write before its answer.
+   */
+  later(entries: HistoryEntry[]): void {
+    if (entries.length > 0 && this.waiting.length === 0) setTimeout(() => this.flush(), 0);
+    this.waiting.push(...entries);
+  }
+
+  /** The newest `limit` entries of these hosts, newest first. */
+  recent(hosts: string[], limit: number): HistoryEntry[] {
+    this.flush();
+    if (hosts.length === 0) return [];
+    const marks = hosts.map(() => "?").join(",");
+    return this.sql
+      .exec<HistoryRow>(
+        `SELECT * FROM reports WHERE host IN (${marks}) ORDER BY seq DESC LIMIT ?`,
+        ...hosts,
+        limit,
+      )
+      .toArray()
+      .map(toEntry);
+  }
+
+  private flush(): void {
+    for (const e of this.waiting) {
+      const last = this.last(e.host);
+      if (last && repeats(last.entry, e)) {
+        last.entry.repeats += e.repeats;
+        last.entry.lastAt = Math.max(last.entry.lastAt, e.lastAt);
+        this.sql.exec(
+          "UPDATE reports SET repeats = ?, last_at = ? WHERE seq = ?",
+          last.entry.repeats,
+          last.entry.lastAt,
+          last.seq,
+        );
+        continue;
+      }
+      const { seq } = this.sql
+        .exec<{ seq: number }>(
+          "INSERT INTO reports (at, last_at, repeats, client, host, source, reported, outcome, changed, changes, query_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
+          e.at,
+          e.lastAt,
+          e.repeats,
+          e.client,
+          e.host,
+          e.source,
+          e.reported,
+          e.outcome,
+          e.changes.length > 0 ? 1 : 0,
+          JSON.stringify(e.changes),
+          JSON.stringify(e.queryIds),
+        )
+        .one();
+      this.newest.set(e.host, { seq, entry: { ...e } });
+      if (this.added++ % TRIM_EVERY === 0) {
+        this.sql.exec(
+          "DELETE FROM reports WHERE seq <= (SELECT seq FROM reports ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+          HISTORY_LIMIT,
+        );
+        // A trimmed entry must not take repeats: forget what may be gone.
+        this.newest.clear();
+      }
+    }
+    this.waiting = [];
+  }
+
+  private last(host: string): { seq: number; entry: HistoryEntry } | undefined {
+    let last = this.newest.get(host);
+    if (!last) {
+      const row = this.sql
+        .exec<HistoryRow>("SELECT * FROM reports WHERE host = ? ORDER BY seq DESC LIMIT 1", host)
+        .toArray()[0];
+      if (!row) return undefined;
+      last = { seq: row.seq, entry: toEntry(row) };
+      this.newest.set(host, last);
+    }
+    return last;
+  }
+}
+
+type HistoryRow = {
+  seq: number;
+  at: number;
+  last_at: number;
+  repeats: number;
+  client: string;
+  host: string;
+  source: string | null;
+  reported: string;
+  outcome: string;
+  changed: number;
+  changes: string;
+  query_ids: string;
+};
+
+function toEntry(row: HistoryRow): HistoryEntry {
+  return {
+    at: row.at,
+    lastAt: row.last_at,
+    repeats: row.repeats,
+    client: row.client,
+    host: row.host,
+    source: row.source,
+    reported: row.reported,
+    outcome: row.outcome,
+    changes: JSON.parse(row.changes) as RecordChange[],
+    queryIds: JSON.parse(row.query_ids) as string[],
+  };
+}
+
+/** Whether `b` repeats `a`: the same report again, and neither changed a record or called OVH. */
+function repeats(a: HistoryEntry, b: HistoryEntry): boolean {
+  return (
+    a.changes.length + a.queryIds.length + b.changes.length + b.queryIds.length === 0 &&
+    a.client === b.client &&
+    a.source === b.source &&
+    a.reported === b.reported &&
+    a.outcome === b.outcome
+  );
+}

@@ -1,0 +1,92 @@
+// What crosses the boundary between the Worker and a zone's coordinator (a Durable Object): the
+// batch a report sends, the report that comes back, the history and status the coordinator
+// keeps. Plain data only, since it is serialized across the boundary. Both sides import this
+// module; neither imports the other.
+import type { RecordType } from "../config";
+import type { Desired } from "../core/plan";
+
+/** One zone's share of a dyndns2 report: what each configured record should hold. */
+export interface ZoneBatch {
+  zone: string;
+  client: string;
+  source: string | undefined;
+  /** The addresses as the reply echoes them ("v4", "v6", "v4,v6" or the prefix). */
+  reported: string;
+  desired: Desired[];
+  /** Hosts of this zone in the request (some may plan no record for the families reported). */
+  hosts: string[];
+}
+
+/** One record's target changed (or was created: no `from`). */
+export interface RecordChange {
+  host: string;
+  name: string;
+  type: RecordType;
+  from?: string;
+  to: string;
+}
+
+/** What happened to one host of a batch. */
+export type HostResult =
+  | { status: "good"; changes: RecordChange[] }
+  | { status: "nochg" }
+  | { status: "dnserr"; reason: string }
+  | { status: "911"; reason: string }
+  | { status: "abuse"; reason: string };
+
+/** The coordinator's answer to a batch. */
+export interface ZoneReport {
+  zone: string;
+  hosts: { host: string; result: HostResult }[];
+  /** Problems worth a log line (conflicting records, OVH failures), free of secrets. */
+  notes: string[];
+  ovhCalls: number;
+  queryIds: string[];
+}
+
+/** What the coordinator remembers of one record between reports. */
+export interface RecordState {
+  id: number;
+  target: string;
+  ttl: number;
+  /** Unix ms when OVH last confirmed this state (read it, or accepted a write and refresh). */
+  confirmedAt: number;
+  /** Unix ms when the target last changed through us. */
+  changedAt: number;
+}
+
+/** The key a record is remembered under: its type and subdomain (names are case-insensitive). */
+export function recordKey(type: RecordType, subdomain: string): string {
+  return `${type} ${subdomain.toLowerCase()}`;
+}
+
+/** A change in one line, as the log line and the status page show it. */
+export function describeChange(c: RecordChange): string {
+  return `${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`;
+}
+
+/** How many history entries a zone keeps. */
+export const HISTORY_LIMIT = 1000;
+
+/** One report of one host, as the history keeps it. */
+export interface HistoryEntry {
+  /** Unix ms of the first report of the entry; lastAt of the last (they differ when repeats > 1). */
+  at: number;
+  lastAt: number;
+  /** Identical reports (same client, source, addresses and outcome, no change) in a row. */
+  repeats: number;
+  client: string;
+  host: string;
+  source: string | null;
+  reported: string;
+  outcome: string;
+  changes: RecordChange[];
+  queryIds: string[];
+}
+
+/** What the coordinator tells the status page about some of its hosts. */
+export interface ZoneStatus {
+  /** Remembered state by record key (recordKey()). */
+  records: Record<string, RecordState>;
+  history: HistoryEntry[];
+}

@@ -1,0 +1,298 @@
+// Bringing one zone's records to the targets a report planned, in five steps:
+//
+//   read    (I/O)  each record: trust what is remembered while it is fresh (`recheckAfter`),
+//                  else one read of the remembered id, else a list of the name (and reads)
+//   decide  (pure) per host: a name with several records is `dnserr`, a failed read `911`, a
+//                  host over its change limit `abuse`; the rest is the writes that differ
+//   write   (I/O)  every write in parallel; a remembered id that vanished is found again
+//   refresh (I/O)  once, when anything was written: only then is a write served
+//   settle  (pure) each host's result, and what to remember: only a write confirmed by the
+//                  refresh is remembered as done
+//
+// The record API and its contract are in src/ovh/records.ts.
+import type { RecordType } from "../config";
+import { sameAddress } from "../core/address";
+import type { Desired } from "../core/plan";
+import type { RecordApi, ZoneRecord } from "../ovh/records";
+import { type HostResult, type RecordChange, type RecordState, recordKey } from "./protocol";
+
+/** Remembered records of one zone, keyed by recordKey(). */
+export interface RecordMemory {
+  get(key: string): RecordState | undefined;
+  set(key: string, state: RecordState): void;
+  delete(key: string): void;
+}
+
+/** A change to what is remembered, as settle() and decide() hand it back. */
+export type MemoryUpdate = { key: string; state: RecordState } | { key: string; forget: true };
+
+export interface ReconcileOptions {
+  now: number;
+  recheckAfterMs: number;
+  /** Asked once per host that would be written; false answers `abuse` and writes nothing. */
+  mayWrite?: (host: string) => boolean;
+}
+
+export interface ZoneResult {
+  hosts: Map<string, HostResult>;
+  /** Problems worth a log line (conflicting records, OVH failures), already free of secrets. */
+  notes: string[];
+}
+
+/** What reading found for one desired record. */
+export type Reading =
+  | { kind: "none" }
+  | { kind: "one"; record: Pick<ZoneRecord, "id" | "target" | "ttl">; fresh: boolean }
+  | { kind: "conflict"; records: ZoneRecord[] }
+  | { kind: "failed"; message: string };
+
+/** One write to make: update the record read (`current`), or create one when there is none. */
+export interface Write {
+  d: Desired;
+  current?: Pick<ZoneRecord, "id" | "target" | "ttl">;
+}
+
+export interface Decision {
+  /** Hosts answered without a write (dnserr, 911, abuse), with why. */
+  failed: Map<string, HostResult>;
+  writes: Write[];
+  /** Records read from OVH: remembered as read, whether they are written or not. */
+  remember: MemoryUpdate[];
+  notes: string[];
+}
+
+export type WriteOutcome = { ok: true; id: number } | { ok: false; message: string; duplicate: boolean };
+
+export interface Settled extends ZoneResult {
+  remember: MemoryUpdate[];
+}
+
+/** Apply `desired` to `zone`: the five steps above, with `memory` read and updated. */
+export async function reconcile(
+  api: RecordApi,
+  zone: string,
+  desired: Desired[],
+  memory: RecordMemory,
+  { now, recheckAfterMs, mayWrite = () => true }: ReconcileOptions,
+): Promise<ZoneResult> {
+  const readings = await Promise.all(desired.map((d) => read(api, zone, d, memory, now, recheckAfterMs)));
+  const decision = decide(desired, readings, (key) => memory.get(key), mayWrite, now);
+  applyMemory(memory, decision.remember);
+  const outcomes = await Promise.all(decision.writes.map((w) => write(api, zone, w)));
+  let refreshError: string | undefined;
+  if (outcomes.some((o) => o.ok)) {
+    try {
+      await api.refresh(zone);
+    } catch (error) {
+      refreshError = messageOf(error);
+    }
+  }
+  const settled = settle(desired, decision, outcomes, refreshError, now);
+  applyMemory(memory, settled.remember);
+  return { hosts: settled.hosts, notes: settled.notes };
+}
+
+function applyMemory(memory: RecordMemory, updates: MemoryUpdate[]): void {
+  for (const u of updates) {
+    if ("forget" in u) memory.delete(u.key);
+    else memory.set(u.key, u.state);
+  }
+}
+
+// 1. Read.
+
+/** What OVH holds for one desired record. A remembered record that vanished is forgotten. */
+export async function read(
+  api: RecordApi,
+  zone: string,
+  d: Desired,
+  memory: RecordMemory,
+  now: number,
+  recheckAfterMs: number,
+): Promise<Reading> {
+  const { type, subdomain } = d.spec;
+  const key = recordKey(type, subdomain);
+  try {
+    const known = memory.get(key);
+    if (known && now - known.confirmedAt < recheckAfterMs) return { kind: "one", record: known, fresh: true };
+    if (known) {
+      const record = await api.get(zone, known.id);
+      if (record && matches(record, type, subdomain)) return { kind: "one", record, fresh: false };
+      memory.delete(key); // deleted or changed by hand: find it again
+    }
+    return await find(api, zone, type, subdomain);
+  } catch (error) {
+    return { kind: "failed", message: messageOf(error) };
+  }
+}
+
+async function find(api: RecordApi, zone: string, type: RecordType, subdomain: string): Promise<Reading> {
+  const ids = await api.list(zone, type, subdomain);
+  const records = (await Promise.all(ids.map((id) => api.get(zone, id)))).filter(
+    (r): r is ZoneRecord => r !== undefined && matches(r, type, subdomain),
+  );
+  if (records.length === 0) return { kind: "none" };
+  if (records.length > 1) return { kind: "conflict", records };
+  const [record] = records as [ZoneRecord];
+  return { kind: "one", record, fresh: false };
+}
+
+function matches(r: ZoneRecord, type: RecordType, subdomain: string): boolean {
+  return r.fieldType === type && (r.subDomain ?? "").toLowerCase() === subdomain.toLowerCase();
+}
+
+// 2. Decide.
+
+/** Whether the record read must be written to hold the desired target and TTL. */
+function differs(d: Desired, reading: Reading): boolean {
+  return (
+    reading.kind !== "one" ||
+    !sameAddress(reading.record.target, d.target) ||
+    reading.record.ttl !== d.spec.ttl
+  );
+}
+
+/**
+ * Per host, whether it can be written and what to write. Pure: `remembered` and `mayWrite` are
+ * only asked. A host with a record it cannot resolve gets nothing written, not even its other
+ * records (we cannot know which record the user meant).
+ */
+export function decide(
+  desired: Desired[],
+  readings: Reading[],
+  remembered: (key: string) => RecordState | undefined,
+  mayWrite: (host: string) => boolean,
+  now: number,
+): Decision {
+  const failed = new Map<string, HostResult>();
+  const notes: string[] = [];
+  desired.forEach((d, i) => {
+    const reading = readings[i];
+    if (failed.has(d.host) || !reading) return;
+    if (reading.kind === "conflict") {
+      const message = duplicateMessage(d, reading.records);
+      notes.push(message);
+      failed.set(d.host, { status: "dnserr", reason: message });
+    } else if (reading.kind === "failed") {
+      notes.push(reading.message);
+      failed.set(d.host, { status: "911", reason: reading.message });
+    }
+  });
+  const asked = new Set<string>(); // mayWrite is a query: once per host
+  desired.forEach((d, i) => {
+    const reading = readings[i] as Reading;
+    if (failed.has(d.host) || asked.has(d.host) || !differs(d, reading)) return;
+    asked.add(d.host);
+    if (!mayWrite(d.host))
+      failed.set(d.host, { status: "abuse", reason: "the host's addresses change too often" });
+  });
+
+  const remember: MemoryUpdate[] = [];
+  const writes: Write[] = [];
+  desired.forEach((d, i) => {
+    const reading = readings[i] as Reading;
+    if (reading.kind === "one" && !reading.fresh) {
+      // Whatever was read is remembered as read, written or not: the id is found once, and a
+      // write that fails (or is not confirmed by a refresh) is simply repeated next time.
+      const key = recordKey(d.spec.type, d.spec.subdomain);
+      const { id, target, ttl } = reading.record;
+      const prior = remembered(key);
+      const changedAt = prior?.id === id && sameAddress(prior.target, target) ? prior.changedAt : now;
+      remember.push({ key, state: { id, target, ttl, confirmedAt: now, changedAt } });
+    }
+    if (failed.has(d.host) || !differs(d, reading)) return;
+    writes.push({ d, current: reading.kind === "one" ? reading.record : undefined });
+  });
+  return { failed, writes, remember, notes };
+}
+
+// 3. Write.
+
+/** Create or update one record; a remembered id that vanished is found again, then written. */
+export async function write(api: RecordApi, zone: string, { d, current }: Write): Promise<WriteOutcome> {
+  const { type, subdomain, ttl } = d.spec;
+  const change = { target: d.target, ttl };
+  try {
+    if (current) {
+      if (await api.update(zone, current.id, change)) return { ok: true, id: current.id };
+      const again = await find(api, zone, type, subdomain);
+      if (again.kind === "conflict")
+        return { ok: false, message: duplicateMessage(d, again.records), duplicate: true };
+      if (again.kind === "one" && (await api.update(zone, again.record.id, change)))
+        return { ok: true, id: again.record.id };
+    }
+    const created = await api.create(zone, { type, subdomain, target: d.target, ttl });
+    return { ok: true, id: created.id };
+  } catch (error) {
+    return { ok: false, message: messageOf(error), duplicate: false };
+  }
+}
+
+// 5. Settle.
+
+/**
+ * Each host's result and what to remember, from the decision, the writes' outcomes (in the
+ * order of `decision.writes`) and the refresh. Pure. A write the refresh did not confirm is not
+ * remembered as done; a record it created is not remembered at all (it is found again).
+ */
+export function settle(
+  desired: Desired[],
+  decision: Decision,
+  outcomes: WriteOutcome[],
+  refreshError: string | undefined,
+  now: number,
+): Settled {
+  const notes = [...decision.notes];
+  const failed = new Map(decision.failed);
+  const remember: MemoryUpdate[] = [];
+  const changes = new Map<string, RecordChange[]>();
+  const wroteFor = new Set<string>();
+  decision.writes.forEach(({ d, current }, i) => {
+    const outcome = outcomes[i];
+    if (!outcome) return;
+    wroteFor.add(d.host);
+    if (!outcome.ok) {
+      notes.push(outcome.message);
+      if (!failed.has(d.host))
+        failed.set(d.host, { status: outcome.duplicate ? "dnserr" : "911", reason: outcome.message });
+      return;
+    }
+    const key = recordKey(d.spec.type, d.spec.subdomain);
+    if (refreshError) {
+      if (!current) remember.push({ key, forget: true });
+      return;
+    }
+    remember.push({
+      key,
+      state: { id: outcome.id, target: d.target, ttl: d.spec.ttl, confirmedAt: now, changedAt: now },
+    });
+    const list = changes.get(d.host) ?? [];
+    list.push({ host: d.host, name: fqdnOf(d), type: d.spec.type, from: current?.target, to: d.target });
+    changes.set(d.host, list);
+  });
+  if (refreshError) notes.push(refreshError);
+
+  const hosts = new Map<string, HostResult>();
+  for (const d of desired) {
+    if (hosts.has(d.host)) continue;
+    const failure = failed.get(d.host);
+    const c = changes.get(d.host);
+    if (failure) hosts.set(d.host, failure);
+    else if (refreshError && wroteFor.has(d.host)) hosts.set(d.host, { status: "911", reason: refreshError });
+    else hosts.set(d.host, c ? { status: "good", changes: c } : { status: "nochg" });
+  }
+  return { hosts, notes, remember };
+}
+
+const fqdnOf = (d: Desired): string =>
+  d.spec.subdomain ? `${d.spec.subdomain}.${d.spec.zone}` : d.spec.zone;
+
+/** A name that matches more than one record: the user must delete all but one. */
+function duplicateMessage(d: Desired, records: ZoneRecord[]): string {
+  const list = records.map((r) => `${r.id} (${r.target})`).join(", ");
+  return `${d.spec.type} ${fqdnOf(d)} matches ${records.length} records: ${list}; delete all but one`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

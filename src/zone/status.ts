@@ -1,0 +1,99 @@
+// The /status answer: what a client's hosts hold and their recent reports, asked of each zone's
+// coordinator, as JSON or, for a browser, as plain text (no markup, so nothing in it needs
+// escaping). Nothing secret is in the report to begin with.
+import type { ClientSpec, Config } from "../config";
+import type { Env } from "../env";
+import { describeChange, HISTORY_LIMIT, type HistoryEntry, recordKey } from "./protocol";
+
+export interface StatusReport {
+  client: string;
+  hosts: {
+    name: string;
+    zone: string;
+    records: {
+      name: string;
+      type: string;
+      target: string | null;
+      ttl: number;
+      changedAt: string | null;
+      confirmedAt: string | null;
+    }[];
+  }[];
+  history: HistoryEntry[];
+}
+
+/** How many history entries `?history=N` shows: N within 0…HISTORY_LIMIT, 50 when unset or not a number. */
+export function historyLength(asked: string | undefined): number {
+  const n = Number(asked ?? 50);
+  return Number.isInteger(n) ? Math.min(Math.max(n, 0), HISTORY_LIMIT) : 50;
+}
+
+/** The status of the client's hosts, one coordinator call per zone. */
+export async function statusReport(
+  env: Env,
+  config: Config,
+  client: ClientSpec,
+  historyLength: number,
+): Promise<StatusReport> {
+  const byZone = new Map<string, string[]>();
+  for (const name of client.hosts) {
+    const host = config.hosts.get(name);
+    if (host) byZone.set(host.zone, [...(byZone.get(host.zone) ?? []), name]);
+  }
+  const report: StatusReport = { client: client.name, hosts: [], history: [] };
+  await Promise.all(
+    [...byZone].map(async ([zone, names]) => {
+      const keys = names.flatMap(
+        (n) => config.hosts.get(n)?.records.map((r) => recordKey(r.type, r.subdomain)) ?? [],
+      );
+      const status = await env.ZONES.get(env.ZONES.idFromName(zone)).status(keys, names, historyLength);
+      for (const name of names) {
+        const host = config.hosts.get(name);
+        report.hosts.push({
+          name,
+          zone,
+          records: (host?.records ?? []).map((r) => {
+            const state = status.records[recordKey(r.type, r.subdomain)];
+            return {
+              name: r.subdomain ? `${r.subdomain}.${zone}` : zone,
+              type: r.type,
+              target: state?.target ?? null,
+              ttl: state?.ttl ?? r.ttl,
+              changedAt: state ? new Date(state.changedAt).toISOString() : null,
+              confirmedAt: state ? new Date(state.confirmedAt).toISOString() : null,
+            };
+          }),
+        });
+      }
+      report.history.push(...status.history);
+    }),
+  );
+  report.hosts.sort((a, b) => a.name.localeCompare(b.name));
+  report.history.sort((a, b) => b.lastAt - a.lastAt);
+  report.history.splice(historyLength);
+  return report;
+}
+
+/** A plain-text page for a browser: the records, then the recent reports, one line each. */
+export function renderStatusText(report: StatusReport): string {
+  const lines = [
+    `DynDNS status for ${report.client}`,
+    "",
+    "Records:",
+    ...report.hosts.flatMap((h) =>
+      h.records.map(
+        (r) =>
+          `  ${r.type.padEnd(6)}${r.name}  ${r.target ?? "(not yet written)"}  ttl ${r.ttl}  changed ${r.changedAt ?? "-"}`,
+      ),
+    ),
+    "",
+    "Recent reports (UTC):",
+    ...report.history.map(
+      (e) =>
+        `  ${new Date(e.at).toISOString()}  ${e.host}  ${e.outcome}  ${e.reported}  from ${e.source ?? "?"}${
+          e.repeats > 1 ? `  (${e.repeats} times, the last at ${new Date(e.lastAt).toISOString()})` : ""
+        }${e.changes.map((c) => `  ${describeChange(c)}`).join("")}`,
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}
