@@ -1,5 +1,5 @@
 // Read-only look at the records the configured hosts write: list + get for each, as the Worker
-// finds them (src/apply.ts `find`). Used by `setup ovh` to prove a new key works and by `check`.
+// finds them (src/zone/reconcile.ts `find`). Used by `setup ovh` to prove a new key works and by `check`.
 import type { RecordSpec, Vars } from "../../src/config";
 import type { OvhClient } from "../../src/ovh/client";
 import { OvhRecordApi, type ZoneRecord } from "../../src/ovh/records";

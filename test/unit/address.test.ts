@@ -1,4 +1,4 @@
-// Address parsing, classification and prefix arithmetic (src/address.ts).
+// Address parsing, classification and prefix arithmetic (src/core/address.ts).
 import { describe, expect, it } from "vitest";
 import {
   type Address,

@@ -1,4 +1,4 @@
-// Client credentials (src/auth.ts): Basic parsing, query credentials, constant-time compare.
+// Client credentials (src/access/credentials.ts): Basic parsing, query credentials, constant-time compare.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   authenticate,

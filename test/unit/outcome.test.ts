@@ -1,4 +1,4 @@
-// Replies (src/outcome.ts): status, body and headers of each, and no error text that inadyn's
+// Replies (src/dyndns/reply.ts): status, body and headers of each, and no error text that inadyn's
 // substring test would read as success — checked over every reason the parser and the planner
 // produce for the hostile corpus.
 import { readFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// What each record of a host should hold after a report (src/plan.ts).
+// What each record of a host should hold after a report (src/core/plan.ts).
 import { describe, expect, it } from "vitest";
 import type { HostSpec, RecordSpec } from "../../src/config";
 import { toBigInt } from "../../src/core/address";
