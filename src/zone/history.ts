@@ -1,10 +1,15 @@
 // A zone's history of reports, in the coordinator's SQLite storage: one entry per host and
-// report, its last HISTORY_LIMIT entries kept. A report that repeats the host's previous entry
-// (same client, source, addresses and outcome; neither changed a record nor called OVH) adds to
-// that entry's count instead of taking a new one, like syslog's "repeated N times".
-import { HISTORY_LIMIT, type HistoryEntry, type RecordChange } from "./protocol";
+// report. Each host keeps its own last KEEP_PER_HOST entries that changed a record and its own
+// last KEEP_PER_HOST that did not, so no client can push another host's history out, and a
+// flood of unchanged reports cannot push out a change. A report that repeats the host's
+// previous entry (same client, source, addresses and outcome; neither changed a record nor
+// called OVH) adds to that entry's count instead of taking a new one, like syslog's "repeated N
+// times".
+import type { HistoryEntry, RecordChange } from "./protocol";
 
-/** Trimming costs a query; every TRIM_EVERY entries is enough (readers take HISTORY_LIMIT at most). */
+/** Entries of each kind (changed a record, or not) each host keeps. */
+export const KEEP_PER_HOST = 500;
+/** Trimming costs a query; every TRIM_EVERY new entries of a host is enough. */
 const TRIM_EVERY = 50;
 
 export class History {
@@ -12,13 +17,15 @@ export class History {
   private waiting: HistoryEntry[] = [];
   /** The newest stored entry per host, as far as this instance knows it. */
   private readonly newest = new Map<string, { seq: number; entry: HistoryEntry }>();
-  private added = 0;
+  /** New entries per host since this instance started (a host is trimmed at its first). */
+  private readonly added = new Map<string, number>();
 
   constructor(private readonly sql: SqlStorage) {
     // Not named history: that table, of the unreleased 0.1 layout, has no repeats.
     sql.exec(
       "CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER, last_at INTEGER, repeats INTEGER, client TEXT, host TEXT, source TEXT, reported TEXT, outcome TEXT, changed INTEGER, changes TEXT, query_ids TEXT);" +
-        "CREATE INDEX IF NOT EXISTS reports_host ON reports (host, at)",
+        "CREATE INDEX IF NOT EXISTS reports_host ON reports (host, at);" +
+        "CREATE INDEX IF NOT EXISTS reports_host_kind ON reports (host, changed, seq)",
     );
   }
 
@@ -83,13 +90,19 @@ export class History {
         )
         .one();
       this.newest.set(e.host, { seq, entry: { ...e } });
-      if (this.added++ % TRIM_EVERY === 0) {
+      const added = this.added.get(e.host) ?? 0;
+      this.added.set(e.host, added + 1);
+      if (added % TRIM_EVERY === 0) {
+        // Only older entries of this host and kind go: the host's newest entry (this one) stays.
+        const changed = e.changes.length > 0 ? 1 : 0;
         this.sql.exec(
-          "DELETE FROM reports WHERE seq <= (SELECT seq FROM reports ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-          HISTORY_LIMIT,
+          "DELETE FROM reports WHERE host = ? AND changed = ? AND seq <= (SELECT seq FROM reports WHERE host = ? AND changed = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+          e.host,
+          changed,
+          e.host,
+          changed,
+          KEEP_PER_HOST,
         );
-        // A trimmed entry must not take repeats: forget what may be gone.
-        this.newest.clear();
       }
     }
     this.waiting = [];

@@ -65,7 +65,13 @@ export async function statusReport(
           }),
         });
       }
-      report.history.push(...status.history);
+      // A host shared with another client: that client's source addresses and OVH query ids
+      // are its own business.
+      report.history.push(
+        ...status.history.map((e) =>
+          e.client === client.name ? e : { ...e, source: null, queryIds: [] as string[] },
+        ),
+      );
     }),
   );
   report.hosts.sort((a, b) => a.name.localeCompare(b.name));
