@@ -14,6 +14,7 @@ import { type RecordMemory, reconcile } from "./reconcile";
 
 export class ZoneCoordinator extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly records: StoredRecords;
   private readonly history: History;
   /** The report being applied: the next one starts when it has finished. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -21,14 +22,13 @@ export class ZoneCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    // records: what is remembered per record key. changes: address changes per host for
-    // change_limit, apart from the history, whose entries could push out the changes the limit
-    // must count.
+    // changes: address changes per host for change_limit, apart from the history, whose
+    // entries could push out the changes the limit must count.
     this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, id INTEGER, target TEXT, ttl INTEGER, confirmed_at INTEGER, changed_at INTEGER);" +
-        "CREATE TABLE IF NOT EXISTS changes (host TEXT, at INTEGER);" +
+      "CREATE TABLE IF NOT EXISTS changes (host TEXT, at INTEGER);" +
         "CREATE INDEX IF NOT EXISTS changes_host ON changes (host, at)",
     );
+    this.records = new StoredRecords(this.sql);
     this.history = new History(this.sql);
   }
 
@@ -46,7 +46,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
   status(keys: string[], hosts: string[], limit = 50): ZoneStatus {
     const records: Record<string, RecordState> = {};
     for (const key of keys) {
-      const state = this.memory.get(key);
+      const state = this.records.get(key);
       if (state) records[key] = state;
     }
     return { records, history: this.history.recent(hosts, limit) };
@@ -64,7 +64,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       maxCalls: settings.maxOvhCalls,
     });
     const since = now - settings.changeWindow * 1000;
-    const result = await reconcile(new OvhRecordApi(client), batch.zone, batch.desired, this.memory, {
+    const result = await reconcile(new OvhRecordApi(client), batch.zone, batch.desired, this.records, {
       now,
       recheckAfterMs: settings.recheckAfter * 1000,
       mayWrite: (host) => this.changesSince(host, since) < settings.changeLimit,
@@ -107,43 +107,53 @@ export class ZoneCoordinator extends DurableObject<Env> {
       .exec<{ n: number }>("SELECT COUNT(*) AS n FROM changes WHERE host = ? AND at >= ?", host, since)
       .one().n;
   }
+}
 
-  /**
-   * Every remembered record, read once from SQLite and then kept in memory as well: this object
-   * is the only one that writes its storage, and a failed storage write resets the object.
-   */
-  private all(): Map<string, RecordState> {
-    if (!this.remembered) {
-      this.remembered = new Map();
-      for (const row of this.sql.exec<RecordRow>("SELECT * FROM records")) {
-        const { key, id, target, ttl, confirmed_at: confirmedAt, changed_at: changedAt } = row;
-        this.remembered.set(key, { id, target, ttl, confirmedAt, changedAt });
-      }
-    }
-    return this.remembered;
+/**
+ * The remembered records of the zone, in SQLite and, once read, in memory as well: the
+ * coordinator is the only writer of its storage, and a failed storage write resets the object.
+ */
+class StoredRecords implements RecordMemory {
+  private cache: Map<string, RecordState> | undefined;
+
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, id INTEGER, target TEXT, ttl INTEGER, confirmed_at INTEGER, changed_at INTEGER)",
+    );
   }
 
-  private remembered: Map<string, RecordState> | undefined;
+  get(key: string): RecordState | undefined {
+    return this.all().get(key);
+  }
 
-  private readonly memory: RecordMemory = {
-    get: (key) => this.all().get(key),
-    set: (key, s) => {
-      this.sql.exec(
-        "INSERT OR REPLACE INTO records (key, id, target, ttl, confirmed_at, changed_at) VALUES (?,?,?,?,?,?)",
-        key,
-        s.id,
-        s.target,
-        s.ttl,
-        s.confirmedAt,
-        s.changedAt,
-      );
-      this.all().set(key, { ...s });
-    },
-    delete: (key) => {
-      this.sql.exec("DELETE FROM records WHERE key = ?", key);
-      this.all().delete(key);
-    },
-  };
+  set(key: string, s: RecordState): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO records (key, id, target, ttl, confirmed_at, changed_at) VALUES (?,?,?,?,?,?)",
+      key,
+      s.id,
+      s.target,
+      s.ttl,
+      s.confirmedAt,
+      s.changedAt,
+    );
+    this.all().set(key, { ...s });
+  }
+
+  delete(key: string): void {
+    this.sql.exec("DELETE FROM records WHERE key = ?", key);
+    this.all().delete(key);
+  }
+
+  private all(): Map<string, RecordState> {
+    if (!this.cache) {
+      this.cache = new Map();
+      for (const row of this.sql.exec<RecordRow>("SELECT * FROM records")) {
+        const { key, id, target, ttl, confirmed_at: confirmedAt, changed_at: changedAt } = row;
+        this.cache.set(key, { id, target, ttl, confirmedAt, changedAt });
+      }
+    }
+    return this.cache;
+  }
 }
 
 type RecordRow = {
