@@ -119,7 +119,14 @@ const between = (min: number, max: number) =>
     z.refine((n) => n <= max, `must be at most ${max}`),
   );
 const fqdn = z.string().check(z.refine(isFqdn, "must be a lowercase domain name like example.tld"));
-const ttl = between(0, 86_400);
+// OVH stores a TTL of 1 to 59 as 60 and answers 200 (docs/reference/ovh-api.md), so such a
+// record would look changed at every recheck; 0 is the zone's default, which OVH keeps as 0.
+const ttl = between(0, 86_400).check(
+  z.refine(
+    (n) => n <= 0 || n >= 60,
+    "must be 0 (the zone's default) or at least 60; OVH stores 1 to 59 as 60",
+  ),
+);
 
 const recordSchema = z.strictObject({
   subdomain: z

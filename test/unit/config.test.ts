@@ -110,6 +110,15 @@ describe("valid configurations", () => {
     expect(result.value.settings).toMatchObject({ recheckAfter: 60, ovhTimeoutMs: 1000, authFailLimit: 3 });
   });
 
+  it("ttl 0 (the zone's default) and 60 pass", () => {
+    const v = vars();
+    v.HOSTS["nas.example.tld"].ttl = 0;
+    v.HOSTS["nas.example.tld"].records[1].ttl = 60;
+    const result = parseVars(v);
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    expect(result.value.hosts.get("nas.example.tld")?.records.map((r) => r.ttl)).toEqual([0, 60]);
+  });
+
   it("loadConfig parses once per env object", () => {
     const env = { ...vars(), ...SECRETS };
     const first = loadConfig(env);
@@ -145,6 +154,16 @@ describe("each mistake is one line that names the key", () => {
       `${H}.ttl: must be a whole number`,
     ],
     ["ttl too long", (v) => (v.HOSTS["nas.example.tld"].ttl = 86_401), `${H}.ttl: must be at most 86400`],
+    [
+      "ttl 30, which OVH would store as 60",
+      (v) => (v.HOSTS["nas.example.tld"].ttl = 30),
+      `${H}.ttl: must be 0 (the zone's default) or at least 60; OVH stores 1 to 59 as 60`,
+    ],
+    [
+      "ttl 59 on a record",
+      (v) => (v.HOSTS["nas.example.tld"].records[0].ttl = 59),
+      `${H}.records[0].ttl: must be 0 (the zone's default) or at least 60; OVH stores 1 to 59 as 60`,
+    ],
     [
       "allow_private as a string",
       (v) => (v.HOSTS["nas.example.tld"].allow_private = "yes"),
