@@ -2,7 +2,7 @@
 
 import type { HostSpec, RecordSpec } from "../config";
 import type { UpdateRequest } from "../dyndns/report";
-import { type Address, isGlobal, joinPrefix, prefixOf } from "./address";
+import { type Address, inPrefix, isGlobal, joinPrefix, prefixOf } from "./address";
 
 /** A record and the target it should have. */
 export interface Desired {
@@ -22,10 +22,17 @@ export const DEFAULT_LAN_PREFIX = 64;
  */
 export function planHost(host: HostSpec, req: UpdateRequest): HostPlan {
   const records: Desired[] = [];
+  // Records from the IPv6 address and records from the reported prefix must name one network.
+  let fromAddress = false;
+  let fromPrefix = false;
   for (const spec of host.records) {
     const target = targetFor(spec, req);
     if (target === undefined) continue;
     if (!target.ok) return { ok: false, reason: `${host.name}: ${target.reason}` };
+    if (spec.type === "AAAA") {
+      if (spec.hostId === undefined) fromAddress = true;
+      else if (req.prefix) fromPrefix = true;
+    }
     if (NEVER_A_HOST.has(target.value.range)) {
       return {
         ok: false,
@@ -37,6 +44,12 @@ export function planHost(host: HostSpec, req: UpdateRequest): HostPlan {
     }
     records.push({ host: host.name, spec, target: target.value.text });
   }
+  if (fromAddress && fromPrefix && req.v6 && req.prefix && !inPrefix(req.v6, req.prefix)) {
+    return {
+      ok: false,
+      reason: `${host.name}: the IPv6 address is outside the reported prefix, so its records would point into two networks`,
+    };
+  }
   return { ok: true, records };
 }
 
@@ -45,8 +58,17 @@ type Target = { ok: true; value: Address } | { ok: false; reason: string };
 function targetFor(spec: RecordSpec, req: UpdateRequest): Target | undefined {
   if (spec.type === "A") return req.v4 && { ok: true, value: req.v4 };
   if (spec.hostId === undefined) return req.v6 && { ok: true, value: req.v6 };
-  const prefix = req.prefix ?? (req.v6 ? prefixOf(req.v6, DEFAULT_LAN_PREFIX) : undefined);
+  // An address alone stands for its /64, or for as many bits as the record keeps past that.
+  const fromAddress = Math.max(DEFAULT_LAN_PREFIX, spec.prefixLength ?? 0);
+  const prefix = req.prefix ?? (req.v6 ? prefixOf(req.v6, fromAddress) : undefined);
   if (!prefix) return undefined;
+  // Keeping more bits than were reported would fill the missing ones with zeros.
+  if (spec.prefixLength !== undefined && spec.prefixLength > prefix.length) {
+    return {
+      ok: false,
+      reason: `the reported prefix is a /${prefix.length}, shorter than the /${spec.prefixLength} the record keeps`,
+    };
+  }
   return joinPrefix(prefix, spec.prefixLength ?? prefix.length, spec.hostId);
 }
 

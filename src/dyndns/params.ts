@@ -6,13 +6,19 @@ export type Params = ReadonlyMap<string, readonly string[]>;
 
 export const PARAM_NAMES = {
   hostname: ["hostname", "host", "domain"],
-  myip: ["myip"],
+  // ip: deSEC and the UniFi recipe (…/update?ip=%i&hostname=%h); myip6: dyndnsd and some scripts.
+  myip: ["myip", "ip"],
   v4: ["myipv4", "ipv4", "ipaddr"],
-  v6: ["myipv6", "ipv6", "ip6addr", "ip6"],
+  v6: ["myipv6", "myip6", "ipv6", "ip6addr", "ip6"],
   prefix: ["ip6lanprefix", "ipv6prefix", "prefix"],
   user: ["username", "user"],
   password: ["password", "pass", "passwd"],
+  /** Dyn's offline=YES (park the host): refused, we never take a host offline. */
+  offline: ["offline"],
 } as const;
+
+/** Every name above: a parameter under any other name is not ours to read. */
+export const KNOWN_NAMES: ReadonlySet<string> = new Set(Object.values(PARAM_NAMES).flat());
 
 /** Collect parameters with lowercased names; later sources append to earlier ones. */
 export function collectParams(...sources: URLSearchParams[]): Map<string, string[]> {

@@ -2,7 +2,7 @@
 // parameters. Pure: no I/O.
 import { MAX_HOSTS_PER_REQUEST } from "../config";
 import { type Address, type Prefix, parseAddress, parseIPv4, parseIPv6, parsePrefix } from "../core/address";
-import { isAbsent, PARAM_NAMES, type Params, values } from "./params";
+import { isAbsent, KNOWN_NAMES, PARAM_NAMES, type Params, values } from "./params";
 
 export interface UpdateRequest {
   /** Lowercased, without a trailing dot, in request order (duplicates kept). */
@@ -40,6 +40,12 @@ export function splitHostnames(raw: string): string[] {
 }
 
 export function parseUpdate(params: Params, connectingIp: string | undefined): ParsedRequest {
+  for (const { value } of values(params, PARAM_NAMES.offline)) {
+    if (value.toLowerCase() !== "no")
+      return bad(
+        "offline=YES is not supported: this server never takes a host offline; leave the parameter out",
+      );
+  }
   const hostParam = values(params, PARAM_NAMES.hostname);
   const rawHosts = hostParam.map((h) => h.value).join(",");
   if (rawHosts.length > MAX_HOSTNAME_PARAM) return { ok: false, error: "numhost" };
@@ -108,6 +114,13 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
     );
   let fromConnection = false;
   if (!v4 && !v6 && !prefix && !named()) {
+    // An address under a name we do not read is what the client meant to report: writing the
+    // connecting address instead would answer good to the wrong address.
+    const stray = strayAddress(params);
+    if (stray !== undefined) {
+      const which = /^[a-z0-9_.-]{1,32}$/.test(stray) ? `the parameter "${stray}"` : "a parameter";
+      return bad(`${which} holds an address under a name this server does not know; send it as myip`);
+    }
     const addr = connectingIp ? parseAddress(connectingIp) : undefined;
     if (!addr?.ok) return bad("no address given, and the connecting address is unknown");
     fromConnection = true;
@@ -115,6 +128,24 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
     else v6 = addr.value;
   }
   return { ok: true, value: { hostnames, v4, v6, prefix, fromConnection } };
+}
+
+/** The longest text an address or a prefix can be ("ffff:…:ffff/128" is 43 characters). */
+const MAX_ADDRESS_TEXT = 45;
+
+/** The name of a parameter we do not know whose value is an address, a prefix or a list of them. */
+function strayAddress(params: Params): string | undefined {
+  for (const [name, list] of params) {
+    if (KNOWN_NAMES.has(name)) continue;
+    for (const value of list) {
+      const parts = value.split(",").map((p) => p.trim());
+      if (parts.length > 2 || value.length > 2 * MAX_ADDRESS_TEXT + 1) continue;
+      const isAddress = (p: string) =>
+        p.length <= MAX_ADDRESS_TEXT && (p.includes("/") ? parsePrefix(p).ok : parseAddress(p).ok);
+      if (parts.some(isAddress)) return name;
+    }
+  }
+  return undefined;
 }
 
 function bad(reason: string): ParsedRequest {

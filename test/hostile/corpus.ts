@@ -48,8 +48,17 @@ export async function corpusVars(): Promise<Record<string, unknown>> {
     allow_private: true,
     records: [{ subdomain: "kiosk", type: "A" }],
   };
+  // Records from the address and from the prefix: the two must name one network.
+  hosts["mixed6.example.tld"] = {
+    zone: ZONE,
+    allow_private: true,
+    records: [
+      { subdomain: "mixed6", type: "AAAA", host_id: "::5" },
+      { subdomain: "mixed6-box", type: "AAAA" },
+    ],
+  };
   const clients = vars.CLIENTS as Record<string, { hosts: string[] }>;
-  clients.home?.hosts.push("strict6.example.tld", "kiosk.example.tld");
+  clients.home?.hosts.push("strict6.example.tld", "kiosk.example.tld", "mixed6.example.tld");
   // Every row comes from the same source; none may be refused as abuse instead of its answer.
   vars.SETTINGS = { auth_fail_limit: 10_000, change_limit: 10_000 };
   return vars;
@@ -675,6 +684,63 @@ const placeholders: HostileRequest[] = [
   }),
 ];
 
+// Names other dyndns2 servers accept, names nobody reads, and what we never do.
+const OTHER_SOURCE = { ...auth, "CF-Connecting-IP": "198.51.100.250" };
+const otherServers: HostileRequest[] = [
+  row({
+    name: "ip= (deSEC, UniFi) is the address, not the connecting one",
+    query: `ip=${SEEDED.nasA}&hostname=nas.example.tld`,
+    headers: OTHER_SOURCE,
+    expect: nochg,
+  }),
+  row({
+    name: "myip6= (dyndnsd) is the IPv6 address, not the connecting one",
+    query: "hostname=strict.example.tld&myip6=2001:db8::1",
+    headers: OTHER_SOURCE,
+    expect: { status: 400, body: REFUSED("the IPv6 address", "reserved or documentation range") },
+  }),
+  row({
+    name: "an address under a name nobody reads is not replaced by the connecting address",
+    query: `${NAS}&ipaddress=198.51.100.99`,
+    headers: OTHER_SOURCE,
+    expect: {
+      status: 400,
+      body: bad(
+        'the parameter "ipaddress" holds an address under a name this server does not know; send it as myip',
+      ),
+    },
+  }),
+  row({
+    name: "offline=YES is refused, not answered with the connecting address",
+    query: `${NAS}&offline=YES`,
+    headers: OTHER_SOURCE,
+    expect: {
+      status: 400,
+      body: bad(
+        "offline=YES is not supported: this server never takes a host offline; leave the parameter out",
+      ),
+    },
+  }),
+  row({
+    name: "a /48 prefix for a record that keeps 56 bits",
+    query: "hostname=wg-end.example.tld&ip6lanprefix=2001:db8:ab::/48",
+    expect: {
+      status: 400,
+      body: bad("wg-end.example.tld: the reported prefix is a /48, shorter than the /56 the record keeps"),
+    },
+  }),
+  row({
+    name: "an IPv6 address outside the prefix sent with it, for a host that takes both",
+    query: "hostname=mixed6.example.tld&myipv6=2001:db8:9:900::5&ip6lanprefix=2001:db8:1:100::/64",
+    expect: {
+      status: 400,
+      body: bad(
+        "mixed6.example.tld: the IPv6 address is outside the reported prefix, so its records would point into two networks",
+      ),
+    },
+  }),
+];
+
 const methodsAndPaths: HostileRequest[] = [
   ...["PUT", "DELETE", "OPTIONS", "PATCH", "PROPFIND"].map((method) =>
     row({
@@ -786,6 +852,7 @@ export const CORPUS: readonly HostileRequest[] = [
   ...neverAHost,
   ...prefixes,
   ...placeholders,
+  ...otherServers,
   ...methodsAndPaths,
   ...sizes,
 ];

@@ -111,14 +111,34 @@ describe("prefix derivation", () => {
     ]);
   });
 
-  it("a prefix wins over an address for host_id records; the address still feeds plain AAAA", () => {
+  it("a host whose records would take the address and a prefix it lies outside is refused", () => {
     const mixed = host([
       { subdomain: "nas", type: "AAAA", hostId: "::1" },
       { subdomain: "box", type: "AAAA" },
     ]);
-    expect(targets(planHost(mixed, request("myipv6=2a01:4f8:1:1::99&prefix=2a01:4f8:2:2::/64")))).toEqual([
+    expect(
+      targets(planHost(mixed, request("myipv6=2a01:e0a:9:900::5&ip6lanprefix=2a01:e0a:1:100::/64"))),
+    ).toBe(
+      "h.example.tld: the IPv6 address is outside the reported prefix, so its records would point into two networks",
+    );
+    expect(targets(planHost(mixed, request("myipv6=2a01:4f8:2:2::99&prefix=2a01:4f8:2:2::/64")))).toEqual([
       "AAAA nas 2a01:4f8:2:2::1",
-      "AAAA box 2a01:4f8:1:1::99",
+      "AAAA box 2a01:4f8:2:2::99",
+    ]);
+  });
+
+  it("a host that takes only the prefix ignores an address outside it (a FRITZ!Box's WAN address)", () => {
+    expect(targets(planHost(nas, request("myipv6=2a01:4f8:1:1::99&prefix=2a01:4f8:2:2::/64")))).toEqual([
+      "AAAA nas 2a01:4f8:2:2:211:32ff:fe12:3456",
+    ]);
+  });
+
+  it("a prefix shorter than the record's prefix_length is refused: its missing bits would be zeros", () => {
+    expect(targets(planHost(wgEnd, request("ip6lanprefix=2a01:4f8:ab::/48")))).toBe(
+      "h.example.tld: the reported prefix is a /48, shorter than the /56 the record keeps",
+    );
+    expect(targets(planHost(wgEnd, request("ip6lanprefix=2a01:4f8:ab:cd00::/59")))).toEqual([
+      "AAAA wg-end 2a01:4f8:ab:cd10:211:32ff:fe12:3456",
     ]);
   });
 

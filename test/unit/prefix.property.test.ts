@@ -3,9 +3,9 @@
 //
 // The rule (plan.ts targetFor + address.ts joinPrefix): a record keeps L = prefix_length, or the
 // reported length when prefix_length is unset, top bits from the report and the rest from host_id.
-// The report only carries R meaningful bits (parsePrefix clears the others), so the result lies in
-// the report cut to min(L, R); when L > R, bits R..L-1 are those of host_id, which the config check
-// keeps zero above L, so they are zero. An address without a prefix counts as its /64.
+// The report only carries R meaningful bits (parsePrefix clears the others): a record that keeps
+// more (L > R) is refused, since bits R..L-1 would be invented as zeros. An address without a
+// prefix counts as its /64, or its /L when the record keeps more than 64 bits.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { HostSpec } from "../../src/config";
@@ -94,9 +94,17 @@ describe("planHost", () => {
       fc.property(u128, reportedLength, prefixLength, u128, (network, r, pl, noise) => {
         const l = pl ?? r;
         const hostId = noise & ~networkMask(l) & ALL;
-        const value = target(host(hostId, pl), `ip6lanprefix=${fromBigInt(network)}/${r}`);
+        const query = `ip6lanprefix=${fromBigInt(network)}/${r}`;
+        if (l > r) {
+          expect(planHost(host(hostId, pl), request(query))).toEqual({
+            ok: false,
+            reason: `h.example.tld: the reported prefix is a /${r}, shorter than the /${l} the record keeps`,
+          });
+          return;
+        }
+        const value = target(host(hostId, pl), query);
         if (value === undefined) return;
-        const keep = networkMask(Math.min(l, r));
+        const keep = networkMask(l);
         expect(value & keep).toBe(network & keep);
         expect(value & ~networkMask(l) & ALL).toBe(hostId);
       }),
@@ -104,14 +112,14 @@ describe("planHost", () => {
     );
   });
 
-  it("a reported address and no prefix: the same with the address's /64", () => {
+  it("a reported address and no prefix: the same with the address's /64, or /L when L > 64", () => {
     fc.assert(
       fc.property(u128, prefixLength, u128, (address, pl, noise) => {
         const l = pl ?? DEFAULT_LAN_PREFIX;
         const hostId = noise & ~networkMask(l) & ALL;
         const value = target(host(hostId, pl), `myipv6=${fromBigInt(address)}`);
         if (value === undefined) return;
-        const keep = networkMask(Math.min(l, DEFAULT_LAN_PREFIX));
+        const keep = networkMask(l);
         expect(value & keep).toBe(address & keep);
         expect(value & ~networkMask(l) & ALL).toBe(hostId);
       }),
@@ -126,7 +134,7 @@ describe("planHost", () => {
         const hostId = noise & ~networkMask(l) & ALL;
         const plan = planHost(host(hostId, pl, false), request(`ip6lanprefix=${fromBigInt(network)}/${r}`));
         if (!plan.ok) {
-          expect(plan.reason).toMatch(/is not a global address|cannot be a host's address/);
+          expect(plan.reason).toMatch(/is not a global address|cannot be a host's address|shorter than/);
           return;
         }
         const value = toBigInt(plan.records[0]?.target ?? "");
@@ -144,7 +152,10 @@ describe("planHost", () => {
         const plan = planHost(host(hostId, pl), request(`ip6lanprefix=${fromBigInt(network)}/${r}`));
         expect(plan).toEqual({
           ok: false,
-          reason: `h.example.tld: host_id has bits inside the /${l} prefix`,
+          reason:
+            l > r
+              ? `h.example.tld: the reported prefix is a /${r}, shorter than the /${l} the record keeps`
+              : `h.example.tld: host_id has bits inside the /${l} prefix`,
         });
       }),
       RUNS,

@@ -300,6 +300,74 @@ describe("the connecting address (CF-Connecting-IP) is the fallback", () => {
   );
 });
 
+describe("the names other dyndns2 servers accept (deSEC, dyndnsd, the UniFi recipe)", () => {
+  it("ip takes an address like myip, and the connecting address is not used", () => {
+    const r = ok("ip=81.2.69.102&hostname=firewall.example.tld", "81.2.69.103");
+    expect(texts(r).v4).toBe("81.2.69.102");
+    expect(r.fromConnection).toBe(false);
+    expect(texts(ok(`${H}&ip=2001:db8::1,198.51.100.1`))).toMatchObject({
+      v4: "198.51.100.1",
+      v6: "2001:db8::1",
+    });
+  });
+
+  it("myip6 is IPv6, next to myip", () => {
+    expect(texts(ok(`${H}&myip=198.51.100.1&myip6=2001:db8::1`, "198.51.100.2"))).toEqual({
+      v4: "198.51.100.1",
+      v6: "2001:db8::1",
+      prefix: undefined,
+    });
+    expect(bad(`${H}&myip6=198.51.100.1`)).toBe("myip6: not an IPv6 address");
+  });
+
+  it.each([
+    [
+      "ipaddress=198.51.100.1",
+      'the parameter "ipaddress" holds an address under a name this server does not know; send it as myip',
+    ],
+    [
+      "addr6=2001:db8::1",
+      'the parameter "addr6" holds an address under a name this server does not know; send it as myip',
+    ],
+    [
+      "lan=2001:db8:1:2::/64",
+      'the parameter "lan" holds an address under a name this server does not know; send it as myip',
+    ],
+    [
+      "x=198.51.100.1,2001:db8::1",
+      'the parameter "x" holds an address under a name this server does not know; send it as myip',
+    ],
+    [
+      `${"n".repeat(100)}=198.51.100.1`,
+      "a parameter holds an address under a name this server does not know; send it as myip",
+    ],
+  ])("an address under an unknown name (%s) is never replaced by the connecting address", (query, reason) => {
+    expect(bad(`${H}&${query}`, "198.51.100.2")).toBe(reason);
+  });
+
+  it("unknown parameters without an address, or next to a known address, change nothing", () => {
+    expect(ok(`${H}&system=dyndns&wildcard=NOCHG&mx=NOCHG`, "198.51.100.2").fromConnection).toBe(true);
+    // The FRITZ!Box trick of an extra &x=<ip6addr> so the box fills <ip6lanprefix>.
+    expect(texts(ok(`${H}&x=2001:db8:1:2::9&ip6lanprefix=2001:db8:1:2::/64`)).prefix).toBe(
+      "2001:db8:1:2::/64",
+    );
+    // Credentials are not an address parameter, whatever they look like.
+    expect(ok(`${H}&username=198.51.100.1&password=2001:db8::1`, "198.51.100.2").fromConnection).toBe(true);
+  });
+});
+
+describe("offline", () => {
+  it.each(["YES", "yes", "1", "true"])("offline=%s is refused: hosts are not taken offline", (value) => {
+    expect(bad(`${H}&myip=198.51.100.1&offline=${value}`)).toBe(
+      "offline=YES is not supported: this server never takes a host offline; leave the parameter out",
+    );
+  });
+
+  it.each(["NO", "no", "", "<offline>"])("offline=%s is the usual report", (value) => {
+    expect(texts(ok(`${H}&myip=198.51.100.1&offline=${value}`)).v4).toBe("198.51.100.1");
+  });
+});
+
 describe("reportedAddresses", () => {
   it("echoes v4, v6 or both; the prefix only when nothing else came", () => {
     expect(reportedAddresses(ok(`${H}&myip=2001:db8::1,198.51.100.1`))).toBe("198.51.100.1,2001:db8::1");
