@@ -44,6 +44,8 @@ export interface HostSpec {
   zone: string;
   allowPrivate: boolean;
   records: RecordSpec[];
+  /** Its own stale_after, when it sets one (see staleAfterOf). */
+  staleAfter?: number;
 }
 
 export interface ClientSpec {
@@ -69,6 +71,8 @@ export interface Settings {
   /** Address changes of one host within changeWindow seconds before writes are refused. */
   changeLimit: number;
   changeWindow: number;
+  /** Seconds without an accepted report before a host is stale (0 = never); hosts may set their own. */
+  staleAfter: number;
 }
 
 export interface Vars {
@@ -127,6 +131,10 @@ const ttl = between(0, 86_400).check(
     "must be 0 (the zone's default) or at least 60; OVH stores 1 to 59 as 60",
   ),
 );
+/** stale_after: 0 (off), or at least a minute and at most a year. */
+const staleAfter = between(0, 366 * 86_400).check(
+  z.refine((n) => n === 0 || n >= 60, "must be 0 (off) or at least 60"),
+);
 
 const recordSchema = z.strictObject({
   subdomain: z
@@ -144,6 +152,7 @@ const hostSchema = z.strictObject({
   zone: fqdn,
   ttl: z.optional(ttl),
   allow_private: z.optional(z.boolean()),
+  stale_after: z.optional(staleAfter),
   records: z.array(recordSchema).check(z.refine((a) => a.length > 0, "must list at least one record")),
 });
 
@@ -174,6 +183,7 @@ const settingsSchema = z.strictObject({
   auth_fail_window: z.optional(seconds),
   change_limit: z.optional(between(1, 10_000)),
   change_window: z.optional(seconds),
+  stale_after: z.optional(staleAfter),
 });
 
 const varsSchema = z.object({
@@ -192,6 +202,7 @@ export const DEFAULT_SETTINGS: Settings = {
   authFailWindow: 600,
   changeLimit: 20,
   changeWindow: 3600,
+  staleAfter: 2 * 86_400,
 };
 
 /** Check the vars from wrangler.toml (`[vars]`), as the Worker sees them. */
@@ -254,7 +265,9 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
       else owners.set(key, name);
       records.push(spec);
     });
-    hosts.set(name, { name, zone: host.zone, allowPrivate: host.allow_private ?? false, records });
+    const spec: HostSpec = { name, zone: host.zone, allowPrivate: host.allow_private ?? false, records };
+    if (host.stale_after !== undefined) spec.staleAfter = host.stale_after;
+    hosts.set(name, spec);
   }
 
   const clients = new Map<string, ClientSpec>();
@@ -281,8 +294,14 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
     authFailWindow: s.auth_fail_window ?? DEFAULT_SETTINGS.authFailWindow,
     changeLimit: s.change_limit ?? DEFAULT_SETTINGS.changeLimit,
     changeWindow: s.change_window ?? DEFAULT_SETTINGS.changeWindow,
+    staleAfter: s.stale_after ?? DEFAULT_SETTINGS.staleAfter,
   };
   return { ok: true, value: { endpoint, hosts, clients, settings } };
+}
+
+/** Seconds without an accepted report before `host` is stale: its own stale_after, or the setting's. */
+export function staleAfterOf(host: HostSpec, settings: Settings): number {
+  return host.staleAfter ?? settings.staleAfter;
 }
 
 /** Why an OVH_ENDPOINT value is refused. A URL is not echoed: it may carry a password or token. */

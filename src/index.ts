@@ -12,6 +12,7 @@ import { handleUpdate, type UpdateFacts } from "./dyndns/update";
 import type { Env } from "./env";
 import { log } from "./log";
 import { historyLength, renderStatusText, statusReport } from "./zone/status";
+import { zoneSide } from "./zone/stubs";
 
 export { AuthGuard } from "./access/guard";
 export { ZoneCoordinator } from "./zone/coordinator";
@@ -28,23 +29,23 @@ function send(reply: Reply): Response {
 app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
   const started = Date.now();
   const source = c.req.header("CF-Connecting-IP");
+  const agent = c.req.header("User-Agent")?.slice(0, 120) ?? null;
   const granted = await access(c.req.raw, c.env);
   let reply: Reply;
   let facts: UpdateFacts = { notes: granted.ok ? undefined : granted.notes };
   if (granted.ok) {
-    const zones = c.env.ZONES;
     ({ reply, facts } = await handleUpdate(
       granted.config,
       granted.client,
-      { params: granted.params, connectingIp: source },
-      (batch) => zones.get(zones.idFromName(batch.zone)).apply(batch),
+      { params: granted.params, connectingIp: source, agent },
+      zoneSide(c.env),
     ));
   } else reply = granted.reply;
   const rendered = renderReply(reply);
   log("update", {
     client: granted.ok ? granted.client.name : undefined,
     source,
-    agent: c.req.header("User-Agent")?.slice(0, 120),
+    agent: agent ?? undefined,
     hosts: facts.hosts,
     reported: facts.reported,
     status: rendered.status,

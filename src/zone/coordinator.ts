@@ -1,21 +1,33 @@
 // The per-zone coordinator: one Durable Object (SQLite-backed) owns each OVH zone. Every report
 // for the zone goes through it, one at a time, so two reports that arrive together cannot both
 // create a record. It remembers each record's id and target, so an unchanged report costs no
-// OVH call; it keeps the zone's history (src/zone/history.ts) and counts each host's address
-// changes for the change limit.
+// OVH call; it keeps the zone's history (src/zone/history.ts) and each host's health
+// (src/zone/health.ts), and counts each host's address changes for the change limit.
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { OvhClient } from "../ovh/client";
 import { OvhRecordApi } from "../ovh/records";
+import { afterRefusal, afterReport, noteFor } from "./health";
 import { History } from "./history";
-import type { HistoryEntry, HostResult, RecordState, ZoneBatch, ZoneReport, ZoneStatus } from "./protocol";
+import { HostRecords } from "./hosts";
+import type {
+  HistoryEntry,
+  HostRecord,
+  HostResult,
+  RecordState,
+  RefusedBatch,
+  ZoneBatch,
+  ZoneReport,
+  ZoneStatus,
+} from "./protocol";
 import { type RecordMemory, reconcile } from "./reconcile";
 
 export class ZoneCoordinator extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly records: StoredRecords;
   private readonly history: History;
+  private readonly hostRecords: HostRecords;
   /** The report being applied: the next one starts when it has finished. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -30,6 +42,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     );
     this.records = new StoredRecords(this.sql);
     this.history = new History(this.sql);
+    this.hostRecords = new HostRecords(this.sql);
   }
 
   /** Apply one report's targets for this zone, after every earlier report has finished. */
@@ -42,14 +55,50 @@ export class ZoneCoordinator extends DurableObject<Env> {
     return run;
   }
 
-  /** Remembered records (by record key) and recent history of the given hosts. */
-  status(keys: string[], hosts: string[], limit = 50): ZoneStatus {
+  /** Keep a refused report of an authenticated client in the history (and as its hosts' last report). */
+  refuse(batch: RefusedBatch): void {
+    const now = Date.now();
+    const { client, source = null, agent, reported } = batch;
+    this.history.later(
+      batch.hosts.map(({ host, outcome, note }) => {
+        if (outcome !== "nohost") {
+          const last = { at: now, client, source, agent, outcome };
+          this.hostRecords.set(host, afterRefusal(this.hostRecords.get(host), last));
+        }
+        return {
+          at: now,
+          lastAt: now,
+          repeats: 1,
+          client,
+          host,
+          source,
+          reported,
+          outcome,
+          changes: [],
+          queryIds: [],
+          note,
+        };
+      }),
+    );
+    this.persistLater();
+  }
+
+  /**
+   * Remembered records (by record key), health records of the given hosts, and the recent
+   * history of those hosts and of the client's refused reports.
+   */
+  status(keys: string[], hosts: string[], client: string, limit = 50): ZoneStatus {
     const records: Record<string, RecordState> = {};
     for (const key of keys) {
       const state = this.records.get(key);
       if (state) records[key] = state;
     }
-    return { records, history: this.history.recent(hosts, limit) };
+    const kept: Record<string, HostRecord> = {};
+    for (const host of hosts) {
+      const record = this.hostRecords.get(host);
+      if (record) kept[host] = record;
+    }
+    return { records, history: this.history.recent(hosts, client, limit), hosts: kept };
   }
 
   private async applyNow(batch: ZoneBatch): Promise<ZoneReport> {
@@ -75,9 +124,12 @@ export class ZoneCoordinator extends DurableObject<Env> {
       result: result.hosts.get(host) ?? ({ status: "nochg" } as HostResult),
     }));
     const queryIds = client.queryIds;
-    const { client: who, source = null, reported } = batch;
-    const entries = hosts.map(
-      ({ host, result: r }): HistoryEntry => ({
+    const { client: who, source = null, agent, reported } = batch;
+    const entries = hosts.map(({ host, result: r }): HistoryEntry => {
+      const last = { at: now, client: who, source, agent, outcome: r.status };
+      this.hostRecords.set(host, afterReport(this.hostRecords.get(host), last, r));
+      const note = noteFor(batch.notes[host], r);
+      return {
         at: now,
         lastAt: now,
         repeats: 1,
@@ -88,8 +140,9 @@ export class ZoneCoordinator extends DurableObject<Env> {
         outcome: r.status,
         changes: r.status === "good" ? r.changes : [],
         queryIds,
-      }),
-    );
+        ...(note ? { note } : {}),
+      };
+    });
     // A report that changed records is in the history before the reply, as what is remembered
     // is; one that changed nothing just after it.
     if (entries.some((e) => e.changes.length > 0)) {
@@ -98,8 +151,17 @@ export class ZoneCoordinator extends DurableObject<Env> {
       for (const e of entries) {
         if (e.changes.length > 0) this.sql.exec("INSERT INTO changes (host, at) VALUES (?, ?)", e.host, now);
       }
-    } else this.history.later(entries);
+      this.hostRecords.flush();
+    } else {
+      this.history.later(entries);
+      this.persistLater();
+    }
     return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
+  }
+
+  /** Write the hosts' records just after the reply, as the history's entries are. */
+  private persistLater(): void {
+    setTimeout(() => this.hostRecords.flush(), 0);
   }
 
   private changesSince(host: string, since: number): number {

@@ -2,7 +2,7 @@
 // report. Each host keeps its own last KEEP_PER_HOST entries that changed a record and its own
 // last KEEP_PER_HOST that did not, so no client can push another host's history out, and a
 // flood of unchanged reports cannot push out a change. A report that repeats the host's
-// previous entry (same client, source, addresses and outcome; neither changed a record nor
+// previous entry (same client, source, addresses, outcome and note; neither changed a record nor
 // called OVH) adds to that entry's count instead of taking a new one, like syslog's "repeated N
 // times".
 import type { HistoryEntry, RecordChange } from "./protocol";
@@ -11,6 +11,8 @@ import type { HistoryEntry, RecordChange } from "./protocol";
 export const KEEP_PER_HOST = 500;
 /** Trimming costs a query; every TRIM_EVERY new entries of a host is enough. */
 const TRIM_EVERY = 50;
+/** Refused reports for names that are not the client's (nohost) each client keeps. */
+export const KEEP_NOHOST = 50;
 
 export class History {
   /** Entries not written yet, in the order of their reports (see later()). */
@@ -27,6 +29,9 @@ export class History {
         "CREATE INDEX IF NOT EXISTS reports_host ON reports (host, at);" +
         "CREATE INDEX IF NOT EXISTS reports_host_kind ON reports (host, changed, seq)",
     );
+    // Tables made before notes existed get the column (NULL in their rows).
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('reports')").toArray();
+    if (!columns.some((c) => c.name === "note")) sql.exec("ALTER TABLE reports ADD COLUMN note TEXT");
   }
 
   /** Write the entries now (with any still waiting, in order). */
@@ -44,15 +49,18 @@ export class History {
     this.waiting.push(...entries);
   }
 
-  /** The newest `limit` entries of these hosts, newest first. */
-  recent(hosts: string[], limit: number): HistoryEntry[] {
+  /**
+   * The newest `limit` entries of these hosts, and of the refused reports `client` made for
+   * names that are not its own, newest first. Another client's refused names stay out.
+   */
+  recent(hosts: string[], client: string, limit: number): HistoryEntry[] {
     this.flush();
-    if (hosts.length === 0) return [];
     const marks = hosts.map(() => "?").join(",");
     return this.sql
       .exec<HistoryRow>(
-        `SELECT * FROM reports WHERE host IN (${marks}) ORDER BY seq DESC LIMIT ?`,
+        `SELECT * FROM reports WHERE (host IN (${marks}) AND outcome != 'nohost') OR (client = ? AND outcome = 'nohost') ORDER BY seq DESC LIMIT ?`,
         ...hosts,
+        client,
         limit,
       )
       .toArray()
@@ -75,7 +83,7 @@ export class History {
       }
       const { seq } = this.sql
         .exec<{ seq: number }>(
-          "INSERT INTO reports (at, last_at, repeats, client, host, source, reported, outcome, changed, changes, query_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
+          "INSERT INTO reports (at, last_at, repeats, client, host, source, reported, outcome, changed, changes, query_ids, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
           e.at,
           e.lastAt,
           e.repeats,
@@ -87,9 +95,22 @@ export class History {
           e.changes.length > 0 ? 1 : 0,
           JSON.stringify(e.changes),
           JSON.stringify(e.queryIds),
+          e.note ?? null,
         )
         .one();
       this.newest.set(e.host, { seq, entry: { ...e } });
+      if (e.outcome === "nohost") {
+        // Names that are not the client's are any names: their entries are capped per client,
+        // not per name, so made-up names cannot grow the table.
+        this.sql.exec(
+          "DELETE FROM reports WHERE client = ? AND outcome = 'nohost' AND seq <= (SELECT seq FROM reports WHERE client = ? AND outcome = 'nohost' ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+          e.client,
+          e.client,
+          KEEP_NOHOST,
+        );
+        this.newest.delete(e.host);
+        continue;
+      }
       const added = this.added.get(e.host) ?? 0;
       this.added.set(e.host, added + 1);
       if (added % TRIM_EVERY === 0) {
@@ -135,6 +156,7 @@ type HistoryRow = {
   changed: number;
   changes: string;
   query_ids: string;
+  note: string | null;
 };
 
 function toEntry(row: HistoryRow): HistoryEntry {
@@ -149,16 +171,18 @@ function toEntry(row: HistoryRow): HistoryEntry {
     outcome: row.outcome,
     changes: JSON.parse(row.changes) as RecordChange[],
     queryIds: JSON.parse(row.query_ids) as string[],
+    ...(row.note ? { note: row.note } : {}),
   };
 }
 
-/** Whether `b` repeats `a`: the same report again, and neither changed a record or called OVH. */
+/** Whether `b` repeats `a`: the same report again (and the same note), and neither changed a record or called OVH. */
 function repeats(a: HistoryEntry, b: HistoryEntry): boolean {
   return (
     a.changes.length + a.queryIds.length + b.changes.length + b.queryIds.length === 0 &&
     a.client === b.client &&
     a.source === b.source &&
     a.reported === b.reported &&
-    a.outcome === b.outcome
+    a.outcome === b.outcome &&
+    a.note === b.note
   );
 }

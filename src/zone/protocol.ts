@@ -15,6 +15,30 @@ export interface ZoneBatch {
   desired: Desired[];
   /** Hosts of this zone in the request (some may plan no record for the families reported). */
   hosts: string[];
+  /** The client's User-Agent (at most 120 characters), for the host's last report. */
+  agent: string | null;
+  /** Per host, why part of the report changes nothing (a family with no record, an empty field). */
+  notes: Record<string, string>;
+}
+
+/** Outcomes of reports refused before they reach OVH, which still belong in the history. */
+export type RefusedOutcome = "badrequest" | "nohost";
+
+/** One zone's share of a refused report from an authenticated client. */
+export interface RefusedBatch {
+  zone: string;
+  client: string;
+  source: string | undefined;
+  agent: string | null;
+  reported: string;
+  hosts: { host: string; outcome: RefusedOutcome; note: string }[];
+}
+
+/** The coordinators as the update flow reaches them (src/zone/stubs.ts, or a test double). */
+export interface ZoneSide {
+  apply(batch: ZoneBatch): Promise<ZoneReport>;
+  /** Keep a refused report in the zone's history; never fails the request. */
+  refuse(batch: RefusedBatch): Promise<void>;
 }
 
 /** One record's target changed (or was created: no `from`). */
@@ -82,6 +106,32 @@ export interface HistoryEntry {
   outcome: string;
   changes: RecordChange[];
   queryIds: string[];
+  /** Why nothing changed, or why the report was refused (one line, no secrets). */
+  note?: string;
+}
+
+/** A host's last report, whatever its outcome. */
+export interface LastReport {
+  at: number;
+  client: string;
+  source: string | null;
+  agent: string | null;
+  outcome: string;
+}
+
+/** The health states a coordinator stores; `never` and `stale` follow from the reports' times. */
+export type StoredHealth = "ok" | "stale" | "failing" | "drift";
+
+/** What the coordinator keeps per host to state its health (src/zone/health.ts). */
+export interface HostRecord {
+  last: LastReport | null;
+  /** Unix ms of the last report that was not refused (good, nochg, dnserr, 911, abuse). */
+  acceptedAt: number | null;
+  state: StoredHealth;
+  /** One line for a person; "" when ok. */
+  reason: string;
+  /** Unix ms when `state` began. */
+  since: number | null;
 }
 
 /** What the coordinator tells the status page about some of its hosts. */
@@ -89,4 +139,6 @@ export interface ZoneStatus {
   /** Remembered state by record key (recordKey()). */
   records: Record<string, RecordState>;
   history: HistoryEntry[];
+  /** Per host asked for: what its health follows from (absent: never reported). */
+  hosts: Record<string, HostRecord>;
 }

@@ -1,15 +1,26 @@
 // The /status answer: what a client's hosts hold and their recent reports, asked of each zone's
 // coordinator, as JSON or, for a browser, as plain text (no markup, so nothing in it needs
 // escaping). Nothing secret is in the report to begin with.
-import type { ClientSpec, Config } from "../config";
+import { type ClientSpec, type Config, staleAfterOf } from "../config";
 import type { Env } from "../env";
-import { describeChange, HISTORY_LIMIT, type HistoryEntry, recordKey } from "./protocol";
+import { type HealthState, healthOf } from "./health";
+import { describeChange, HISTORY_LIMIT, type HistoryEntry, type LastReport, recordKey } from "./protocol";
+import { zoneStub } from "./stubs";
 
 export interface StatusReport {
   client: string;
   hosts: {
     name: string;
     zone: string;
+    /** `reason`: one line for a person, what is wrong and what to check ("" when ok). */
+    health: { state: HealthState; reason: string; since: string | null };
+    lastReport: {
+      at: string;
+      client: string;
+      source: string | null;
+      agent: string | null;
+      outcome: string;
+    } | null;
     records: {
       name: string;
       type: string;
@@ -41,17 +52,23 @@ export async function statusReport(
     if (host) byZone.set(host.zone, [...(byZone.get(host.zone) ?? []), name]);
   }
   const report: StatusReport = { client: client.name, hosts: [], history: [] };
+  const now = Date.now();
   await Promise.all(
     [...byZone].map(async ([zone, names]) => {
       const keys = names.flatMap(
         (n) => config.hosts.get(n)?.records.map((r) => recordKey(r.type, r.subdomain)) ?? [],
       );
-      const status = await env.ZONES.get(env.ZONES.idFromName(zone)).status(keys, names, historyLength);
+      const status = await zoneStub(env, zone).status(keys, names, client.name, historyLength);
       for (const name of names) {
         const host = config.hosts.get(name);
+        const kept = status.hosts[name];
+        const health = healthOf(kept, host ? staleAfterOf(host, config.settings) : 0, now);
+        const last = kept?.last;
         report.hosts.push({
           name,
           zone,
+          health: { ...health, since: health.since === null ? null : iso(health.since) },
+          lastReport: last ? lastReportOf(last, client.name) : null,
           records: (host?.records ?? []).map((r) => {
             const state = status.records[recordKey(r.type, r.subdomain)];
             return {
@@ -80,10 +97,29 @@ export async function statusReport(
   return report;
 }
 
-/** A plain-text page for a browser: the records, then the recent reports, one line each. */
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The last report as JSON; another client's source and user agent are its own business. */
+function lastReportOf(last: LastReport, client: string): StatusReport["hosts"][number]["lastReport"] {
+  const theirs = last.client !== client;
+  return {
+    ...last,
+    at: iso(last.at),
+    source: theirs ? null : last.source,
+    agent: theirs ? null : last.agent,
+  };
+}
+
+/** A plain-text page for a browser: each host's health, the records, then the recent reports. */
 export function renderStatusText(report: StatusReport): string {
   const lines = [
     `DynDNS status for ${report.client}`,
+    "",
+    "Hosts:",
+    ...report.hosts.map(
+      (h) =>
+        `  ${h.name}  ${h.health.state}${h.health.since ? ` since ${h.health.since}` : ""}${h.health.reason ? `: ${h.health.reason}` : ""}`,
+    ),
     "",
     "Records:",
     ...report.hosts.flatMap((h) =>
@@ -98,7 +134,7 @@ export function renderStatusText(report: StatusReport): string {
       (e) =>
         `  ${new Date(e.at).toISOString()}  ${e.host}  ${e.outcome}  ${e.reported}  from ${e.source ?? "?"}${
           e.repeats > 1 ? `  (${e.repeats} times, the last at ${new Date(e.lastAt).toISOString()})` : ""
-        }${e.changes.map((c) => `  ${describeChange(c)}`).join("")}`,
+        }${e.changes.map((c) => `  ${describeChange(c)}`).join("")}${e.note ? `  (${e.note})` : ""}`,
     ),
   ];
   return `${lines.join("\n")}\n`;

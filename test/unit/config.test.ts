@@ -9,10 +9,12 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SETTINGS,
   DEFAULT_TTL,
+  type HostSpec,
   loadConfig,
   parseConfig,
   parseSecrets,
   parseVars,
+  staleAfterOf,
 } from "../../src/config";
 import { toBigInt } from "../../src/core/address";
 
@@ -117,6 +119,22 @@ describe("valid configurations", () => {
     const result = parseVars(v);
     if (!result.ok) throw new Error(result.errors.join("\n"));
     expect(result.value.hosts.get("nas.example.tld")?.records.map((r) => r.ttl)).toEqual([0, 60]);
+  });
+
+  it("stale_after: two days by default, 0 turns it off, a host may set its own", () => {
+    const v = vars();
+    v.HOSTS["wg-end.example.tld"].stale_after = 0;
+    let result = parseVars(v);
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    const { hosts, settings } = result.value;
+    expect(staleAfterOf(hosts.get("nas.example.tld") as HostSpec, settings)).toBe(172_800);
+    expect(staleAfterOf(hosts.get("wg-end.example.tld") as HostSpec, settings)).toBe(0);
+    v.SETTINGS = { stale_after: 3600 };
+    result = parseVars(v);
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    expect(staleAfterOf(result.value.hosts.get("nas.example.tld") as HostSpec, result.value.settings)).toBe(
+      3600,
+    );
   });
 
   it("loadConfig parses once per env object", () => {
@@ -310,6 +328,16 @@ describe("each mistake is one line that names the key", () => {
       "a setting out of range",
       (v) => (v.SETTINGS = { ovh_timeout_ms: 10 }),
       "SETTINGS.ovh_timeout_ms: must be at least 100",
+    ],
+    [
+      "stale_after shorter than a minute",
+      (v) => (v.SETTINGS = { stale_after: 30 }),
+      "SETTINGS.stale_after: must be 0 (off) or at least 60",
+    ],
+    [
+      "a host's stale_after shorter than a minute",
+      (v) => (v.HOSTS["nas.example.tld"].stale_after = 59),
+      `${H}.stale_after: must be 0 (off) or at least 60`,
     ],
   ];
 

@@ -1,0 +1,224 @@
+// Each host's health and last report in /status, and the notes that say why a report changed
+// nothing or was refused: in the history and in the log line, while the dyndns2 reply stays
+// what clients expect.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Endpoint, startEndpoint } from "../support/endpoint";
+import { HOME_PASSWORD, NEIGHBOUR_PASSWORD, testVars, ZONE } from "../support/fixtures";
+
+let ep: Endpoint;
+
+async function fresh(settings: Record<string, number> = {}): Promise<void> {
+  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings } });
+  ep.sim.addZone(ZONE);
+}
+afterEach(async () => {
+  expect(ep.unexpected).toEqual([]);
+  await ep.close();
+});
+
+interface Status {
+  hosts: {
+    name: string;
+    health: { state: string; reason: string; since: string | null };
+    lastReport: {
+      at: string;
+      client: string;
+      source: string | null;
+      agent: string | null;
+      outcome: string;
+    } | null;
+  }[];
+  history: { host: string; client: string; outcome: string; note?: string; reported: string }[];
+}
+
+async function status(user = "home", password = HOME_PASSWORD): Promise<Status> {
+  const r = await ep.fetch("/status", { headers: { Authorization: `Basic ${btoa(`${user}:${password}`)}` } });
+  expect(r.status).toBe(200);
+  return (await r.json()) as Status;
+}
+const hostOf = (s: Status, name: string) => s.hosts.find((h) => h.name === name);
+const from = (ip: string, agent = "test-router/1.0") => ({
+  headers: { "CF-Connecting-IP": ip, "User-Agent": agent },
+});
+
+/** The notes of the update log lines printed so far. */
+async function loggedNotes(): Promise<string[]> {
+  await ep.flushLogs();
+  return ep.logs
+    .map((l) => JSON.parse(l) as { event: string; notes?: string[] })
+    .filter((l) => l.event === "update")
+    .flatMap((l) => l.notes ?? []);
+}
+
+describe("health and last report", () => {
+  beforeEach(() => fresh());
+
+  it("a host that never reported is never; a good report makes it ok and is its last report", async () => {
+    let s = await status();
+    expect(hostOf(s, "service.example.tld")).toMatchObject({
+      health: { state: "never", since: null },
+      lastReport: null,
+    });
+    expect(hostOf(s, "service.example.tld")?.health.reason).toMatch(/no report yet/);
+
+    const reply = await ep.update(
+      { hostname: "service.example.tld", myipv6: "2001:db8::1" },
+      from("203.0.113.5"),
+    );
+    expect(reply.body).toBe("good 2001:db8::1\n");
+    s = await status();
+    const service = hostOf(s, "service.example.tld");
+    expect(service?.health).toMatchObject({ state: "ok", reason: "" });
+    expect(service?.lastReport).toEqual({
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      client: "home",
+      source: "203.0.113.5",
+      agent: "test-router/1.0",
+      outcome: "good",
+    });
+    expect(hostOf(s, "nas.example.tld")?.health.state).toBe("never");
+  });
+
+  it("an OVH failure makes the host failing, with OVH's message and since when; the next good report ends it", async () => {
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    ep.sim.injectFault({
+      method: "PUT",
+      path: /^\/domain\/zone\/example\.tld\/record\/\d+$/,
+      fault: { kind: "status", status: 500, body: '{"message":"Internal Server Error"}' },
+    });
+    for (let i = 0; i < 2; i++) {
+      const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" });
+      expect(reply.body).toBe("911\n");
+    }
+    let s = await status();
+    const failing = hostOf(s, "service.example.tld")?.health;
+    expect(failing?.state).toBe("failing");
+    expect(failing?.reason).toMatch(
+      /^not written, OVH failed: OVH PUT .*500 Internal Server Error \(query id /,
+    );
+    expect(s.history[0]).toMatchObject({
+      outcome: "911",
+      note: expect.stringMatching(/500 Internal Server Error/),
+    });
+    const since = failing?.since;
+
+    // a second failure keeps the episode's start
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::3" });
+    s = await status();
+    expect(hostOf(s, "service.example.tld")?.health.since).toBe(since);
+
+    ep.sim.clearFaults();
+    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" })).body).toBe(
+      "good 2001:db8::2\n",
+    );
+    s = await status();
+    expect(hostOf(s, "service.example.tld")?.health).toMatchObject({ state: "ok", reason: "" });
+  });
+
+  it("OVH refusing the credentials says so and what to check", async () => {
+    ep.sim.setCredentialState("test-consumer-key-89ab", "expired");
+    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    expect(reply.body).toBe("911\n");
+    const health = hostOf(await status(), "service.example.tld")?.health;
+    expect(health?.state).toBe("failing");
+    expect(health?.reason).toMatch(
+      /^OVH refuses the credentials: .*; check the OVH keys and their rights with npm run check$/,
+    );
+  });
+
+  it("duplicate records make the host failing with what to delete", async () => {
+    for (const target of ["2001:db8::1", "2001:db8::2"])
+      ep.sim.addRecord(ZONE, { fieldType: "AAAA", subDomain: "service", target });
+    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::3" })).body).toBe(
+      "dnserr\n",
+    );
+    const health = hostOf(await status(), "service.example.tld")?.health;
+    expect(health?.state).toBe("failing");
+    expect(health?.reason).toMatch(
+      /^not written: AAAA service\.example\.tld matches 2 records: .*; delete all but one$/,
+    );
+  });
+});
+
+describe("why nothing changed", () => {
+  beforeEach(() => fresh({ change_limit: 1 }));
+
+  it("a family reported for a host with no record of it is explained in the log and the history; the reply is unchanged", async () => {
+    const reply = await ep.update({ hostname: "service.example.tld", myip: "81.2.69.142" });
+    expect(reply.body).toBe("nochg 81.2.69.142\n");
+    const note = "IPv4 81.2.69.142 ignored: no A record for service.example.tld";
+    expect(await loggedNotes()).toContain(note);
+    const s = await status();
+    expect(s.history[0]).toMatchObject({ host: "service.example.tld", outcome: "nochg", note });
+    expect(hostOf(s, "service.example.tld")?.lastReport?.outcome).toBe("nochg");
+  });
+
+  it("an empty address field is explained", async () => {
+    const reply = await ep.update("hostname=firewall.example.tld&myip=&myipv6=2001:db8::7");
+    expect(reply.body).toBe("nochg 2001:db8::7\n");
+    const note =
+      "IPv6 2001:db8::7 ignored: no AAAA record for firewall.example.tld; myip empty: the A records of firewall.example.tld are left as they are";
+    expect(await loggedNotes()).toContain(note);
+    expect((await status()).history[0]?.note).toBe(note);
+  });
+
+  it("a write refused by the change limit says why in the history", async () => {
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" })).body).toBe(
+      "abuse\n",
+    );
+    expect((await status()).history[0]).toMatchObject({
+      outcome: "abuse",
+      note: "the host's addresses change too often",
+    });
+  });
+});
+
+describe("refused reports", () => {
+  beforeEach(() => fresh());
+
+  it("a badrequest reaches the history with its reason, and is the host's last report", async () => {
+    const reply = await ep.update({ hostname: "strict.example.tld", myip: "10.0.0.1" });
+    expect(reply.status).toBe(400);
+    const s = await status();
+    expect(s.history[0]).toMatchObject({
+      host: "strict.example.tld",
+      outcome: "badrequest",
+      note: expect.stringMatching(/not a global address/),
+    });
+    const strict = hostOf(s, "strict.example.tld");
+    expect(strict?.lastReport?.outcome).toBe("badrequest");
+    expect(strict?.health.state).toBe("never");
+    expect(strict?.health.reason).toMatch(/^no report accepted yet: .* was refused \(badrequest/);
+  });
+
+  it("an unreadable address reaches the history for each of the client's hosts named", async () => {
+    const reply = await ep.update({ hostname: "service.example.tld,nas.example.tld", myip: "not-an-ip" });
+    expect(reply.status).toBe(400);
+    const s = await status();
+    expect(s.history.map((e) => [e.host, e.outcome]).sort()).toEqual([
+      ["nas.example.tld", "badrequest"],
+      ["service.example.tld", "badrequest"],
+    ]);
+  });
+
+  it("a nohost is in the reporting client's history, not the host owner's", async () => {
+    const reply = await ep.update({
+      hostname: "other.example.tld,service.example.tld",
+      myipv6: "2001:db8::1",
+    });
+    expect(reply.body).toBe("nohost\ngood 2001:db8::1\n");
+    const mine = await status();
+    expect(mine.history).toContainEqual(
+      expect.objectContaining({
+        host: "other.example.tld",
+        client: "home",
+        outcome: "nohost",
+        note: "other.example.tld is not a host of home",
+      }),
+    );
+    const theirs = await status("neighbour", NEIGHBOUR_PASSWORD);
+    expect(theirs.history).toEqual([]);
+    expect(hostOf(theirs, "other.example.tld")?.health.state).toBe("never");
+  });
+});
