@@ -28,8 +28,12 @@ export function readCredentials(authorization: string | undefined, params: Param
   return authorization === undefined ? undefined : decodeBasic(authorization);
 }
 
-/** A client sends the same header every time: decode it once. */
-const decodeBasic = remembered(parseBasic, 256);
+/**
+ * A client sends the same header every time: decode it once. The longest header worth holding
+ * carries a user and a password of MAX_CREDENTIAL_LENGTH characters, 3 UTF-8 bytes each, in Base64.
+ */
+const LONGEST_BASIC = "Basic ".length + 4 * (2 * MAX_CREDENTIAL_LENGTH + 1);
+const decodeBasic = remembered(parseBasic, LONGEST_BASIC, 256);
 
 export function parseBasic(header: string): Credentials | undefined {
   const match = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);

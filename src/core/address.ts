@@ -62,12 +62,17 @@ export function parseIPv6(input: string): Parsed<Address> {
   return { ok: true, value: { family: "v6", text: addr.toString(), range } };
 }
 
+/** The longest text an IPv6 address can be (with an embedded IPv4, which is then refused). */
+const LONGEST_ADDRESS = 45;
+
 /**
  * Parse either family. The same few addresses come back report after report, and ipaddr.js's
- * parser is the costliest step of an unchanged one, so results are remembered.
+ * parser is the costliest step of an unchanged one, so results are remembered (for inputs no
+ * longer than an address can be).
  */
 export const parseAddress = remembered(
   (input): Parsed<Address> => (input.includes(":") ? parseIPv6(input) : parseIPv4(input)),
+  LONGEST_ADDRESS,
 );
 
 /** True for addresses routable on the public internet (ipaddr.js range "unicast"). */
