@@ -33,8 +33,7 @@ export async function access(request: Request, env: Env): Promise<Access> {
     return { ok: false, reply: { kind: "911", retryAfter: RETRY_AFTER_911 }, notes };
   }
   const params = await readParams(request);
-  if (!params)
-    return { ok: false, reply: { kind: "badrequest", reason: "the form body is too large or unreadable" } };
+  if ("refused" in params) return { ok: false, reply: { kind: "badrequest", reason: params.refused } };
 
   const { authFailLimit, authFailWindow } = config.value.settings;
   const source = sourceKey(request.headers.get("CF-Connecting-IP") ?? undefined);

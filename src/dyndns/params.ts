@@ -57,32 +57,59 @@ export function values(params: Params, names: readonly string[]): { name: string
 
 /** Form bodies larger than this are not read: a dyndns2 request fits in a URL. */
 const MAX_FORM_BYTES = 64 * 1024;
+/** A form body fits in one packet; one still arriving after this long is not waited for. */
+const FORM_DEADLINE_MS = 5_000;
 
-/** The query and, for a POSTed form, its body; undefined when the body is too large or unreadable. */
-export async function readParams(request: Request): Promise<Map<string, string[]> | undefined> {
+/**
+ * The query and, for a POSTed form, its body; or why the body was not read (too large, too
+ * slow, or unreadable).
+ */
+export async function readParams(request: Request): Promise<Map<string, string[]> | { refused: string }> {
   const query = new URL(request.url).searchParams;
   const type = request.headers.get("Content-Type") ?? "";
   if (request.method !== "POST" || !type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
     return collectParams(query);
   }
-  const text = await readCapped(request, MAX_FORM_BYTES);
-  return text === undefined ? undefined : collectParams(query, new URLSearchParams(text));
+  const text = await readCapped(request, MAX_FORM_BYTES, FORM_DEADLINE_MS);
+  if (text === "late") return { refused: "the form body did not arrive in time" };
+  if (text === undefined) return { refused: "the form body is too large or unreadable" };
+  return collectParams(query, new URLSearchParams(text));
 }
 
-/** The body as text, or undefined past `limit` bytes, chunked or not, holding at most `limit` bytes. */
-async function readCapped(request: Request, limit: number): Promise<string | undefined> {
+/**
+ * The body as text; undefined past `limit` bytes, chunked or not, holding at most `limit` bytes;
+ * "late" when it has not ended within `deadlineMs`.
+ */
+async function readCapped(
+  request: Request,
+  limit: number,
+  deadlineMs: number,
+): Promise<string | undefined | "late"> {
   if (Number(request.headers.get("Content-Length") ?? "0") > limit) return undefined;
   if (!request.body) return "";
   const reader = request.body.getReader();
+  let expire = (): void => undefined;
+  const late = new Promise<"late">((resolve) => {
+    expire = () => resolve("late");
+  });
+  const timer = setTimeout(() => expire(), deadlineMs);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    // Past the limit, keep reading (so the client can finish sending and read our answer) but
-    // keep nothing: memory stays bounded by the limit.
-    if (size <= limit) chunks.push(value);
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), late]);
+      if (next === "late") {
+        reader.cancel().catch(() => undefined);
+        return "late";
+      }
+      if (next.done) break;
+      size += next.value.byteLength;
+      // Past the limit, keep reading (so the client can finish sending and read our answer) but
+      // keep nothing: memory stays bounded by the limit.
+      if (size <= limit) chunks.push(next.value);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   if (size > limit) return undefined;
   const bytes = new Uint8Array(size);

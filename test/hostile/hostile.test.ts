@@ -101,6 +101,28 @@ describe("every hostile request gets its dyndns2 answer and changes nothing", ()
     expect(ep.sim.calls().filter((c) => WRITES.has(c.kind))).toEqual([]);
   });
 
+  it("a form body that never ends is refused after its deadline, before credentials are checked", async () => {
+    ep.sim.resetCalls();
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return new Promise<void>(() => {}); // never another byte, never the end
+        sent = true;
+        controller.enqueue(new TextEncoder().encode(`hostname=nas.example.tld&myip=198.51.100.99&`));
+        return undefined;
+      },
+    });
+    const response = await ep.fetch("/nic/update", {
+      method: "POST",
+      headers: { Authorization: AUTH, "Content-Type": "application/x-www-form-urlencoded" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe("badrequest: the form body did not arrive in time\n");
+    expect(ep.sim.calls().filter((c) => WRITES.has(c.kind))).toEqual([]);
+  });
+
   it("the seeded records are still what they were", () => {
     const a = ep.sim.liveRecords(ZONE).filter((r) => r.fieldType === "A");
     expect(a.map((r) => `${r.subDomain} ${r.target}`).sort()).toEqual([
