@@ -493,7 +493,7 @@ describe.skipIf(noNamespace)(
             expect(r.code).toBe(0);
             expect(r.stdout).toBe(
               `would send: GET http://127.0.0.1:${bridgePort}/nic/update?hostname=service.example.tld&myipv6=${STABLE}&myipv4=192.0.2.10\n` +
-                "as user home (password not shown), User-Agent: ovh-dyndns-worker - sh client - 1.0.0\n",
+                "as user home (password not shown), User-Agent: ovh-dyndns-worker - sh client - 1.1.0\n",
             );
             expect(r.stdout + r.stderr).not.toContain(HOME_PASSWORD);
             expect(r.stdout + r.stderr).not.toContain(basic("home", HOME_PASSWORD).slice(6));
