@@ -1,0 +1,200 @@
+// Network namespaces for the watch tests and the watch benchmark: create one, reach the
+// endpoint from inside it, and run the shell client's watcher in it as a long-lived process.
+//
+// How the client reaches the endpoint (as in client.test.ts): the client runs wholly inside the
+// namespace with ENDPOINT=http://127.0.0.1:PORT of the namespace's own loopback, where
+// netns-bridge.mjs passes each connection to a Unix socket that this process serves from the
+// root namespace and forwards to the endpoint. Unix sockets are files, shared across network
+// namespaces; so the script needs no test hook, and every connection it opens is counted.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { connect, createServer } from "node:net";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { ROOT } from "../support/endpoint";
+import { CLIENT, missing, run, which } from "./support";
+
+/** iproute2's ip, by absolute path: some runs put busybox's ip first on the client's PATH. */
+export const IP = which("ip") ?? "ip";
+export const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Run ip(8) now; throws with its message. */
+export function ipSync(...args: string[]): string {
+  const r = spawnSync(IP, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${(r.stderr || r.error?.message || "").trim()}`);
+  return r.stdout;
+}
+
+export async function ip(...args: string[]): Promise<string> {
+  const r = await run(IP, args);
+  if (r.code !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Write a sysctl inside the namespace (its own /proc/sys/net). */
+export function sysctl(ns: string, key: string, value: string): void {
+  ipSync("netns", "exec", ns, "sh", "-c", `echo ${value} > /proc/sys/${key}`);
+}
+
+/**
+ * Create the namespace with its loopback up; undefined, or why it cannot be done here (no root,
+ * no ip), so that a suite can skip with the reason instead of failing.
+ */
+export function createNamespace(ns: string): string | undefined {
+  const absent = missing("ip");
+  if (absent) return absent;
+  try {
+    ipSync("netns", "add", ns);
+  } catch (e) {
+    return `cannot create a network namespace (${(e as Error).message}); this needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN)`;
+  }
+  try {
+    ipSync("-n", ns, "link", "set", "lo", "up");
+  } catch (e) {
+    spawnSync(IP, ["netns", "del", ns]);
+    return `cannot bring up the namespace's loopback (${(e as Error).message})`;
+  }
+  return undefined;
+}
+
+export function deleteNamespace(ns: string): void {
+  spawnSync(IP, ["netns", "del", ns]);
+}
+
+/** A veth pair A/B in the namespace, both up, IPv6 on; `dad: false` turns DAD off on A. */
+export function addVeth(ns: string, a: string, b: string, o: { dad?: boolean } = {}): void {
+  ipSync("-n", ns, "link", "add", a, "type", "veth", "peer", "name", b);
+  for (const dev of [a, b]) sysctl(ns, `net/ipv6/conf/${dev}/disable_ipv6`, "0");
+  if (o.dad === false) sysctl(ns, `net/ipv6/conf/${a}/accept_dad`, "0");
+  for (const dev of [a, b]) ipSync("-n", ns, "link", "set", dev, "up");
+}
+
+export interface Bridge {
+  /** The port on the namespace's 127.0.0.1 that leads to the endpoint. */
+  port: number;
+  /** Connections opened through the bridge so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/** Make `endpointUrl` (on the root namespace's 127.0.0.1) reachable from inside `ns`. */
+export async function startBridge(ns: string, endpointUrl: string, dir: string): Promise<Bridge> {
+  let connections = 0;
+  const socketPath = join(dir, `endpoint-${ns}.sock`);
+  const endpointPort = Number(new URL(endpointUrl).port);
+  const server = createServer((inbound) => {
+    connections += 1;
+    const outbound = connect(endpointPort, "127.0.0.1");
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    inbound.on("error", () => outbound.destroy());
+    outbound.on("error", () => inbound.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  const child = spawn(
+    IP,
+    ["netns", "exec", ns, process.execPath, join(ROOT, "test", "client", "netns-bridge.mjs"), socketPath],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const stdout = child.stdout;
+  if (!stdout) throw new Error("no stdout from the bridge");
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: stdout }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`the namespace bridge exited (${code})`)));
+  });
+  return {
+    port: Number(first),
+    connections: () => connections,
+    async close() {
+      child.kill("SIGTERM");
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The shell client in --watch mode, inside a namespace, with its log (stderr) kept. */
+export class Watcher {
+  readonly child: ChildProcess;
+  /** Everything it logged so far (with --verbose: every event and every step). */
+  log = "";
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(ns: string, shell: string[], config: string, o: { env?: Record<string, string> } = {}) {
+    this.child = spawn(
+      IP,
+      ["netns", "exec", ns, ...shell, CLIENT, "-c", config, "--stderr", "--verbose", "--watch"],
+      { env: { PATH, ...o.env }, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    this.child.stderr?.on("data", (d: Buffer) => {
+      this.log += d.toString();
+      for (const w of this.waiters) w();
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on("exit", (code, signal) => {
+        for (const w of this.waiters) w();
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /**
+   * Resolve with the log from `from` on once `re` matches it; reject after `timeoutMs` or when
+   * the watcher exits first. `from`: a log length seen before (`watcher.log.length`).
+   */
+  waitFor(re: RegExp, from = 0, timeoutMs = 20_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const tail = this.log.slice(from);
+        if (re.test(tail)) {
+          done();
+          resolve(tail);
+        } else if (!this.running) {
+          done();
+          reject(new Error(`the watcher exited before ${re}; its log:\n${this.log}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${re} within ${timeoutMs} ms; the watcher's log:\n${this.log}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** SIGTERM, and its exit (SIGKILL if it is still there after 10 s). */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.running) this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    const result = await this.exited;
+    clearTimeout(timer);
+    return result;
+  }
+}
+
+/** The processes whose parent is `pid`, recursively: pid and command line. */
+export function descendants(pid: number): { pid: number; args: string }[] {
+  const r = spawnSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
+  const rows = r.stdout
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? "" }));
+  const found: { pid: number; args: string }[] = [];
+  const walk = (parent: number) => {
+    for (const row of rows.filter((x) => x.ppid === parent)) {
+      found.push({ pid: row.pid, args: row.args });
+      walk(row.pid);
+    }
+  };
+  walk(pid);
+  return found;
+}
