@@ -9,6 +9,7 @@ import { CLIENT, missing, run, tempDir } from "./support";
 
 const SERVICE = join(ROOT, "client", "ovh-dyndns.service");
 const TIMER = join(ROOT, "client", "ovh-dyndns.timer");
+const WATCH = join(ROOT, "client", "ovh-dyndns-watch.service");
 
 const noShellcheck = missing("shellcheck");
 it.skipIf(noShellcheck)(
@@ -60,6 +61,22 @@ describe("the systemd units", () => {
     expect(d.filter((l) => l.startsWith("SuccessExitStatus="))).toEqual([]);
   });
 
+  it("the watcher's service is hardened like the timer's, runs --watch and always comes back", async () => {
+    const oneshot = (await directives(SERVICE)).filter((l) => !/^(Description|Type|ExecStart|TimeoutStartSec)=/.test(l));
+    const d = await directives(WATCH);
+    for (const expected of [
+      ...oneshot,
+      "Type=simple",
+      "ExecStart=/usr/local/sbin/ovh-dyndns-client --watch",
+      "Restart=always",
+      "RestartPreventExitStatus=64 78",
+      "Conflicts=ovh-dyndns.timer ovh-dyndns.service",
+      "WantedBy=multi-user.target",
+    ]) {
+      expect(d).toContain(expected);
+    }
+  });
+
   it("the timer runs a minute after boot and every five minutes", async () => {
     const d = await directives(TIMER);
     expect(d).toContain("OnBootSec=1min");
@@ -76,28 +93,38 @@ describe("the systemd units", () => {
       const service = (await readFile(SERVICE, "utf8")).replace(/^ExecStart=.*$/m, `ExecStart=${CLIENT}`);
       await writeFile(join(dir.path, "ovh-dyndns.service"), service);
       await copyFile(TIMER, join(dir.path, "ovh-dyndns.timer"));
+      const watch = (await readFile(WATCH, "utf8")).replace(/^ExecStart=\S+/m, `ExecStart=${CLIENT}`);
+      await writeFile(join(dir.path, "ovh-dyndns-watch.service"), watch);
     });
     afterAll(async () => {
       await dir?.remove();
     });
 
-    it("verify finds nothing to say about either unit", async () => {
-      const r = await run("systemd-analyze", ["verify", "./ovh-dyndns.service", "./ovh-dyndns.timer"], {
-        cwd: dir.path,
-      });
+    it("verify finds nothing to say about any unit", async () => {
+      const r = await run(
+        "systemd-analyze",
+        ["verify", "./ovh-dyndns.service", "./ovh-dyndns.timer", "./ovh-dyndns-watch.service"],
+        {
+          cwd: dir.path,
+        },
+      );
       // It warns (exit 0) about unknown keys and bad values; any line about our files is a finding.
       const findings = (r.stdout + r.stderr).split("\n").filter((l) => l.includes("ovh-dyndns."));
       expect(findings).toEqual([]);
       expect(r.code).toBe(0);
     });
 
-    it("security rates the service's exposure as low", async () => {
-      const r = await run("systemd-analyze", ["security", "--offline=true", "./ovh-dyndns.service"], {
-        cwd: dir.path,
+    for (const unit of ["ovh-dyndns.service", "ovh-dyndns-watch.service"]) {
+      it(`security rates ${unit}'s exposure as low`, async () => {
+        const r = await run("systemd-analyze", ["security", "--offline=true", `./${unit}`], {
+          cwd: dir.path,
+        });
+        const score = new RegExp(`Overall exposure level for ${unit.replace(/\./g, "\\.")}: ([\\d.]+)`).exec(
+          r.stdout + r.stderr,
+        );
+        expect(score, r.stdout + r.stderr).not.toBeNull();
+        expect(Number(score?.[1])).toBeLessThanOrEqual(2.5);
       });
-      const score = /Overall exposure level for ovh-dyndns\.service: ([\d.]+)/.exec(r.stdout + r.stderr);
-      expect(score, r.stdout + r.stderr).not.toBeNull();
-      expect(Number(score?.[1])).toBeLessThanOrEqual(2.5);
-    });
+    }
   });
 });
