@@ -62,7 +62,9 @@ describe("the systemd units", () => {
   });
 
   it("the watcher's service is hardened like the timer's, runs --watch and always comes back", async () => {
-    const oneshot = (await directives(SERVICE)).filter((l) => !/^(Description|Type|ExecStart|TimeoutStartSec)=/.test(l));
+    const oneshot = (await directives(SERVICE)).filter(
+      (l) => !/^(Description|Type|ExecStart|TimeoutStartSec)=/.test(l),
+    );
     const d = await directives(WATCH);
     for (const expected of [
       ...oneshot,

@@ -116,6 +116,9 @@ export class Watcher {
   readonly child: ChildProcess;
   /** Everything it logged so far (with --verbose: every event and every step). */
   log = "";
+  /** When each complete log line arrived (performance.now()), for the benchmark. */
+  readonly lines: { at: number; line: string }[] = [];
+  private partial = "";
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly waiters = new Set<() => void>();
 
@@ -126,7 +129,12 @@ export class Watcher {
       { env: { PATH, ...o.env }, stdio: ["ignore", "ignore", "pipe"] },
     );
     this.child.stderr?.on("data", (d: Buffer) => {
-      this.log += d.toString();
+      const text = d.toString();
+      this.log += text;
+      const at = performance.now();
+      const parts = (this.partial + text).split("\n");
+      this.partial = parts.pop() ?? "";
+      for (const line of parts) this.lines.push({ at, line });
       for (const w of this.waiters) w();
     });
     this.exited = new Promise((resolve) => {

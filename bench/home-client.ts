@@ -1,0 +1,273 @@
+// `npm run bench:client`: how soon after a prefix change the home client's watcher
+// (`ovh-dyndns-client --watch`) has the new address live in the zone, next to the floor the
+// kernel and OVH allow. In a network namespace (needs root): a veth pair whose end `b0` keeps
+// the kernel's default duplicate address detection (one probe, 1 s); the Worker in workerd
+// against the OVH simulator with an injected OVH round trip (default 50 ms), reached from the
+// namespace as in test/client/netns.ts.
+//
+// Each of N prefix changes: in one `ip -batch`, add 2001:db8:NN:10::5/64 (tentative until DAD
+// ends) and delete the previous prefix's address. Measured from just before that batch starts:
+//   dad   when the kernel announces the new address without "tentative" (our own `ip monitor`);
+//   live  when the simulator's live zone first serves the new AAAA (polled every 2 ms);
+//   floor dad + 2 OVH round trips (a warm change writes the records, then refreshes the zone).
+// Prints p50 and p95 of each and of live - floor, one run; writes bench/results/home-client.json.
+// Never part of `npm test`: timings depend on the machine. See docs/benchmarks.md.
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import {
+  addVeth,
+  createNamespace,
+  deleteNamespace,
+  IP,
+  ip,
+  startBridge,
+  sysctl,
+  Watcher,
+} from "../test/client/netns";
+import { clientConfig, missing, tempDir, writePrivate } from "../test/client/support";
+import { ROOT, startEndpoint } from "../test/support/endpoint";
+import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../test/support/fixtures";
+import { quantile, sleep } from "./client";
+
+const USAGE = `npm run bench:client -- [options]
+  --rtt MS        OVH round trip the simulator injects (default 50)
+  --changes N     prefix changes to measure (default 20)
+  --shell NAME    dash or busybox (busybox ash; default dash)`;
+
+const { values } = parseArgs({
+  options: {
+    rtt: { type: "string", default: "50" },
+    changes: { type: "string", default: "20" },
+    shell: { type: "string", default: "dash" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const rtt = Number(values.rtt);
+const changes = Number(values.changes);
+const shell =
+  values.shell === "busybox" ? ["busybox", "ash"] : values.shell === "dash" ? ["dash"] : undefined;
+if (!Number.isInteger(rtt) || rtt < 0 || rtt > 1000 || !Number.isInteger(changes) || changes < 1 || !shell) {
+  console.error(USAGE);
+  process.exit(2);
+}
+const absent = missing(shell[0] ?? "dash", "curl");
+if (absent) {
+  console.error(`bench:client: ${absent}`);
+  process.exit(1);
+}
+
+const say = (line: string) => console.error(`bench:client: ${line}`);
+const NS = `ovh-dyndns-bench-${process.pid}`;
+const DEV = "b0";
+const address = (i: number) => `2001:db8:${(0x100 + i).toString(16)}:10::5`;
+
+interface Change {
+  dadMs: number;
+  liveMs: number;
+  /** When the watcher logged "sending GET": the end of the burst, the address chosen. */
+  sentMs: number;
+  /** When the watcher logged "reported …": the Worker's answer is in. */
+  answeredMs: number;
+  floorMs: number;
+  connections: number;
+}
+
+async function main(): Promise<void> {
+  const noNamespace = createNamespace(NS);
+  if (noNamespace) {
+    console.error(`bench:client: ${noNamespace}`);
+    process.exit(1);
+  }
+  const tmp = await tempDir("ovh-dyndns-bench-client");
+  const base = await testVars();
+  const ep = await startEndpoint({
+    vars: { ...base, SETTINGS: { auth_fail_limit: 10_000, change_limit: 10_000 } },
+  });
+  ep.sim.addZone(ZONE);
+  const bridge = await startBridge(NS, ep.url, tmp.path);
+  let watcher: Watcher | undefined;
+  // Our own view of the kernel's announcements: when DAD ends for each address.
+  const monitor = spawn(IP, ["-n", NS, "-6", "-o", "monitor", "address"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const usable = new Map<string, number>();
+  createInterface({ input: monitor.stdout }).on("line", (line) => {
+    const m = /^\d+: b0\s+inet6 ([0-9a-f:]+)\/64 scope global (.*)$/.exec(line);
+    if (m?.[1] && !/tentative|Deleted/.test(m[2] ?? "") && !usable.has(m[1]))
+      usable.set(m[1], performance.now());
+  });
+  try {
+    addVeth(NS, DEV, "b1");
+    // The kernel's defaults, written out: one DAD probe, 1 s to wait for an answer.
+    sysctl(NS, `net/ipv6/conf/${DEV}/dad_transmits`, "1");
+    sysctl(NS, `net/ipv6/neigh/${DEV}/retrans_time_ms`, "1000");
+    await ip("-n", NS, "addr", "add", `${address(0)}/64`, "dev", DEV, "nodad");
+    const reply = await ep.update(
+      { hostname: "service.example.tld", myip: "2001:db8:ffff::1" },
+      { user: "home", password: HOME_PASSWORD },
+    );
+    if (!/^good /.test(reply.body)) throw new Error(`seeding the records: ${reply.body}`);
+    ep.sim.setLatency(rtt);
+
+    const config = join(tmp.path, "client.conf");
+    await writePrivate(
+      config,
+      clientConfig({
+        ENDPOINT: `http://127.0.0.1:${bridge.port}/nic/update`,
+        USERNAME: "home",
+        PASSWORD: `'${HOME_PASSWORD}'`,
+        INTERFACE: DEV,
+        HOSTNAMES: "service.example.tld",
+        STATE_DIR: join(tmp.path, "state"),
+      }),
+    );
+    watcher = new Watcher(NS, shell as string[], config);
+    await watcher.waitFor(new RegExp(`reported ${address(0)} for`));
+    say(`watcher (${shell?.join(" ")}) running; ${changes} prefix changes, OVH round trip ${rtt} ms`);
+
+    const results: Change[] = [];
+    for (let i = 1; i <= changes; i++) {
+      const next = address(i);
+      const batch = join(tmp.path, `batch-${i}`);
+      await writeFile(
+        batch,
+        `address add ${next}/64 dev ${DEV}\naddress del ${address(i - 1)}/64 dev ${DEV}\n`,
+      );
+      const mark = watcher.log.length;
+      const before = bridge.connections();
+      const start = performance.now();
+      const batchRun = spawn(IP, ["-n", NS, "-batch", batch], { stdio: "ignore" });
+      let liveAt = 0;
+      while (liveAt === 0) {
+        if (performance.now() - start > 30_000)
+          throw new Error(`${next} not live after 30 s:\n${watcher.log}`);
+        if (liveTargets(ep.sim, "AAAA", "service")[0] === next) liveAt = performance.now();
+        else await sleep(2);
+      }
+      await watcher.waitFor(new RegExp(`reported ${next} for`), mark);
+      const answeredAt = performance.now();
+      await new Promise((resolve) =>
+        batchRun.exitCode === null ? batchRun.once("exit", resolve) : resolve(0),
+      );
+      const dadAt = usable.get(next);
+      const sentAt =
+        watcher.lines.find((l) => l.at >= start && l.line.includes(`myipv6=${next}`))?.at ?? Number.NaN;
+      if (dadAt === undefined) throw new Error(`no end of DAD seen for ${next}`);
+      // Anything left of the burst (none expected) would show in the next change's count.
+      await sleep(400);
+      const r: Change = {
+        dadMs: dadAt - start,
+        liveMs: liveAt - start,
+        sentMs: sentAt - start,
+        answeredMs: answeredAt - start,
+        floorMs: dadAt - start + 2 * rtt,
+        connections: bridge.connections() - before,
+      };
+      results.push(r);
+      say(
+        `${String(i).padStart(2)}: DAD ${r.dadMs.toFixed(0)} ms, sent ${r.sentMs.toFixed(0)} ms, live ${r.liveMs.toFixed(0)} ms (floor ${r.floorMs.toFixed(0)}, +${(r.liveMs - r.floorMs).toFixed(0)}), ${r.connections} request(s)`,
+      );
+    }
+    await report(results);
+  } finally {
+    await watcher?.stop();
+    monitor.kill("SIGTERM");
+    await bridge.close();
+    await ep.close();
+    deleteNamespace(NS);
+    await tmp.remove();
+  }
+}
+
+async function report(results: Change[]): Promise<void> {
+  const pick = (f: (c: Change) => number) => results.map(f);
+  const row = (name: string, v: number[]) =>
+    `| ${name} | ${quantile(v, 0.5).toFixed(0)} ms | ${quantile(v, 0.95).toFixed(0)} ms |`;
+  const over = pick((c) => c.liveMs - c.floorMs);
+  const requests = pick((c) => c.connections);
+  const goalMs = 500;
+  const met = quantile(over, 0.95) <= goalMs;
+  const lines = [
+    `Home client watcher: ${results.length} prefix changes, OVH round trip ${rtt} ms, ${shell?.join(" ")}, ${new Date().toISOString()}`,
+    "",
+    "| from `ip addr add` (new prefix, old deleted) to … | p50 | p95 |",
+    "|---|---|---|",
+    row(
+      "DAD over (the kernel announces the address usable)",
+      pick((c) => c.dadMs),
+    ),
+    row(
+      "floor: DAD + 2 OVH round trips",
+      pick((c) => c.floorMs),
+    ),
+    row(
+      "the watcher sends the report (0.1 s after the last event)",
+      pick((c) => c.sentMs),
+    ),
+    row(
+      "**records live in the zone**",
+      pick((c) => c.liveMs),
+    ),
+    row(
+      "the watcher has the Worker's answer",
+      pick((c) => c.answeredMs),
+    ),
+    row("live - floor (per change)", over),
+    "",
+    `Requests per prefix change: ${Math.min(...requests)}–${Math.max(...requests)} (one per burst expected).`,
+    `Goal p95(live - floor) ≤ ${goalMs} ms: ${met ? "met" : "MISSED"} (${quantile(over, 0.95).toFixed(0)} ms). The timer: up to 300 000 ms (every 5 minutes).`,
+  ];
+  console.log(lines.join("\n"));
+  const json = {
+    date: new Date().toISOString(),
+    rttMs: rtt,
+    shell: shell?.join(" "),
+    changes: results,
+    p50: {
+      dad: quantile(
+        pick((c) => c.dadMs),
+        0.5,
+      ),
+      floor: quantile(
+        pick((c) => c.floorMs),
+        0.5,
+      ),
+      live: quantile(
+        pick((c) => c.liveMs),
+        0.5,
+      ),
+      over: quantile(over, 0.5),
+    },
+    p95: {
+      dad: quantile(
+        pick((c) => c.dadMs),
+        0.95,
+      ),
+      floor: quantile(
+        pick((c) => c.floorMs),
+        0.95,
+      ),
+      live: quantile(
+        pick((c) => c.liveMs),
+        0.95,
+      ),
+      over: quantile(over, 0.95),
+    },
+    goalMet: met,
+  };
+  const dir = join(ROOT, "bench", "results");
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "home-client.json"), `${JSON.stringify(json, null, 2)}\n`);
+}
+
+main().catch((e) => {
+  console.error(`bench:client: ${e instanceof Error ? e.stack : String(e)}`);
+  process.exitCode = 1;
+});
