@@ -1,6 +1,5 @@
-// The benchmark's HTTP client: node:http over keep-alive connections, lighter than fetch, so on a
-// 2-core machine the client takes as little CPU as possible away from workerd. The same client
-// measures latency (one request at a time) and throughput (N loops over N connections).
+// The benchmark's HTTP client: node:http over a keep-alive connection, lighter than fetch, so on a
+// 2-core machine the client takes as little CPU as possible away from workerd.
 import { Agent, request } from "node:http";
 
 export interface Reply {
@@ -11,11 +10,7 @@ export interface Reply {
 }
 
 export class BenchClient {
-  private readonly agent: Agent;
-
-  constructor(connections = 1) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: connections });
-  }
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
   get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
     const started = performance.now();
@@ -38,69 +33,6 @@ export class BenchClient {
   close(): void {
     this.agent.destroy();
   }
-}
-
-export interface LoadResult {
-  requests: number;
-  seconds: number;
-  perSecond: number;
-  /** Latency of the measured requests, ms. */
-  p50: number;
-  p99: number;
-  /** Requests that did not answer the expected status. */
-  errors: number;
-  /** CPU the client's Node process used, as a share of one core. */
-  clientCpu: number;
-  /** How much `probe` grew over the measured window (e.g. the server's CPU seconds). */
-  probed?: number;
-}
-
-/**
- * `concurrency` loops, each sending one request after the other over its own keep-alive
- * connection: first for `warmupMs`, then for `durationMs`. Counted are the answers that arrive
- * within `durationMs`; requests in flight when the time is up finish but are not counted.
- */
-export async function load(
-  url: string,
-  headers: Record<string, string>,
-  o: { concurrency: number; warmupMs: number; durationMs: number; expectStatus: number },
-  probe?: () => Promise<number | undefined>,
-): Promise<LoadResult> {
-  const client = new BenchClient(o.concurrency);
-  const latencies: number[] = [];
-  let errors = 0;
-  let phase: "warmup" | "measure" | "done" = "warmup";
-  const loop = async () => {
-    while (phase !== "done") {
-      const reply = await client.get(url, headers);
-      if (phase !== "measure") continue; // answered during the warm-up or after the end
-      latencies.push(reply.ms);
-      if (reply.status !== o.expectStatus) errors++;
-    }
-  };
-  const loops = Array.from({ length: o.concurrency }, loop);
-  await sleep(o.warmupMs);
-  phase = "measure";
-  const probeStart = await probe?.();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await sleep(o.durationMs);
-  phase = "done";
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  const probeEnd = await probe?.();
-  await Promise.all(loops);
-  client.close();
-  return {
-    requests: latencies.length,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    errors,
-    clientCpu: (used.user + used.system) / 1e6 / seconds,
-    probed: probeStart !== undefined && probeEnd !== undefined ? probeEnd - probeStart : undefined,
-  };
 }
 
 /** The q-quantile (nearest rank) of the values; NaN for none. */

@@ -9,6 +9,8 @@ export const AUTHORIZATION = `Basic ${btoa(`${USER}:${PASSWORD}`)}`;
 
 /** Two AAAA records (svc, svc6) for one host: the "one host, two records" scenarios. */
 export const ONE = { zone: "one.bench.test", host: "svc.one.bench.test" } as const;
+/** Two AAAA records like ONE, in a zone of their own: the restarted-Worker scenario's. */
+export const RESTART = { zone: "restart.bench.test", host: "svc.restart.bench.test" } as const;
 /** Four hosts of one AAAA each, two per zone. */
 export const SPREAD = {
   zones: ["a.bench.test", "b.bench.test"],
@@ -49,7 +51,10 @@ const zoneOf = (host: string) => host.slice(host.indexOf(".") + 1);
 
 /** Worker vars and secrets for the bench, with `coldZones` zones for the cold-coordinator runs. */
 export async function benchBindings(simUrl: string, coldZones: number): Promise<Record<string, unknown>> {
-  const hosts: Record<string, HostVars> = { [ONE.host]: twoRecords(ONE.zone) };
+  const hosts: Record<string, HostVars> = {
+    [ONE.host]: twoRecords(ONE.zone),
+    [RESTART.host]: twoRecords(RESTART.zone),
+  };
   for (const host of [...SPREAD.hosts, ...MANY.hosts]) hosts[host] = oneRecord(host, zoneOf(host));
   for (let i = 0; i < coldZones; i++) hosts[coldHost(i)] = twoRecords(coldZone(i));
   return {
@@ -73,10 +78,10 @@ export function seed(sim: OvhSimulator, coldZones: number): void {
   sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
   const add = (zone: string, subDomain: string) =>
     sim.addRecord(zone, { fieldType: "AAAA", subDomain, target: SEEDED, ttl: 60 });
-  const zones: string[] = [ONE.zone, ...SPREAD.zones, MANY.zone];
+  const zones: string[] = [ONE.zone, RESTART.zone, ...SPREAD.zones, MANY.zone];
   for (let i = 0; i < coldZones; i++) zones.push(coldZone(i));
   for (const zone of zones) sim.addZone(zone);
-  for (const zone of [ONE.zone, ...zones.filter((z) => z.startsWith("cold-"))]) {
+  for (const zone of [ONE.zone, RESTART.zone, ...zones.filter((z) => z.startsWith("cold-"))]) {
     add(zone, "svc");
     add(zone, "svc6");
   }

@@ -1,7 +1,8 @@
-// `npm run bench`: OVH calls and latency per kind of report, throughput against a hello-world
-// Worker, bundle size and start-up, all in workerd (Miniflare) against the OVH simulator on
-// loopback. Prints a table, writes bench/results/latest.json and latest.md. Never part of
-// `npm test`: timings depend on the machine. See docs/benchmarks.md.
+// `npm run bench`: per kind of report, what it costs on the Workers Free plan (Durable Object
+// requests, SQLite rows, workerd CPU) and at OVH (calls), the reports per day a free account
+// carries, and the latency in OVH round trips; the bundle and start-up against a hello-world
+// Worker. All in workerd (Miniflare) against the OVH simulator on loopback. Prints a table, writes
+// bench/results/latest.json and latest.md. Never part of `npm test`. See docs/benchmarks.md.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -12,37 +13,24 @@ import { parseArgs } from "node:util";
 import { startOvhSimulator } from "../sim/ovh-simulator";
 import { ROOT } from "../test/support/endpoint";
 import { buildDeployable } from "./build";
-import { BenchClient, median } from "./client";
 import { AUTHORIZATION, benchBindings, ONE, seed } from "./config";
-import { profile, type VariantResult } from "./profile";
-import { checks, type Machine, type Options, type Results, renderMarkdown, TARGETS } from "./report";
-import { runScenarios, simulatorOverhead } from "./scenarios";
+import { checks, type Machine, type Options, type Results, renderMarkdown } from "./report";
+import { cpuPerRequest, firstRequestCpu, runScenarios, simulatorOverhead } from "./scenarios";
 import { measureStartup } from "./startup";
-import { compareLoad } from "./throughput";
 import { MAIN_DURABLE_OBJECTS, startWorker } from "./worker";
 
 const USAGE = `npm run bench -- [options]
   --rtt MS              OVH round trip the simulator injects (default 50)
   --iterations N        sequential requests per scenario (default 20)
   --cold-iterations N   requests of the scenarios that start a fresh workerd each (default 5)
-  --concurrency N       throughput: parallel connections (default 16)
-  --duration MS         throughput: length of one round (default 3000)
-  --rounds N            throughput: rounds per Worker, alternating (default 7)
-  --startup-runs N      fresh starts per Worker (default 5)
-  --profile             always run the where-does-the-time-go profile (default: only when the
-                        throughput target is missed); --no-profile never runs it`;
+  --startup-runs N      fresh starts per Worker (default 5)`;
 
 const { values } = parseArgs({
   options: {
     rtt: { type: "string", default: "50" },
     iterations: { type: "string", default: "20" },
     "cold-iterations": { type: "string", default: "5" },
-    concurrency: { type: "string", default: "16" },
-    duration: { type: "string", default: "3000" },
-    rounds: { type: "string", default: "7" },
     "startup-runs": { type: "string", default: "5" },
-    profile: { type: "boolean" },
-    "no-profile": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -64,10 +52,6 @@ const options: Options = {
   rttMs: int("rtt", 0, 1000),
   iterations: int("iterations", 1, 1000),
   coldIterations: int("cold-iterations", 1, 50),
-  concurrency: int("concurrency", 1, 256),
-  durationMs: int("duration", 200, 60_000),
-  warmupMs: 1000,
-  rounds: int("rounds", 1, 20),
   startupRuns: int("startup-runs", 1, 20),
 };
 
@@ -123,10 +107,13 @@ async function main(): Promise<void> {
   await mkdir(work, { recursive: true });
 
   say("building the Workers with wrangler deploy --dry-run --minify …");
-  const [mainBundle, helloBundle, floorBundle] = await Promise.all([
+  const build = (name: string) =>
+    buildDeployable(join(ROOT, "bench", name, "wrangler.toml"), join(work, name));
+  const [mainBundle, meterBundle, helloBundle, floorBundle] = await Promise.all([
     buildDeployable(join(ROOT, "wrangler.toml"), join(work, "main")),
-    buildDeployable(join(ROOT, "bench", "hello", "wrangler.toml"), join(work, "hello")),
-    buildDeployable(join(ROOT, "bench", "floor", "wrangler.toml"), join(work, "floor")),
+    build("meter"),
+    build("hello"),
+    build("floor"),
   ]);
   const gzipKiB = Number(
     /gzip:\s*([\d.]+)\s*KiB/.exec(mainBundle.wranglerSays)?.[1] ?? mainBundle.gzipBytes / 1024,
@@ -135,13 +122,20 @@ async function main(): Promise<void> {
   const sim = await startOvhSimulator({ latencyMs: options.rttMs });
   seed(sim, options.iterations);
   const bindings = await benchBindings(sim.url, options.iterations);
-  const mainOptions = { scriptPath: mainBundle.scriptPath, bindings, durableObjects: MAIN_DURABLE_OBJECTS };
-  const helloOptions = { scriptPath: helloBundle.scriptPath };
+  // The scenarios run bench/meter/: the Worker's own code, counted (bench/meter/index.ts).
+  const metered = {
+    scriptPath: meterBundle.scriptPath,
+    bindings,
+    durableObjects: MAIN_DURABLE_OBJECTS,
+    metered: true,
+  };
+  const path = `/nic/update?hostname=${ONE.host}&myip=2001:db8:7::1`;
+  const headers = { Authorization: AUTHORIZATION, "User-Agent": "ovh-dyndns-bench" };
 
   try {
     say(`scenarios (${options.iterations} requests each, round trip ${options.rttMs} ms) …`);
     const simOverheadMs = await simulatorOverhead(sim, options.rttMs);
-    const worker = await startWorker(mainOptions);
+    const worker = await startWorker(metered);
     const floor = await startWorker({
       scriptPath: floorBundle.scriptPath,
       bindings: { OVH_ENDPOINT: sim.url },
@@ -154,7 +148,8 @@ async function main(): Promise<void> {
           sim,
           worker,
           floor,
-          freshWorker: () => startWorker(mainOptions),
+          freshWorker: (persist) => startWorker({ ...metered, persist }),
+          persistDir: join(work, "persist"),
           rttMs: options.rttMs,
           iterations: options.iterations,
           coldIterations: options.coldIterations,
@@ -166,81 +161,45 @@ async function main(): Promise<void> {
       await floor.close();
     }
 
-    // Throughput: fresh Workers; the dyndns one learns its records from one report first, so the
-    // measured reports are all unchanged ones (no OVH call).
-    say(`throughput at concurrency ${options.concurrency} …`);
-    const path = `/nic/update?hostname=${ONE.host}&myip=2001:db8:7::1`;
-    const headers = { Authorization: AUTHORIZATION, "User-Agent": "ovh-dyndns-bench" };
-    const mainWorker = await startWorker(mainOptions);
-    const helloWorker = await startWorker(helloOptions);
-    let loads: Awaited<ReturnType<typeof compareLoad>>;
+    // The CPU ratios' denominators: hello-world answering the very request a report makes, in a
+    // warm isolate and as the first request of a fresh workerd.
+    say("hello-world's CPU for the same request …");
+    const helloOptions = { scriptPath: helloBundle.scriptPath };
+    const hello = await startWorker(helloOptions);
+    let helloCpuMs: Results["helloCpuMs"];
     try {
-      const client = new BenchClient();
-      const first = await client.get(mainWorker.url + path, headers);
-      client.close();
-      if (first.status !== 200) throw new Error(`priming report answered ${first.status} ${first.body}`);
-      loads = await compareLoad(
-        [
-          { name: "main", worker: mainWorker, path, headers },
-          // The same request: what the runtime spends on its URL and headers is not the Worker's.
-          { name: "hello", worker: helloWorker, path, headers },
-        ],
-        options,
-      );
+      helloCpuMs = {
+        warm: await cpuPerRequest(hello, path, headers, options.iterations),
+        fresh: await firstRequestCpu(() => startWorker(helloOptions), path, headers, options.coldIterations),
+      };
     } finally {
-      await mainWorker.close();
-      await helloWorker.close();
+      await hello.close();
     }
-    const [mainLoad, helloLoad] = loads as [(typeof loads)[0], (typeof loads)[0]];
-    if (mainLoad.errors + helloLoad.errors > 0)
-      throw new Error(`throughput: ${mainLoad.errors} + ${helloLoad.errors} requests did not answer 200`);
-    const roundRatios = mainLoad.rounds.map((n, i) => n / (helloLoad.rounds[i] ?? Number.NaN));
-    const ratio = median(roundRatios);
 
     say(`start-up, ${options.startupRuns} fresh starts each …`);
     const [mainStart, helloStart] = (await measureStartup(
       [
-        { name: "main", options: mainOptions },
-        { name: "hello", options: helloOptions },
+        {
+          name: "main",
+          options: { scriptPath: mainBundle.scriptPath, bindings, durableObjects: MAIN_DURABLE_OBJECTS },
+        },
+        { name: "hello", options: { scriptPath: helloBundle.scriptPath } },
       ],
       options.startupRuns,
     )) as [Results["startup"]["main"], Results["startup"]["main"]];
-
-    let profiled: VariantResult[] | undefined;
-    const wantProfile = values.profile || (!values["no-profile"] && ratio < TARGETS.throughputRatio);
-    if (wantProfile) {
-      say("profile: where does an unchanged report's time go …");
-      profiled = await profile(
-        {
-          outdir: join(work, "variants"),
-          bindings,
-          helloScript: helloBundle.scriptPath,
-          path,
-          headers,
-          concurrency: options.concurrency,
-          // Shorter than the throughput rounds: eleven Workers take turns.
-          warmupMs: 300,
-          durationMs: Math.min(options.durationMs, 1000),
-          rounds: options.rounds,
-          batch: 40,
-        },
-        say,
-      );
-    }
 
     const partial = {
       machine: machine(loadStart),
       options,
       scenarios,
       simOverheadMs,
-      throughput: { main: mainLoad, hello: helloLoad, ratio, roundRatios },
+      helloCpuMs,
       bundle: { main: mainBundle, hello: helloBundle, gzipKiB },
       startup: {
         main: mainStart,
         hello: helloStart,
         ratio: mainStart.firstResponseMs / helloStart.firstResponseMs,
       },
-      profile: profiled,
     };
     const results: Results = { ...partial, checks: checks(partial) };
     const markdown = renderMarkdown(results);
@@ -251,14 +210,14 @@ async function main(): Promise<void> {
     const failed = results.checks.filter((c) => !c.pass);
     say(
       `done in ${Math.round((performance.now() - started) / 1000)} s; ` +
-        (failed.length ? `missed: ${failed.map((c) => c.what).join("; ")}` : "every target met") +
+        (failed.length ? `missed: ${failed.map((c) => c.what).join("; ")}` : "every check passed") +
         "; wrote bench/results/latest.json and latest.md",
     );
   } finally {
     await sim.close();
     await rm(work, { recursive: true, force: true });
     // wrangler leaves an empty state directory next to the config it builds.
-    for (const dir of ["hello", "floor"])
+    for (const dir of ["meter", "hello", "floor"])
       await rm(join(ROOT, "bench", dir, ".wrangler"), { recursive: true, force: true });
   }
 }

@@ -1,10 +1,12 @@
-// OVH calls and latency per kind of report: sequential requests against the Worker in workerd,
-// the simulator answering every OVH call after the injected round-trip time. Calls are read from
-// the simulator's log after each request (the Worker answers only once its calls are done).
+// What each kind of report costs: sequential requests against the Worker in workerd, the
+// simulator answering every OVH call after the injected round-trip time. Per report: its OVH
+// calls (the simulator's log; the Worker answers only once its calls are done), its latency, and
+// on the metered Worker (bench/meter/) its Durable Object requests, SQLite rows and workerd CPU.
 import type { CallLogEntry, OvhSimulator } from "../sim/ovh-simulator";
-import { BenchClient, quantile } from "./client";
-import { AUTHORIZATION, coldHost, MANY, ONE, SPREAD } from "./config";
-import type { RunningWorker } from "./worker";
+import { BenchClient, quantile, sleep } from "./client";
+import { AUTHORIZATION, coldHost, MANY, ONE, RESTART, SPREAD } from "./config";
+import type { Meter } from "./meter/meter";
+import { cpuMs, type RunningWorker } from "./worker";
 
 export interface ScenarioResult {
   id: string;
@@ -23,8 +25,8 @@ export interface ScenarioResult {
   /** Latency as a multiple of the injected round-trip time. */
   p50Rtt: number;
   p95Rtt: number;
-  /** What the design predicts: calls and round trips, and why. */
-  expected: { apiCalls: number; rtt: number; why: string };
+  /** What the design predicts: API calls, auth-time calls and round trips, and why. */
+  expected: { apiCalls: number; authTime: number; rtt: number; why: string };
   /**
    * Where the time goes besides the injected round trips (medians, ms): from sending the report
    * to the first OVH call, between the OVH round trips, and from the last OVH answer to the reply.
@@ -33,6 +35,30 @@ export interface ScenarioResult {
   overheadMs?: { beforeFirstCall: number; betweenCalls: number; afterLastAnswer: number };
   /** Every request's latency, ms, in order. */
   samplesMs: number[];
+  /**
+   * workerd's CPU per report, ms: every thread of the process (Miniflare's entry, HTTP in and
+   * out, the Worker, its Durable Objects, SQLite), from sending the report until it settled.
+   */
+  cpuMs?: Spread & { p50: number };
+  /** Whether every report met a fresh workerd (its first request: nothing compiled, nothing cached). */
+  fresh: boolean;
+  /** What the Workers Free plan counts, per report (undefined for the floor, which is not metered). */
+  footprint?: Footprint;
+}
+
+/** Per report: mean, fewest and most over the scenario's measured reports. */
+export interface Spread {
+  mean: number;
+  min: number;
+  max: number;
+}
+
+export interface Footprint {
+  /** Calls on Durable Object stubs: the zone coordinators and the failed-login guard. */
+  doRequests: Spread;
+  guardRequests: Spread;
+  rowsWritten: Spread;
+  rowsRead: Spread;
 }
 
 export interface Context {
@@ -41,8 +67,13 @@ export interface Context {
   worker: RunningWorker;
   /** bench/floor: the hops of a warm change without the logic, measured alongside it. */
   floor?: RunningWorker;
-  /** Starts a fresh Worker (new workerd process: new isolate, empty Durable Object storage). */
-  freshWorker(): Promise<RunningWorker>;
+  /**
+   * Starts a fresh Worker (new workerd process: new isolate), with empty Durable Object storage
+   * or the storage kept in `persist`.
+   */
+  freshWorker(persist?: string): Promise<RunningWorker>;
+  /** An empty directory for the storage of the restarted-Worker scenario. */
+  persistDir: string;
   rttMs: number;
   iterations: number;
   /** Iterations of the scenarios that start a fresh Worker for every request. */
@@ -57,7 +88,16 @@ interface Sample {
   /** Date.now() around the request (the simulator stamps calls with the same clock). */
   sentAt: number;
   doneAt: number;
+  /** workerd's CPU for the report, and on the metered Worker what the meter counted. */
+  cpuMs?: number;
+  meter?: Meter;
 }
+
+/**
+ * After the reply, how long the metered Worker gets to finish the report's work (the history
+ * entry of an unchanged report is written just after the reply) before its CPU and meter are read.
+ */
+const SETTLE_MS = 15;
 
 /** One report; fails loudly when the answer is not the expected outcome for every host. */
 async function report(
@@ -68,6 +108,7 @@ async function report(
   ip: string,
   outcome: "good" | "nochg",
 ): Promise<Sample> {
+  const cpuBefore = await cpuMs(worker.pid);
   sim.resetCalls();
   const url = `${worker.url}/nic/update?hostname=${hosts.join(",")}&myip=${ip}`;
   const sentAt = Date.now();
@@ -80,7 +121,16 @@ async function report(
         (worker.stderrTail.length ? `\nworkerd: ${worker.stderrTail.slice(-5).join("\n")}` : ""),
     );
   }
-  return { ms: reply.ms, calls: sim.calls(), sentAt, doneAt };
+  const sample: Sample = { ms: reply.ms, calls: sim.calls(), sentAt, doneAt };
+  if (cpuBefore !== undefined) {
+    await sleep(SETTLE_MS);
+    const cpuAfter = await cpuMs(worker.pid);
+    if (cpuAfter !== undefined) sample.cpuMs = cpuAfter - cpuBefore;
+  }
+  // Read after the CPU: the meter's own request is in neither.
+  if (worker.metered)
+    sample.meter = JSON.parse((await client.get(`${worker.url}/__bench/meter`)).body) as Meter;
+  return sample;
 }
 
 function summarize(
@@ -89,6 +139,7 @@ function summarize(
   title: string,
   samples: Sample[],
   expected: ScenarioResult["expected"],
+  fresh = false,
 ): ScenarioResult {
   const api = samples.map((s) => s.calls.filter((c) => c.kind !== "auth-time").length);
   const auth = samples.map((s) => s.calls.filter((c) => c.kind === "auth-time").length);
@@ -111,6 +162,33 @@ function summarize(
     expected,
     overheadMs: overhead(samples, ctx.rttMs),
     samplesMs: ms.map((v) => Math.round(v * 100) / 100),
+    cpuMs: cpuOf(samples),
+    fresh,
+    footprint: footprint(samples),
+  };
+}
+
+function cpuOf(samples: Sample[]): ScenarioResult["cpuMs"] {
+  const cpu = samples.flatMap((s) => (s.cpuMs === undefined ? [] : [s.cpuMs]));
+  return cpu.length === samples.length ? { ...spread(cpu), p50: quantile(cpu, 0.5) } : undefined;
+}
+
+function spread(values: number[]): Spread {
+  return {
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
+}
+
+function footprint(samples: Sample[]): Footprint | undefined {
+  const meters = samples.flatMap((s) => (s.meter ? [s.meter] : []));
+  if (meters.length !== samples.length) return undefined;
+  return {
+    doRequests: spread(meters.map((m) => m.zones + m.guard)),
+    guardRequests: spread(meters.map((m) => m.guard)),
+    rowsWritten: spread(meters.map((m) => m.rowsWritten)),
+    rowsRead: spread(meters.map((m) => m.rowsRead)),
   };
 }
 
@@ -196,6 +274,62 @@ export async function simulatorOverhead(sim: OvhSimulator, rttMs: number, n = 20
   }
 }
 
+/**
+ * workerd's CPU per request of a Worker that is not metered (hello-world): `n` requests one at a
+ * time, each read like a report's (from sending to settled).
+ */
+export async function cpuPerRequest(
+  worker: RunningWorker,
+  path: string,
+  headers: Record<string, string>,
+  n: number,
+): Promise<Spread & { p50: number }> {
+  const client = new BenchClient();
+  try {
+    await client.get(worker.url + path, headers); // the isolate's first request is not a typical one
+    const cpu: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const before = await cpuMs(worker.pid);
+      const reply = await client.get(worker.url + path, headers);
+      if (reply.status !== 200) throw new Error(`${path} answered ${reply.status}`);
+      await sleep(SETTLE_MS);
+      const after = await cpuMs(worker.pid);
+      if (before === undefined || after === undefined) throw new Error("workerd's CPU time is unknown");
+      cpu.push(after - before);
+    }
+    return { ...spread(cpu), p50: quantile(cpu, 0.5) };
+  } finally {
+    client.close();
+  }
+}
+
+/** workerd's CPU for the first request of `n` fresh starts, read like a report's. */
+export async function firstRequestCpu(
+  start: () => Promise<RunningWorker>,
+  path: string,
+  headers: Record<string, string>,
+  n: number,
+): Promise<Spread & { p50: number }> {
+  const cpu: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const worker = await start();
+    const client = new BenchClient();
+    try {
+      const before = await cpuMs(worker.pid);
+      const reply = await client.get(worker.url + path, headers);
+      if (reply.status !== 200) throw new Error(`${path} answered ${reply.status}`);
+      await sleep(SETTLE_MS);
+      const after = await cpuMs(worker.pid);
+      if (before === undefined || after === undefined) throw new Error("workerd's CPU time is unknown");
+      cpu.push(after - before);
+    } finally {
+      client.close();
+      await worker.close();
+    }
+  }
+  return { ...spread(cpu), p50: quantile(cpu, 0.5) };
+}
+
 /** Unmeasured reports before a warm scenario's measured ones. */
 const WARM_UP = 5;
 
@@ -245,6 +379,32 @@ async function coldIsolate(ctx: Context, hosts: readonly string[], group: number
   return samples;
 }
 
+/**
+ * The same unchanged report, each time to a fresh workerd on the storage the first report left:
+ * what a client that reports every few minutes meets. The isolate is new (it trusts no source
+ * yet, so the guard is asked) and the Durable Objects start from their stored rows, as after an
+ * eviction.
+ */
+async function restarted(ctx: Context, hosts: readonly string[], ip: string): Promise<Sample[]> {
+  const once = async (outcome: "good" | "nochg") => {
+    const worker = await ctx.freshWorker(ctx.persistDir);
+    const client = new BenchClient();
+    try {
+      return await report(client, worker, ctx.sim, hosts, ip, outcome);
+    } finally {
+      client.close();
+      await worker.close();
+    }
+  };
+  // The first report writes the records; the first unchanged one starts the history entry that
+  // the next ones count their repeats in, as a client's do day after day.
+  await once("good");
+  await once("nochg");
+  const samples: Sample[] = [];
+  for (let i = 0; i < ctx.coldIterations; i++) samples.push(await once("nochg"));
+  return samples;
+}
+
 export async function runScenarios(
   ctx: Context,
   progress: (line: string) => void,
@@ -274,7 +434,22 @@ export async function runScenarios(
       "unchanged",
       "unchanged report (warm)",
       await warm(ctx, one, unchanged, () => addr(1, 0), "nochg"),
-      { apiCalls: 0, rtt: 0, why: "remembered and confirmed within recheck_after: no OVH call" },
+      { apiCalls: 0, authTime: 0, rtt: 0, why: "remembered and confirmed within recheck_after: no OVH call" },
+    ),
+  );
+  add(
+    summarize(
+      ctx,
+      "unchanged-restarted",
+      "unchanged report, restarted workerd (storage kept)",
+      await restarted(ctx, [RESTART.host], addr(9, 0)),
+      {
+        apiCalls: 0,
+        authTime: 0,
+        rtt: 0,
+        why: "the coordinator reads its stored records; confirmed within recheck_after: no OVH call",
+      },
+      true,
     ),
   );
   const floor = ctx.floor && { worker: ctx.floor, samples: [] as Sample[] };
@@ -284,13 +459,14 @@ export async function runScenarios(
       "change-warm",
       "1 host, 2 AAAA change (warm ids)",
       await warm(ctx, one, warmUp(1), (i) => addr(1, i % 2), "good", floor),
-      { apiCalls: 3, rtt: 2, why: "2 updates in parallel, then 1 refresh" },
+      { apiCalls: 3, authTime: 0, rtt: 2, why: "2 updates in parallel, then 1 refresh" },
     ),
   );
   if (floor)
     add(
       summarize(ctx, "floor", "floor: the same hops, no logic (bench/floor)", floor.samples, {
         apiCalls: 0,
+        authTime: 3,
         rtt: 2,
         why: "3 unsigned auth-time calls, 2 in parallel then 1, and one stored row: what the machine costs",
       }),
@@ -308,6 +484,7 @@ export async function runScenarios(
   add(
     summarize(ctx, "change-cold-zone", "same, cold coordinator (new zone)", coldSamples, {
       apiCalls: 7,
+      authTime: 0,
       rtt: 4,
       why: "per record list → get (records in parallel), 2 updates in parallel, refresh",
     }),
@@ -321,9 +498,11 @@ export async function runScenarios(
       await coldIsolate(ctx, one, 3),
       {
         apiCalls: 7,
+        authTime: 1,
         rtt: 5,
         why: "auth-time sync first (1 RTT), then as the cold coordinator",
       },
+      true,
     ),
   );
 
@@ -333,7 +512,12 @@ export async function runScenarios(
       "spread",
       "4 hosts over 2 zones change",
       await warm(ctx, SPREAD.hosts, warmUp(4), (i) => addr(4, i % 2), "good"),
-      { apiCalls: 6, rtt: 2, why: "zones in parallel; per zone 2 updates in parallel, then its refresh" },
+      {
+        apiCalls: 6,
+        authTime: 0,
+        rtt: 2,
+        why: "zones in parallel; per zone 2 updates in parallel, then its refresh",
+      },
     ),
   );
   add(
@@ -343,15 +527,23 @@ export async function runScenarios(
       "20 hosts in one request change (warm)",
       await warm(ctx, MANY.hosts, warmUp(5), (i) => addr(5, i % 2), "good"),
       // At most six OVH calls in flight (a Worker invocation's connection limit): 4 waves.
-      { apiCalls: 21, rtt: 5, why: "20 updates, six at a time (4 RTT), then 1 refresh" },
+      { apiCalls: 21, authTime: 0, rtt: 5, why: "20 updates, six at a time (4 RTT), then 1 refresh" },
     ),
   );
   add(
-    summarize(ctx, "many-cold", "20 hosts, cold isolate", await coldIsolate(ctx, MANY.hosts, 6), {
-      apiCalls: 61,
-      rtt: 15,
-      why: "auth-time, 20 × (list → get) and 20 updates, six calls at a time, then refresh",
-    }),
+    summarize(
+      ctx,
+      "many-cold",
+      "20 hosts, cold isolate",
+      await coldIsolate(ctx, MANY.hosts, 6),
+      {
+        apiCalls: 61,
+        authTime: 1,
+        rtt: 15,
+        why: "auth-time, 20 × (list → get) and 20 updates, six calls at a time, then refresh",
+      },
+      true,
+    ),
   );
   return results;
 }

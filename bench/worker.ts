@@ -1,7 +1,7 @@
-// One Worker in workerd (Miniflare), served the same way for ovh-dyndns-worker and the hello-world
-// baseline. Unlike the test harness, outbound calls go straight from workerd to the simulator (no
-// hop through Node, as in production) and the Worker's log lines are drained, not parsed, so the
-// Node process that runs the client loop spends nothing on them.
+// One Worker in workerd (Miniflare), served the same way for ovh-dyndns-worker, the floor and the
+// hello-world baseline. Unlike the test harness, outbound calls go straight from workerd to the
+// simulator (no hop through Node, as in production) and the Worker's log lines are drained, not
+// parsed, so the Node process that sends the reports spends nothing on them.
 import { readdir, readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { type Json, Miniflare } from "miniflare";
@@ -12,13 +12,19 @@ export interface WorkerOptions {
   bindings?: Record<string, unknown>;
   /** Durable Object bindings: binding name → the script's (SQLite-backed) class. */
   durableObjects?: Record<string, string>;
+  /** The script is bench/meter/'s build (see RunningWorker.metered). */
+  metered?: boolean;
+  /** Keep Durable Object storage in this directory across starts (default: a fresh one each start). */
+  persist?: string;
 }
 
-/** ovh-dyndns-worker's Durable Objects (wrangler.toml). */
+/** ovh-dyndns-worker's Durable Objects (wrangler.toml and bench/meter/wrangler.toml). */
 export const MAIN_DURABLE_OBJECTS = { ZONES: "ZoneCoordinator", GUARD: "AuthGuard" };
 
 export interface RunningWorker {
   url: string;
+  /** Built from bench/meter/: answers GET /__bench/meter with what it counted since the last. */
+  metered: boolean;
   /** workerd's process id, for its CPU time (undefined when it cannot be told apart). */
   pid: number | undefined;
   /** The last lines workerd printed on stderr (uncaught errors), for a failing run's message. */
@@ -40,6 +46,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         { className, useSQLite: true },
       ]),
     ),
+    ...(options.persist === undefined ? {} : { durableObjectsPersist: options.persist }),
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
@@ -54,6 +61,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const fresh = (await workerdChildren()).filter((pid) => !before.includes(pid));
   return {
     url,
+    metered: options.metered ?? false,
     pid: fresh.length === 1 ? fresh[0] : undefined,
     stderrTail,
     close: () => mf.dispose(),
@@ -77,14 +85,7 @@ async function workerdChildren(): Promise<number[]> {
   return pids;
 }
 
-interface ProcStat {
-  comm: string;
-  ppid: number;
-  /** user + system CPU time, in seconds */
-  cpuSeconds: number;
-}
-
-async function procStat(pid: number): Promise<ProcStat | undefined> {
+async function procStat(pid: number): Promise<{ comm: string; ppid: number } | undefined> {
   let text: string;
   try {
     text = await readFile(`/proc/${pid}/stat`, "utf8");
@@ -93,18 +94,31 @@ async function procStat(pid: number): Promise<ProcStat | undefined> {
   }
   // "pid (comm) state ppid …": comm may hold spaces, so split after its closing parenthesis.
   const close = text.lastIndexOf(")");
-  const comm = text.slice(text.indexOf("(") + 1, close);
   const fields = text.slice(close + 2).split(" ");
-  // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  return {
-    comm,
-    ppid: Number(fields[1]),
-    cpuSeconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond,
-  };
+  return { comm: text.slice(text.indexOf("(") + 1, close), ppid: Number(fields[1]) };
 }
 
-/** CPU seconds a process has used so far (undefined when unknown). */
-export async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
-  return pid === undefined ? undefined : (await procStat(pid))?.cpuSeconds;
+/**
+ * CPU milliseconds a process has used so far, all its threads (the schedstat file of each /proc/<pid>/task,
+ * nanosecond resolution; the tick-based counters of /proc/<pid>/stat are 10 ms coarse). Undefined
+ * when unknown. Exact for threads that are not running at the moment of reading: read it when
+ * workerd is idle.
+ */
+export async function cpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  let tasks: string[];
+  try {
+    tasks = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let ns = 0;
+  for (const task of tasks) {
+    try {
+      ns += Number((await readFile(`/proc/${pid}/task/${task}/schedstat`, "utf8")).split(" ")[0]);
+    } catch {
+      // the thread ended between the listing and the read: its time is gone with it
+    }
+  }
+  return ns / 1e6;
 }

@@ -1,6 +1,6 @@
 // The smallest Hono Worker: the baseline the benchmarks compare ovh-dyndns-worker with (bundle
-// size, start-up time, requests per second), built and served exactly the same way. It answers
-// every GET, so the throughput rounds can send it the very request the dyndns Worker gets.
+// size, start-up time, workerd CPU per request), built and served exactly the same way. It
+// answers every GET, so the bench can send it the very request a dyndns report makes.
 import { Hono } from "hono";
 
 const app = new Hono();
