@@ -65,9 +65,14 @@ export interface Settings {
    * (1,000 on paid plans); the last is kept for the zone refresh.
    */
   maxOvhCalls: number;
-  /** Failed logins from one address within authFailWindow seconds before it is refused. */
+  /**
+   * Failed logins of one user name from one source within authFailWindow seconds before that
+   * user name is refused there (3 × as many of all user names before the whole source is).
+   */
   authFailLimit: number;
   authFailWindow: number;
+  /** The IPv6 prefix length that counts as one source for failed logins (IPv4: one address). */
+  authIpv6Prefix: number;
   /** Address changes of one host within changeWindow seconds before writes are refused. */
   changeLimit: number;
   changeWindow: number;
@@ -181,6 +186,7 @@ const settingsSchema = z.strictObject({
   max_ovh_calls: z.optional(between(3, 10_000)),
   auth_fail_limit: z.optional(between(1, 10_000)),
   auth_fail_window: z.optional(seconds),
+  auth_ipv6_prefix: z.optional(between(32, 64)),
   change_limit: z.optional(between(1, 10_000)),
   change_window: z.optional(seconds),
   stale_after: z.optional(staleAfter),
@@ -200,6 +206,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxOvhCalls: 45,
   authFailLimit: 10,
   authFailWindow: 600,
+  authIpv6Prefix: 56,
   changeLimit: 20,
   changeWindow: 3600,
   staleAfter: 2 * 86_400,
@@ -292,6 +299,7 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
     maxOvhCalls: s.max_ovh_calls ?? DEFAULT_SETTINGS.maxOvhCalls,
     authFailLimit: s.auth_fail_limit ?? DEFAULT_SETTINGS.authFailLimit,
     authFailWindow: s.auth_fail_window ?? DEFAULT_SETTINGS.authFailWindow,
+    authIpv6Prefix: s.auth_ipv6_prefix ?? DEFAULT_SETTINGS.authIpv6Prefix,
     changeLimit: s.change_limit ?? DEFAULT_SETTINGS.changeLimit,
     changeWindow: s.change_window ?? DEFAULT_SETTINGS.changeWindow,
     staleAfter: s.stale_after ?? DEFAULT_SETTINGS.staleAfter,

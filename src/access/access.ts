@@ -6,6 +6,7 @@ import { RETRY_AFTER_911, type Reply } from "../dyndns/reply";
 import type { Env } from "../env";
 import { authenticate, readCredentials } from "./credentials";
 import { sourceKey } from "./guard";
+import { crossSite } from "./origin";
 
 export type Access =
   | { ok: true; config: Config; client: ClientSpec; params: Params }
@@ -13,20 +14,31 @@ export type Access =
   | { ok: false; reply: Reply; notes?: string[] };
 
 /**
- * What this isolate knows of each source network, to spare the guard a call: a block (until it
- * ends), or a recent check that found the source clear. A failed login from the source drops
- * "clear" at once and is always counted by the guard, so a source that keeps failing is
- * refused consistently; the only slack is a source this isolate saw log in correctly within
- * CLEAR_FOR_MS (see SECURITY.md).
+ * What this isolate knows, to spare the guard a call: per source network, a block of every user
+ * name; per source and user name, a block (until it ends) or a recent check that found it clear.
+ * A failed login drops "clear" at once and is always counted by the guard, so a user name that
+ * keeps failing is refused consistently; the only slack is a user name this isolate saw log in
+ * correctly from the source within CLEAR_FOR_MS (see SECURITY.md).
  */
-const sources = new Map<string, { blockedUntil?: number; clearUntil?: number }>();
+const known = new Map<string, { blockedUntil?: number; clearUntil?: number }>();
 const CLEAR_FOR_MS = 30_000;
-const MAX_SOURCES = 10_000;
+const MAX_KNOWN = 10_000;
+
+/** The longest user name a log line repeats (configured names have at most 64 characters). */
+const LOGGED_USER_LENGTH = 64;
+
+export interface AccessOptions {
+  /** The request changes records: refuse it when a web page of another site sent it. */
+  changesState?: boolean;
+}
 
 /** Config, parameters and credentials, with the abuse limit for failed logins. */
-export async function access(request: Request, env: Env): Promise<Access> {
+export async function access(request: Request, env: Env, options: AccessOptions = {}): Promise<Access> {
   // Hono answers HEAD with the GET handler; an update must never run for a HEAD.
   if (request.method === "HEAD") return { ok: false, reply: { kind: "method", allow: "GET, POST" } };
+  // Before anything is read or counted: a forged request must not even count as a failed login.
+  const forged = options.changesState ? crossSite(request) : undefined;
+  if (forged) return { ok: false, reply: { kind: "badrequest", reason: forged } };
   const config = loadConfig(env);
   if (!config.ok) {
     const notes = config.errors.map((e) => `config: ${e}`);
@@ -35,31 +47,54 @@ export async function access(request: Request, env: Env): Promise<Access> {
   const params = await readParams(request);
   if ("refused" in params) return { ok: false, reply: { kind: "badrequest", reason: params.refused } };
 
-  const { authFailLimit, authFailWindow } = config.value.settings;
-  const source = sourceKey(request.headers.get("CF-Connecting-IP") ?? undefined);
+  const { authFailLimit, authFailWindow, authIpv6Prefix } = config.value.settings;
+  const source = sourceKey(request.headers.get("CF-Connecting-IP") ?? undefined, authIpv6Prefix);
   const now = Date.now();
-  const known = sources.get(source);
-  if (known?.blockedUntil && known.blockedUntil > now) {
-    return { ok: false, reply: { kind: "abuse", retryAfter: Math.ceil((known.blockedUntil - now) / 1000) } };
-  }
+  const blockedSource = blockedFor(known.get(source), now);
+  if (blockedSource > 0) return abuse(source, undefined, blockedSource);
   const credentials = readCredentials(request.headers.get("Authorization") ?? undefined, params);
   // No (or unreadable) credentials is not a guess: a browser asks once before it prompts.
   if (!credentials) return { ok: false, reply: { kind: "badauth" } };
+  const { user } = credentials;
+  const key = `${source}\n${user}`;
+  const mine = known.get(key);
+  // Blocked: the same answer whatever the password, so the password is not even checked.
+  const blockedUser = blockedFor(mine, now);
+  if (blockedUser > 0) return abuse(source, user, blockedUser);
+
   const client = await authenticate(config.value, credentials);
-  if (!client || !known?.clearUntil || known.clearUntil <= now) {
+  if (!client || !mine?.clearUntil || mine.clearUntil <= now) {
     const guard = env.GUARD.get(env.GUARD.idFromName(source));
-    const { blockedFor } = client
-      ? await guard.check(authFailLimit, authFailWindow)
-      : await guard.fail(authFailLimit, authFailWindow);
-    if (sources.size >= MAX_SOURCES) sources.clear();
-    if (blockedFor > 0) {
-      sources.set(source, { blockedUntil: Date.now() + blockedFor * 1000 });
-      const notes = [`source ${source} is blocked for ${blockedFor} s after repeated failed logins`];
-      return { ok: false, reply: { kind: "abuse", retryAfter: blockedFor }, notes };
+    const state = client
+      ? await guard.check(user, authFailLimit, authFailWindow)
+      : await guard.fail(user, authFailLimit, authFailWindow);
+    if (known.size >= MAX_KNOWN) known.clear();
+    const at = Date.now();
+    if (state.sourceBlockedForMs > 0) known.set(source, { blockedUntil: at + state.sourceBlockedForMs });
+    if (state.blockedForMs > 0) {
+      known.set(key, { blockedUntil: at + state.blockedForMs });
+      return abuse(source, user, state.blockedForMs);
     }
-    if (client) sources.set(source, { clearUntil: Date.now() + CLEAR_FOR_MS });
-    else sources.delete(source);
+    if (client) known.set(key, { clearUntil: at + CLEAR_FOR_MS });
+    else known.delete(key);
   }
-  if (!client) return { ok: false, reply: { kind: "badauth" } };
+  if (!client) {
+    const notes = [
+      `wrong password or unknown user name ${JSON.stringify(user.slice(0, LOGGED_USER_LENGTH))}`,
+    ];
+    return { ok: false, reply: { kind: "badauth" }, notes };
+  }
   return { ok: true, config: config.value, client, params };
+}
+
+/** Milliseconds left of a block this isolate knows of; 0 when none. */
+function blockedFor(entry: { blockedUntil?: number } | undefined, now: number): number {
+  return entry?.blockedUntil && entry.blockedUntil > now ? entry.blockedUntil - now : 0;
+}
+
+function abuse(source: string, user: string | undefined, forMs: number): Access {
+  const retryAfter = Math.ceil(forMs / 1000);
+  const who = user === undefined ? "every user name" : JSON.stringify(user.slice(0, LOGGED_USER_LENGTH));
+  const notes = [`${who} from ${source} is blocked for ${retryAfter} s after repeated failed logins`];
+  return { ok: false, reply: { kind: "abuse", retryAfter }, notes };
 }

@@ -1,58 +1,117 @@
-// Failed logins per source network: one small Durable Object per /32 (IPv4) or /64 (IPv6), so an
-// attacker rotating addresses inside their own /64 is still one source. Past the limit, every
-// request from that source answers `abuse` until its failures age out of the window, without
-// checking the password: a right guess from a blocked source looks the same as a wrong one.
+// Failed logins per source network: one small Durable Object per IPv4 address or IPv6 prefix
+// (a /56 unless auth_ipv6_prefix says otherwise, since a home gets a /56 or a /48 and can rotate
+// through all of it). Failures are counted per user name: a device with a stale password locks
+// out its own user name at that source, not the household. A coarser cap across user names
+// (SOURCE_CAP_FACTOR × the limit) still stops one source from guessing many names. While blocked,
+// a user name (or the whole source) answers `abuse` without its password being checked, and
+// its failures are no longer counted, so a right guess and a wrong one get the same answer and
+// the same Retry-After. Once the last failure has left the window, an alarm deletes the
+// object's storage: a source that failed once leaves nothing behind.
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config";
 import { parseAddress, prefixOf } from "../core/address";
 import type { Env } from "../env";
 
+/** Failures of all user names from one source, as a multiple of auth_fail_limit, before it is blocked. */
+export const SOURCE_CAP_FACTOR = 3;
+
 export interface GuardState {
-  /** Seconds until the source may try again; 0 when it is not blocked. */
-  blockedFor: number;
+  /** Milliseconds until this user name may try again from the source; 0 when not blocked. */
+  blockedForMs: number;
+  /** Milliseconds until any user name may try again from the source; 0 when not blocked. */
+  sourceBlockedForMs: number;
 }
 
-/** The name of the guard that watches a source address. */
-export function sourceKey(ip: string | undefined): string {
+const CLEAR: GuardState = { blockedForMs: 0, sourceBlockedForMs: 0 };
+
+/** The name of the guard that watches a source address: IPv4 per address, IPv6 per prefix. */
+export function sourceKey(ip: string | undefined, ipv6Prefix: number): string {
   const addr = ip ? parseAddress(ip) : undefined;
   if (!addr?.ok) return "unknown";
-  return addr.value.family === "v4" ? addr.value.text : prefixOf(addr.value, 64).text;
+  return addr.value.family === "v4" ? addr.value.text : prefixOf(addr.value, ipv6Prefix).text;
 }
 
 export class AuthGuard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The failed_logins table exists. Created by the first failure, not before: a check writes nothing. */
+  private hasTable = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec("CREATE TABLE IF NOT EXISTS failures (at INTEGER NOT NULL)");
   }
 
-  /** Is the source blocked now? */
-  check(limit: number, windowSeconds: number): GuardState {
-    return this.state(Date.now(), limit, windowSeconds);
+  /** Is this user name, or the whole source, blocked now? Writes nothing. */
+  check(user: string, limit: number, windowSeconds: number): GuardState {
+    if (!this.tableExists()) return CLEAR;
+    return this.state(Date.now(), user, limit, windowSeconds * 1000);
   }
 
-  /** Count one failed login and answer whether the source is now blocked. */
-  fail(limit: number, windowSeconds: number): GuardState {
+  /** Count one failed login of `user`, unless already blocked, and answer whether it is blocked now. */
+  async fail(user: string, limit: number, windowSeconds: number): Promise<GuardState> {
     const now = Date.now();
-    this.sql.exec("DELETE FROM failures WHERE at <= ?", now - windowSeconds * 1000);
-    this.sql.exec("INSERT INTO failures (at) VALUES (?)", now);
-    return this.state(now, limit, windowSeconds);
+    const windowMs = windowSeconds * 1000;
+    if (!this.tableExists()) {
+      this.sql.exec("CREATE TABLE IF NOT EXISTS failed_logins (at INTEGER NOT NULL, user TEXT NOT NULL)");
+      this.hasTable = true;
+    }
+    // A blocked login is not counted: the block would grow with every try, and a wrong password
+    // would get another Retry-After than a right one.
+    const before = this.state(now, user, limit, windowMs);
+    if (before.blockedForMs > 0) return before;
+    this.sql.exec("DELETE FROM failed_logins WHERE at <= ?", now - windowMs);
+    this.sql.exec("INSERT INTO failed_logins (at, user) VALUES (?, ?)", now, user);
+    await this.ctx.storage.setAlarm(now + windowMs);
+    return this.state(now, user, limit, windowMs);
   }
 
-  /** Read-only, so the common check costs no storage write. */
-  private state(now: number, limit: number, windowSeconds: number): GuardState {
-    const windowMs = windowSeconds * 1000;
-    const rows = this.sql
-      .exec<{ at: number }>(
-        "SELECT at FROM failures WHERE at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",
-        now - windowMs,
-        limit - 1,
-      )
-      .toArray();
-    const limitReachedAt = rows[0]?.at;
-    if (limitReachedAt === undefined) return { blockedFor: 0 };
-    // Blocked until the failure that reached the limit leaves the window.
-    return { blockedFor: Math.max(1, Math.ceil((limitReachedAt + windowMs - now) / 1000)) };
+  /** The window of the newest failure has passed: forget the source, or wait for the rest. */
+  override async alarm(): Promise<void> {
+    const config = loadConfig(this.env);
+    const windowMs = (config.ok ? config.value.settings.authFailWindow : 0) * 1000;
+    const newest = this.tableExists()
+      ? this.sql.exec<{ at: number | null }>("SELECT MAX(at) AS at FROM failed_logins").one().at
+      : null;
+    if (newest !== null && newest + windowMs > Date.now()) {
+      await this.ctx.storage.setAlarm(newest + windowMs);
+      return;
+    }
+    await this.ctx.storage.deleteAll();
+    this.hasTable = false;
+  }
+
+  private tableExists(): boolean {
+    this.hasTable ||=
+      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'failed_logins'").toArray()
+        .length > 0;
+    return this.hasTable;
+  }
+
+  /** Read-only: blocked until the failure that reached a limit leaves the window. */
+  private state(now: number, user: string, limit: number, windowMs: number): GuardState {
+    const since = now - windowMs;
+    const reachedAt = (rows: { at: number }[]) => rows[0]?.at;
+    const userAt = reachedAt(
+      this.sql
+        .exec<{ at: number }>(
+          "SELECT at FROM failed_logins WHERE user = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",
+          user,
+          since,
+          limit - 1,
+        )
+        .toArray(),
+    );
+    const sourceAt = reachedAt(
+      this.sql
+        .exec<{ at: number }>(
+          "SELECT at FROM failed_logins WHERE at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",
+          since,
+          SOURCE_CAP_FACTOR * limit - 1,
+        )
+        .toArray(),
+    );
+    const left = (at: number | undefined) => (at === undefined ? 0 : Math.max(1, at + windowMs - now));
+    const sourceBlockedForMs = left(sourceAt);
+    return { blockedForMs: Math.max(left(userAt), sourceBlockedForMs), sourceBlockedForMs };
   }
 }

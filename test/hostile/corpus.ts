@@ -741,6 +741,43 @@ const otherServers: HostileRequest[] = [
   }),
 ];
 
+// A browser that cached the credentials sends them along with any request a web page makes.
+const FORGED = bad(
+  "a request from another web site is refused; updates come from dyndns clients, not from web pages",
+);
+const forgery: HostileRequest[] = [
+  row({
+    name: "a link from another site (Sec-Fetch-Site: cross-site)",
+    query: `${NAS}&myip=198.51.100.99`,
+    headers: { ...auth, "Sec-Fetch-Site": "cross-site" },
+    expect: { status: 400, body: FORGED },
+  }),
+  row({
+    name: "a page of a sibling subdomain (Sec-Fetch-Site: same-site)",
+    query: `${NAS}&myip=198.51.100.99`,
+    headers: { ...auth, "Sec-Fetch-Site": "same-site" },
+    expect: { status: 400, body: FORGED },
+  }),
+  row({
+    name: "a form posted from another origin",
+    method: "POST",
+    query: "",
+    headers: {
+      ...auth,
+      Origin: "https://attacker.example",
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
+    body: "hostname=nas.example.tld&myip=198.51.100.99",
+    expect: { status: 400, body: FORGED },
+  }),
+  row({
+    name: "a forged request with credentials in the query",
+    query: `${NAS}&myip=198.51.100.99&username=home&password=${HOME_PASSWORD}`,
+    headers: { Origin: "null", "Sec-Fetch-Site": "cross-site" },
+    expect: { status: 400, body: FORGED },
+  }),
+];
+
 const methodsAndPaths: HostileRequest[] = [
   ...["PUT", "DELETE", "OPTIONS", "PATCH", "PROPFIND"].map((method) =>
     row({
@@ -853,6 +890,7 @@ export const CORPUS: readonly HostileRequest[] = [
   ...prefixes,
   ...placeholders,
   ...otherServers,
+  ...forgery,
   ...methodsAndPaths,
   ...sizes,
 ];

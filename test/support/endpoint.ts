@@ -65,6 +65,8 @@ export interface EndpointOptions {
    * same Durable Objects; `update(…, { isolate: 2 })` reaches it.
    */
   secondIsolate?: boolean;
+  /** Keep Durable Object storage in this directory (one SQLite file per object), to look at it. */
+  persist?: string;
 }
 
 export interface UpdateReply {
@@ -173,6 +175,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
           ]
         : []),
     ],
+    ...(options.persist ? { durableObjectsPersist: options.persist } : {}),
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {

@@ -104,12 +104,17 @@ describe("valid configurations", () => {
   it("settings, an endpoint URL, the apex and a wildcard", () => {
     const v = vars();
     v.OVH_ENDPOINT = "http://127.0.0.1:8787/1.0/";
-    v.SETTINGS = { recheck_after: 60, ovh_timeout_ms: 1000, auth_fail_limit: 3 };
+    v.SETTINGS = { recheck_after: 60, ovh_timeout_ms: 1000, auth_fail_limit: 3, auth_ipv6_prefix: 48 };
     v.HOSTS["nas.example.tld"].records.push({ subdomain: "", type: "A" }, { subdomain: "*", type: "AAAA" });
     const result = parseVars(v);
     if (!result.ok) throw new Error(result.errors.join("\n"));
     expect(result.value.endpoint).toBe("http://127.0.0.1:8787/1.0");
-    expect(result.value.settings).toMatchObject({ recheckAfter: 60, ovhTimeoutMs: 1000, authFailLimit: 3 });
+    expect(result.value.settings).toMatchObject({
+      recheckAfter: 60,
+      ovhTimeoutMs: 1000,
+      authFailLimit: 3,
+      authIpv6Prefix: 48,
+    });
   });
 
   it("ttl 0 (the zone's default) and 60 pass", () => {

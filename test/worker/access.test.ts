@@ -1,0 +1,234 @@
+// Who may update: failed logins counted per source network and user name, the cap across user
+// names, IPv6 sources per prefix, the guard's storage deleted after its window, the same answer
+// for right and wrong passwords while blocked, and updates forged by web pages refused.
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Endpoint, type EndpointOptions, startEndpoint } from "../support/endpoint";
+import { HOME_PASSWORD, liveTargets, NEIGHBOUR_PASSWORD, testVars, ZONE } from "../support/fixtures";
+
+let ep: Endpoint;
+
+async function fresh(
+  settings: Record<string, number>,
+  options: Partial<EndpointOptions> = {},
+): Promise<void> {
+  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, ...options });
+  ep.sim.addZone(ZONE);
+}
+afterEach(async () => {
+  expect(ep.unexpected).toEqual([]);
+  await ep.close();
+});
+
+const from = (ip: string) => ({ "CF-Connecting-IP": ip });
+const nas = (ip: string) => ({ hostname: "nas.example.tld", myip: ip });
+const other = { hostname: "other.example.tld", myip: "2001:db8::9" };
+const neighbour = { user: "neighbour", password: NEIGHBOUR_PASSWORD };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("failed logins per source and user name", () => {
+  it("a device with a stale password locks out its own user name, not the household", async () => {
+    await fresh({ auth_fail_limit: 3 });
+    const stale = { password: "stale-password", headers: from("203.0.113.9") };
+    const replies = [];
+    for (let i = 0; i < 10; i++) replies.push((await ep.update(nas("198.51.100.1"), stale)).body);
+    expect(replies.slice(0, 2)).toEqual(["badauth\n", "badauth\n"]);
+    expect(new Set(replies.slice(2))).toEqual(new Set(["abuse\n"]));
+
+    // Another client behind the same address still updates and reads its status.
+    expect((await ep.update(other, { ...neighbour, headers: from("203.0.113.9") })).body).toBe(
+      "good 2001:db8::9\n",
+    );
+    const status = await ep.fetch("/status", {
+      headers: { ...from("203.0.113.9"), Authorization: `Basic ${btoa(`neighbour:${NEIGHBOUR_PASSWORD}`)}` },
+    });
+    expect(status.status).toBe(200);
+    // The locked user name is refused there, right password or not.
+    expect((await ep.update(nas("198.51.100.1"), { headers: from("203.0.113.9") })).body).toBe("abuse\n");
+  });
+
+  it("guessing many user names from one source is stopped by a cap of 3 × the limit", async () => {
+    await fresh({ auth_fail_limit: 3 });
+    const guess = (user: string) =>
+      ep.update(nas("198.51.100.1"), { user, password: "guess", headers: from("203.0.113.9") });
+    // Two failures for each of four names: no name reaches the limit, the source is under the cap.
+    for (const user of ["admin", "root", "fritz", "router"])
+      for (let i = 0; i < 2; i++) expect((await guess(user)).body).toBe("badauth\n");
+    expect((await ep.update(other, { ...neighbour, headers: from("203.0.113.9") })).body).toBe(
+      "good 2001:db8::9\n",
+    );
+    // The ninth failure reaches the cap: every user name at that source is refused.
+    expect((await guess("nas")).body).toBe("abuse\n");
+    expect((await ep.update(other, { ...neighbour, headers: from("203.0.113.9") })).body).toBe("abuse\n");
+    expect((await ep.update(other, { ...neighbour, headers: from("203.0.113.10") })).body).toBe(
+      "nochg 2001:db8::9\n",
+    );
+  });
+
+  it("the 401 log line names the user name that failed, never the password", async () => {
+    await fresh({});
+    const reply = await ep.update(nas("198.51.100.1"), {
+      password: "not-the-password-42",
+      headers: from("203.0.113.9"),
+    });
+    expect(reply.status).toBe(401);
+    await ep.flushLogs();
+    const line = ep.logs.find((l) => l.includes('"event":"update"') && l.includes('"status":401'));
+    expect(line).toContain('\\"home\\"');
+    expect(ep.logs.join("\n")).not.toContain("not-the-password-42");
+  });
+});
+
+describe("IPv6 sources", () => {
+  it("count per /56: a home rotating through its /64s is one source", async () => {
+    await fresh({ auth_fail_limit: 3 });
+    const bodies = [];
+    for (const subnet of ["1", "2", "3", "4"])
+      bodies.push(
+        (
+          await ep.update(nas("198.51.100.1"), {
+            password: "guess",
+            headers: from(`2001:db8:0:${subnet}::1`),
+          })
+        ).body,
+      );
+    expect(bodies).toEqual(["badauth\n", "badauth\n", "abuse\n", "abuse\n"]);
+    // Another /56 is another source.
+    expect((await ep.update(nas("198.51.100.1"), { headers: from("2001:db8:0:100::1") })).body).toBe(
+      "good 198.51.100.1\n",
+    );
+  });
+
+  it("auth_ipv6_prefix sets the length", async () => {
+    await fresh({ auth_fail_limit: 2, auth_ipv6_prefix: 64 });
+    for (const subnet of ["1", "2", "3"])
+      expect(
+        (
+          await ep.update(nas("198.51.100.1"), {
+            password: "guess",
+            headers: from(`2001:db8:0:${subnet}::1`),
+          })
+        ).body,
+      ).toBe("badauth\n");
+  });
+});
+
+describe("the guard's storage", () => {
+  /** The tables each AuthGuard's SQLite file holds (workerd's own _cf_ tables left out). */
+  async function guardTables(dir: string): Promise<string[][]> {
+    const folder = join(dir, "first-AuthGuard");
+    const files = (await readdir(folder)).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+    return files.map((f) => {
+      const db = new DatabaseSync(join(folder, f), { readOnly: true });
+      try {
+        return db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+          )
+          .all()
+          .map((r) => String(r.name));
+      } finally {
+        db.close();
+      }
+    });
+  }
+
+  it("is deleted once the window of its last failure has passed; a clean login leaves none", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "guards-"));
+    await fresh({ auth_fail_limit: 5, auth_fail_window: 1 }, { persist: dir });
+    for (let i = 0; i < 4; i++)
+      expect(
+        (await ep.update(nas("198.51.100.1"), { password: "guess", headers: from(`203.0.113.${i}`) })).body,
+      ).toBe("badauth\n");
+    expect((await ep.update(nas("198.51.100.1"), { headers: from("203.0.113.50") })).body).toBe(
+      "good 198.51.100.1\n",
+    );
+    const during = await guardTables(dir);
+    expect(during.filter((t) => t.length > 0)).toHaveLength(4);
+
+    await sleep(2500);
+    const after = await guardTables(dir);
+    expect(after.length).toBeGreaterThanOrEqual(4);
+    expect(after.filter((t) => t.length > 0)).toEqual([]);
+    // A source that fails again starts over.
+    expect(
+      (await ep.update(nas("198.51.100.1"), { password: "guess", headers: from("203.0.113.0") })).body,
+    ).toBe("badauth\n");
+  });
+});
+
+describe("while blocked", () => {
+  it("a right and a wrong password get the same answer and the same Retry-After", async () => {
+    await fresh({ auth_fail_limit: 2, auth_fail_window: 600 }, { secondIsolate: true });
+    const source = from("203.0.113.9");
+    const wrong = { password: "guess", headers: source };
+    expect((await ep.update(nas("198.51.100.1"), { ...wrong, isolate: 1 })).body).toBe("badauth\n");
+    await sleep(1100); // so the two failures lie in different seconds
+    expect((await ep.update(nas("198.51.100.1"), { ...wrong, isolate: 2 })).body).toBe("abuse\n");
+
+    const right = await ep.update(nas("198.51.100.1"), { headers: source, isolate: 2 });
+    const wrongAgain = await ep.update(nas("198.51.100.1"), { ...wrong, isolate: 1 });
+    expect({ status: wrongAgain.status, body: wrongAgain.body }).toEqual({
+      status: right.status,
+      body: right.body,
+    });
+    expect(right.status).toBe(429);
+    // Asked later, the wrong one may only be as long or shorter: it did not extend the block.
+    expect(Number(wrongAgain.headers.get("Retry-After"))).toBeLessThanOrEqual(
+      Number(right.headers.get("Retry-After")),
+    );
+  });
+});
+
+describe("updates forged by a web page", () => {
+  const basic = { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` };
+  const forged =
+    "badrequest: a request from another web site is refused; updates come from dyndns clients, not from web pages\n";
+
+  it.each([
+    ["Sec-Fetch-Site: cross-site", { "Sec-Fetch-Site": "cross-site" }],
+    ["Sec-Fetch-Site: same-site", { "Sec-Fetch-Site": "same-site" }],
+    ["Origin of another site", { Origin: "https://attacker.example" }],
+    ["Origin null (a sandboxed frame)", { Origin: "null" }],
+  ])("%s: refused, nothing written", async (_name, headers) => {
+    await fresh({});
+    for (const method of ["GET", "POST"] as const) {
+      const reply = await ep.update(nas("198.51.100.66"), { headers, method });
+      expect({ status: reply.status, body: reply.body }).toEqual({ status: 400, body: forged });
+    }
+    const form = await ep.fetch("/nic/update", {
+      method: "POST",
+      headers: { ...basic, ...headers, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "hostname=nas.example.tld&myip=198.51.100.66",
+    });
+    expect(form.status).toBe(400);
+    expect(liveTargets(ep.sim, "A", "nas")).toEqual([]);
+  });
+
+  it("a forged request with wrong credentials is not a failed login", async () => {
+    await fresh({ auth_fail_limit: 1 });
+    const reply = await ep.update(nas("198.51.100.1"), {
+      password: "guess",
+      headers: { ...from("203.0.113.9"), "Sec-Fetch-Site": "cross-site" },
+    });
+    expect(reply.status).toBe(400);
+    expect((await ep.update(nas("198.51.100.1"), { headers: from("203.0.113.9") })).body).toBe(
+      "good 198.51.100.1\n",
+    );
+  });
+
+  it("the same origin, a typed URL (none), and clients that send neither header still update", async () => {
+    await fresh({});
+    expect((await ep.update(nas("198.51.100.1"))).body).toBe("good 198.51.100.1\n");
+    expect((await ep.update(nas("198.51.100.2"), { headers: { "Sec-Fetch-Site": "none" } })).body).toBe(
+      "good 198.51.100.2\n",
+    );
+    expect(
+      (await ep.update(nas("198.51.100.3"), { headers: { "Sec-Fetch-Site": "same-origin", Origin: ep.url } }))
+        .body,
+    ).toBe("good 198.51.100.3\n");
+  });
+});
