@@ -16,6 +16,7 @@ export const KEYS = {
   consumerKey: "OVH_CONSUMER_KEY",
   clientId: "OVH_CLIENT_ID",
   clientSecret: "OVH_CLIENT_SECRET",
+  sessionSecret: "SESSION_SECRET",
 } as const;
 
 export const SECRET_KEYS = [KEYS.applicationKey, KEYS.applicationSecret, KEYS.consumerKey] as const;
@@ -53,6 +54,8 @@ export interface ClientSpec {
   /** Lowercase hex. */
   passwordSha256: string;
   hosts: ReadonlySet<string>;
+  /** May see every host on the status page (it still reports only for `hosts`). */
+  admin: boolean;
 }
 
 export interface Settings {
@@ -177,6 +180,7 @@ const clientSchema = z.strictObject({
     ),
   ),
   hosts: z.array(z.string()).check(z.refine((a) => a.length > 0, "must list at least one host")),
+  admin: z.optional(z.boolean()),
 });
 
 const seconds = between(1, 30 * 86_400);
@@ -288,6 +292,7 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
       name,
       passwordSha256: client.password_sha256.toLowerCase(),
       hosts: new Set(client.hosts),
+      admin: client.admin ?? false,
     });
   }
 

@@ -27,4 +27,9 @@ export interface Env {
   /** Instead of the three above: an OAuth2 service account (rights from an IAM policy). */
   OVH_CLIENT_ID?: string;
   OVH_CLIENT_SECRET?: string;
+  /** Key material for the status page's session cookies (npm run setup -- session). */
+  SESSION_SECRET?: string;
+
+  // static assets (wrangler.toml [assets]): the status page's HTML, CSS and script
+  ASSETS?: Fetcher;
 }

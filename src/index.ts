@@ -7,11 +7,12 @@
 // 911, never a 500.
 import { Hono } from "hono/tiny";
 import { access } from "./access/access";
+import { fromBrowser } from "./access/session";
 import { RETRY_AFTER_911, type Reply, renderReply } from "./dyndns/reply";
 import { handleUpdate, type UpdateFacts } from "./dyndns/update";
 import type { Env } from "./env";
 import { log } from "./log";
-import { historyLength, renderStatusText, statusReport } from "./zone/status";
+import { statusRoutes } from "./status/routes";
 import { zoneSide } from "./zone/stubs";
 
 export { AuthGuard } from "./access/guard";
@@ -42,6 +43,8 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
     ));
   } else reply = granted.reply;
   const rendered = renderReply(reply);
+  // A browser is never asked for Basic: it would cache the password and replay it for any page.
+  if (fromBrowser(c.req.raw)) delete rendered.headers["WWW-Authenticate"];
   log("update", {
     client: granted.ok ? granted.client.name : undefined,
     source,
@@ -61,29 +64,7 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
 
 for (const path of UPDATE_PATHS) app.all(path, () => send({ kind: "method", allow: "GET, POST" }));
 
-// What the client's hosts hold now and what happened recently: JSON, or text for a browser.
-app.get("/status", async (c) => {
-  const granted = await access(c.req.raw, c.env);
-  if (!granted.ok) {
-    log("status", { status: renderReply(granted.reply).status, notes: granted.notes });
-    return send(granted.reply);
-  }
-  const report = await statusReport(
-    c.env,
-    granted.config,
-    granted.client,
-    historyLength(c.req.query("history")),
-  );
-  log("status", { client: granted.client.name, status: 200 });
-  const browser = (c.req.header("Accept") ?? "").includes("text/html");
-  return new Response(browser ? renderStatusText(report) : JSON.stringify(report), {
-    headers: {
-      "Content-Type": browser ? "text/plain; charset=utf-8" : "application/json",
-      "X-Content-Type-Options": "nosniff",
-      "Cache-Control": "no-store",
-    },
-  });
-});
+app.route("/", statusRoutes);
 
 app.get("/", (c) =>
   c.text("ovh-dyndns-worker: send dyndns2 updates to /nic/update\n", 200, { "Cache-Control": "no-store" }),

@@ -41,6 +41,16 @@ export class AuthGuard extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
   }
 
+  // The guard named "session CLIENT" (never a source's name) remembers when the client last
+  // logged out of the status page (session.ts); sessions opened before then are over.
+  sessionsEndedAt(): number {
+    return this.ctx.storage.kv.get<number>("sessionsEndedAt") ?? 0;
+  }
+
+  endSessions(at: number): void {
+    this.ctx.storage.kv.put("sessionsEndedAt", Math.max(at, this.sessionsEndedAt()));
+  }
+
   /** Is this user name, or the whole source, blocked now? Writes nothing. */
   check(user: string, limit: number, windowSeconds: number): GuardState {
     if (!this.tableExists()) return CLEAR;

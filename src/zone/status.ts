@@ -1,10 +1,10 @@
 // The /status answer: what a client's hosts hold and their recent reports, asked of each zone's
-// coordinator, as JSON or, for a browser, as plain text (no markup, so nothing in it needs
-// escaping). Nothing secret is in the report to begin with.
+// coordinator. Scripts read it as JSON, and so does the status page. Nothing secret is in the
+// report to begin with.
 import { type ClientSpec, type Config, staleAfterOf } from "../config";
 import type { Env } from "../env";
 import { type HealthState, healthOf } from "./health";
-import { describeChange, HISTORY_LIMIT, type HistoryEntry, type LastReport, recordKey } from "./protocol";
+import { HISTORY_LIMIT, type HistoryEntry, type LastReport, recordKey } from "./protocol";
 import { zoneStub } from "./stubs";
 
 export interface StatusReport {
@@ -47,7 +47,8 @@ export async function statusReport(
   historyLength: number,
 ): Promise<StatusReport> {
   const byZone = new Map<string, string[]>();
-  for (const name of client.hosts) {
+  // An admin client sees every host; the others the hosts they report for.
+  for (const name of client.admin ? config.hosts.keys() : client.hosts) {
     const host = config.hosts.get(name);
     if (host) byZone.set(host.zone, [...(byZone.get(host.zone) ?? []), name]);
   }
@@ -108,34 +109,4 @@ function lastReportOf(last: LastReport, client: string): StatusReport["hosts"][n
     source: theirs ? null : last.source,
     agent: theirs ? null : last.agent,
   };
-}
-
-/** A plain-text page for a browser: each host's health, the records, then the recent reports. */
-export function renderStatusText(report: StatusReport): string {
-  const lines = [
-    `DynDNS status for ${report.client}`,
-    "",
-    "Hosts:",
-    ...report.hosts.map(
-      (h) =>
-        `  ${h.name}  ${h.health.state}${h.health.since ? ` since ${h.health.since}` : ""}${h.health.reason ? `: ${h.health.reason}` : ""}`,
-    ),
-    "",
-    "Records:",
-    ...report.hosts.flatMap((h) =>
-      h.records.map(
-        (r) =>
-          `  ${r.type.padEnd(6)}${r.name}  ${r.target ?? "(not yet written)"}  ttl ${r.ttl}  changed ${r.changedAt ?? "-"}`,
-      ),
-    ),
-    "",
-    "Recent reports (UTC):",
-    ...report.history.map(
-      (e) =>
-        `  ${new Date(e.at).toISOString()}  ${e.host}  ${e.outcome}  ${e.reported}  from ${e.source ?? "?"}${
-          e.repeats > 1 ? `  (${e.repeats} times, the last at ${new Date(e.lastAt).toISOString()})` : ""
-        }${e.changes.map((c) => `  ${describeChange(c)}`).join("")}${e.note ? `  (${e.note})` : ""}`,
-    ),
-  ];
-  return `${lines.join("\n")}\n`;
 }

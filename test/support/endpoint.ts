@@ -148,6 +148,13 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   const worker = {
     modules: true,
     scriptPath,
+    // As wrangler.toml's [assets]: the status page's files, served ahead of the Worker.
+    assets: {
+      directory: join(ROOT, "public"),
+      binding: "ASSETS",
+      routerConfig: { has_user_worker: true },
+      assetConfig: { html_handling: "none" as const },
+    },
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: { OVH_ENDPOINT: sim.url, ...options.vars, ...secrets } as Record<string, Json>,
     outboundService,

@@ -6,6 +6,8 @@ export const ZONE = "example.tld";
 export const OTHER_ZONE = "example.org";
 export const HOME_PASSWORD = "home-password";
 export const NEIGHBOUR_PASSWORD = "neighbour-password";
+/** SESSION_SECRET for tests of the status page's login. */
+export const SESSION_SECRET = "test-session-secret-0123456789abcdefghijklmnop";
 
 /** wg-end's interface bits: subnet 10 of the /56, interface id 211:32ff:fe12:3456. */
 export const WG_HOST_ID = "::10:211:32ff:fe12:3456";

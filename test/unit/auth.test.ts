@@ -163,6 +163,7 @@ describe("authenticate", () => {
       name: "home",
       passwordSha256: await sha256("right"),
       hosts: new Set(["a.b.c"]),
+      admin: false,
     };
     return { clients: new Map([["home", home]]) } as unknown as Config;
   }

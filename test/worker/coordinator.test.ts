@@ -189,21 +189,6 @@ describe("status and history", () => {
     );
     expect(JSON.stringify(status)).not.toContain("2001:db8::9");
   });
-
-  it("answers a browser with a plain-text page, and strangers with badauth", async () => {
-    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
-    const page = await ep.fetch("/status", {
-      headers: { Accept: "text/html", Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
-    });
-    expect(page.headers.get("Content-Type")).toMatch(/^text\/plain/);
-    expect(page.headers.get("X-Content-Type-Options")).toBe("nosniff");
-    const text = await page.text();
-    expect(text).toMatch(/AAAA {2}service\.example\.tld {2}2001:db8::1 {2}ttl 60/);
-    expect(text).toContain("service.example.tld  good  2001:db8::1");
-    const stranger = await ep.fetch("/status");
-    expect(stranger.status).toBe(401);
-    expect(stranger.headers.get("WWW-Authenticate")).toMatch(/^Basic/);
-  });
 });
 
 describe("abuse limits", () => {

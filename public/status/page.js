@@ -1,0 +1,560 @@
+// The status page's script. It reads /status as JSON with the session cookie (HttpOnly: this
+// script never sees it) and builds the page from text nodes only, so nothing a report carries
+// (a user agent, a refused user name) can become markup.
+
+const HISTORY_ASKED = 1000;
+const PAGE_SIZE = 20;
+const REFRESH_MS = 60_000;
+
+const $ = (id) => document.getElementById(id);
+
+/** An element with attributes and children (strings become text nodes). */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return el;
+}
+
+// ---- time -------------------------------------------------------------------------------------
+
+function ago(when) {
+  const seconds = Math.round((Date.now() - new Date(when).getTime()) / 1000);
+  if (seconds < 45) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+function exact(when) {
+  const d = new Date(when);
+  return `${d.toLocaleString()} (${d.toISOString().replace("T", " ").slice(0, 19)} UTC)`;
+}
+
+/** "3 h ago", with the exact time on hover and for screen readers' "more info". */
+function timeEl(when, fallback = "never") {
+  if (when === null || when === undefined) return h("span", { class: "muted", text: fallback });
+  const iso = new Date(when).toISOString();
+  return h("time", { datetime: iso, title: exact(when), text: ago(when) });
+}
+
+// ---- health -----------------------------------------------------------------------------------
+
+const STATES = {
+  ok: { word: "ok", mark: "✓" },
+  never: { word: "never", mark: "○" },
+  stale: { word: "stale", mark: "◷" },
+  failing: { word: "failing", mark: "✕" },
+  drift: { word: "drift", mark: "≠" },
+  unknown: { word: "unknown", mark: "?" },
+};
+
+/** What to check, when the Worker gives no reason of its own. */
+const ADVICE = {
+  never: "No report has arrived yet: check the router's DynDNS settings (see “Set up” below).",
+  stale: "No report for a long time: is the router online and still sending updates?",
+  failing: "Reports arrive but fail: the history below says why.",
+  drift: "OVH holds another address than the last report: was the record changed by hand?",
+};
+
+function badge(state) {
+  const s = STATES[state] ?? STATES.unknown;
+  return h(
+    "span",
+    { class: `badge b-${STATES[state] ? state : "unknown"}` },
+    h("span", { "aria-hidden": "true", text: s.mark }),
+    ` ${s.word}`,
+  );
+}
+
+// ---- outcomes ---------------------------------------------------------------------------------
+
+const REFUSED = new Set(["badauth", "badrequest", "nohost", "notfqdn", "numhost", "abuse"]);
+
+function outcomeLabel(entry) {
+  switch (entry.outcome) {
+    case "good":
+      return entry.changes?.length ? "changed" : "good";
+    case "nochg":
+      return "unchanged";
+    case "badauth":
+      return "refused: wrong password";
+    case "badrequest":
+      return "refused: bad request";
+    case "nohost":
+      return "refused: host not allowed";
+    case "notfqdn":
+      return "refused: not a host name";
+    case "numhost":
+      return "refused: too many hosts";
+    case "abuse":
+      return "refused: too many";
+    case "dnserr":
+      return "DNS error";
+    case "911":
+      return "OVH failed";
+    default:
+      return entry.outcome;
+  }
+}
+
+function outcomeClass(entry) {
+  if (entry.outcome === "good") return entry.changes?.length ? "o-change" : "o-ok";
+  if (entry.outcome === "nochg") return "o-same";
+  if (REFUSED.has(entry.outcome)) return "o-refused";
+  return "o-error";
+}
+
+// ---- talking to the Worker --------------------------------------------------------------------
+
+async function api(path, init = {}) {
+  const response = await fetch(path, {
+    ...init,
+    credentials: "same-origin",
+    headers: { Accept: "application/json", ...(init.headers ?? {}) },
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  return { status: response.status, ok: response.ok, body };
+}
+
+// ---- state ------------------------------------------------------------------------------------
+
+let report = null;
+let page = 0;
+let timer = 0;
+
+function show(which) {
+  $("loading").hidden = which !== "loading";
+  $("login").hidden = which !== "login";
+  $("dashboard").hidden = which !== "dashboard";
+  $("session").hidden = which !== "dashboard";
+  if (which !== "problem") $("problem").hidden = true;
+}
+
+function problem(text) {
+  $("problem-text").textContent = text;
+  $("problem").hidden = false;
+  $("loading").hidden = true;
+}
+
+async function load({ quiet = false } = {}) {
+  if (!quiet) {
+    show("loading");
+    $("main").setAttribute("aria-busy", "true");
+  }
+  let answer;
+  try {
+    answer = await api(`/status?history=${HISTORY_ASKED}`);
+  } catch {
+    $("main").removeAttribute("aria-busy");
+    problem("The Worker could not be reached. Check your connection and try again.");
+    return;
+  }
+  $("main").removeAttribute("aria-busy");
+  if (answer.status === 401) {
+    report = null;
+    show("login");
+    $("username").focus();
+    return;
+  }
+  if (!answer.ok || !answer.body) {
+    problem(answer.body?.error ?? `The Worker answered ${answer.status}. Try again in a minute.`);
+    return;
+  }
+  report = answer.body;
+  show("dashboard");
+  render();
+  loadSetup();
+  clearInterval(timer);
+  timer = setInterval(() => {
+    if (document.visibilityState === "visible") load({ quiet: true });
+  }, REFRESH_MS);
+}
+
+// ---- rendering --------------------------------------------------------------------------------
+
+function hostHealth(host) {
+  if (host.health?.state) return host.health;
+  // Before the Worker reports health: a host none of whose records is written was never reported.
+  if (host.records.every((r) => r.target === null)) return { state: "never", reason: "", since: null };
+  return { state: "unknown", reason: "", since: null };
+}
+
+function render() {
+  $("client-name").textContent = report.client;
+  $("setup-client").textContent = report.client;
+  const counts = {};
+  for (const host of report.hosts) {
+    const { state } = hostHealth(host);
+    counts[state] = (counts[state] ?? 0) + 1;
+  }
+  const n = report.hosts.length;
+  const parts = Object.keys(STATES)
+    .filter((s) => counts[s])
+    .map((s) => `${counts[s]} ${STATES[s].word}`);
+  const summary = $("summary");
+  summary.replaceChildren(
+    h("strong", { text: `${n} host${n === 1 ? "" : "s"}` }),
+    parts.length ? `: ${parts.join(", ")}` : "",
+  );
+  summary.className = `summary ${n > 0 && counts.ok === n ? "all-ok" : counts.failing || counts.drift ? "bad" : counts.stale || counts.never ? "warn" : ""}`;
+
+  $("hosts-empty").hidden = n > 0;
+  $("hosts").replaceChildren(...report.hosts.map(hostCard));
+
+  const select = $("history-host");
+  const chosen = select.value;
+  select.replaceChildren(
+    h("option", { value: "", text: "All hosts" }),
+    ...report.hosts.map((host) => h("option", { value: host.name, text: host.name })),
+  );
+  select.value = report.hosts.some((host) => host.name === chosen) ? chosen : "";
+  renderHistory();
+  renderFailedLogins();
+  $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
+}
+
+function hostCard(host) {
+  const health = hostHealth(host);
+  const advice = health.state === "ok" ? "" : health.reason || ADVICE[health.state] || "";
+  const id = `host-${host.name.replace(/[^a-z0-9]/gi, "-")}`;
+  const last = host.lastReport;
+  return h(
+    "article",
+    { class: `host s-${health.state}`, "aria-labelledby": id },
+    h("header", { class: "host-head" }, h("h3", { id, text: host.name }), badge(health.state)),
+    advice ? h("p", { class: "advice", text: advice }) : null,
+    health.since && health.state !== "ok"
+      ? h(
+          "p",
+          { class: "since" },
+          `${STATES[health.state]?.word ?? health.state} since `,
+          timeEl(health.since),
+        )
+      : null,
+    h(
+      "ul",
+      { class: "records", "aria-label": `Records of ${host.name}` },
+      host.records.map((r) =>
+        h(
+          "li",
+          { class: "record" },
+          h("div", { class: "rec-name" }, h("span", { class: "type", text: r.type }), ` ${r.name}`),
+          r.target === null
+            ? h("div", { class: "target muted", text: "not written yet" })
+            : h("div", { class: "target", text: r.target }),
+          h(
+            "div",
+            { class: "rec-meta" },
+            `TTL ${r.ttl} s · changed `,
+            timeEl(r.changedAt),
+            " · confirmed ",
+            timeEl(r.confirmedAt),
+          ),
+        ),
+      ),
+    ),
+    h(
+      "p",
+      { class: "last-report" },
+      h("span", { class: "label", text: "Last report " }),
+      last
+        ? [
+            timeEl(last.at),
+            last.source ? ` from ${last.source}` : "",
+            last.client ? ` by ${last.client}` : "",
+            last.outcome
+              ? [" · ", h("span", { class: `outcome ${outcomeClass(last)}`, text: outcomeLabel(last) })]
+              : "",
+            last.agent ? h("span", { class: "agent", title: last.agent, text: last.agent }) : "",
+          ]
+        : h("span", { class: "muted", text: last === null ? "none yet" : "see the history" }),
+    ),
+    h(
+      "p",
+      { class: "host-links" },
+      h("button", { type: "button", class: "link", "data-host": host.name, text: "History of this host" }),
+    ),
+  );
+}
+
+function filteredHistory() {
+  const host = $("history-host").value;
+  const changesOnly = document.querySelector('input[name="show"]:checked')?.value === "changes";
+  return (report?.history ?? []).filter(
+    (e) => (!host || e.host === host) && (!changesOnly || (e.changes?.length ?? 0) > 0),
+  );
+}
+
+function renderHistory() {
+  const entries = filteredHistory();
+  const pages = Math.max(1, Math.ceil(entries.length / PAGE_SIZE));
+  page = Math.min(page, pages - 1);
+  const shown = entries.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+  const empty = $("history-empty");
+  empty.hidden = entries.length > 0;
+  empty.textContent = report?.history?.length ? "Nothing matches this filter." : "No reports yet.";
+  $("history").replaceChildren(...shown.map(historyEntry));
+  $("pager").hidden = pages <= 1;
+  $("page-info").textContent = `Page ${page + 1} of ${pages}`;
+  $("newer").disabled = page === 0;
+  $("older").disabled = page >= pages - 1;
+}
+
+function historyEntry(e) {
+  const who = REFUSED.has(e.outcome) ? `user ${e.client || "(none)"}` : e.client;
+  return h(
+    "li",
+    { class: `entry ${outcomeClass(e)}` },
+    h(
+      "div",
+      { class: "entry-head" },
+      timeEl(e.at),
+      h("span", { class: "entry-host", text: e.host || "(no host)" }),
+      h("span", { class: `outcome ${outcomeClass(e)}`, text: outcomeLabel(e) }),
+    ),
+    e.changes?.length
+      ? h(
+          "ul",
+          { class: "changes" },
+          e.changes.map((c) =>
+            h(
+              "li",
+              {},
+              h("span", { class: "type", text: c.type }),
+              ` ${c.name} `,
+              h("span", { class: "from", text: c.from ?? "(new)" }),
+              h("span", { "aria-label": "became", text: " → " }),
+              h("span", { class: "to", text: c.to }),
+            ),
+          ),
+        )
+      : null,
+    e.note ? h("p", { class: "note", text: e.note }) : null,
+    h(
+      "p",
+      { class: "entry-meta" },
+      [e.reported ? `reported ${e.reported}` : "", e.source ? `from ${e.source}` : "", who ? who : ""]
+        .filter(Boolean)
+        .join(" · "),
+      e.repeats > 1
+        ? [" · ", h("strong", { text: `${e.repeats} times` }), ", the last ", timeEl(e.lastAt)]
+        : "",
+    ),
+  );
+}
+
+function renderFailedLogins() {
+  const rows = report?.failedLogins ?? [];
+  $("failed-logins").hidden = rows.length === 0;
+  $("failed-rows").replaceChildren(
+    ...rows.map((f) =>
+      h(
+        "tr",
+        {},
+        h("td", { text: f.user || "(none)" }),
+        h("td", { text: f.source ?? "?" }),
+        h("td", { text: String(f.count) }),
+        h("td", {}, timeEl(f.lastAt)),
+      ),
+    ),
+  );
+}
+
+// ---- setup help -------------------------------------------------------------------------------
+
+async function loadSetup() {
+  const box = $("setup");
+  let answer;
+  try {
+    answer = await api("/status/setup");
+  } catch {
+    answer = { ok: false };
+  }
+  if (!answer.ok || !Array.isArray(answer.body?.recipes)) {
+    box.replaceChildren(h("p", { class: "muted", text: "Setup help is not available from this Worker." }));
+    return;
+  }
+  box.replaceChildren(
+    ...answer.body.recipes.map((recipe, i) =>
+      h(
+        "details",
+        { class: "recipe", open: i === 0 },
+        h("summary", { text: recipe.title }),
+        recipe.note ? h("p", { class: "muted", text: recipe.note }) : null,
+        h("pre", { tabindex: "0" }, h("code", { text: recipe.text })),
+        copyButton(recipe.text),
+      ),
+    ),
+  );
+}
+
+function copyButton(text) {
+  const button = h("button", { type: "button", class: "quiet", text: "Copy" });
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Select the text to copy it";
+    }
+    setTimeout(() => {
+      button.textContent = "Copy";
+    }, 2000);
+  });
+  return button;
+}
+
+// ---- test notification ------------------------------------------------------------------------
+
+async function notifyTest() {
+  const button = $("notify");
+  const out = $("notify-result");
+  button.disabled = true;
+  out.replaceChildren(h("p", { class: "muted", text: "Sending…" }));
+  let answer;
+  try {
+    answer = await api("/status/notify-test", { method: "POST" });
+  } catch {
+    answer = { ok: false, status: 0, body: null };
+  }
+  button.disabled = false;
+  if (answer.status === 401) return load();
+  const targets = Array.isArray(answer.body) ? answer.body : (answer.body?.targets ?? answer.body?.results);
+  if (!Array.isArray(targets)) {
+    const why =
+      answer.body?.error ??
+      (answer.status === 404
+        ? "this Worker has no notifications yet"
+        : `the Worker answered ${answer.status}`);
+    out.replaceChildren(h("p", { class: "error", text: `Not sent: ${why}.` }));
+    return;
+  }
+  if (targets.length === 0) {
+    out.replaceChildren(h("p", { class: "muted", text: "No notification target is configured." }));
+    return;
+  }
+  out.replaceChildren(
+    h(
+      "ul",
+      { class: "results" },
+      targets.map((t) => {
+        const delivered = t.delivered ?? t.ok ?? false;
+        const name = t.target ?? t.name ?? t.kind ?? "target";
+        const detail = t.error ?? t.reason ?? t.detail ?? "";
+        return h(
+          "li",
+          { class: delivered ? "o-ok" : "o-error" },
+          h("span", {
+            class: `outcome ${delivered ? "o-ok" : "o-error"}`,
+            text: delivered ? "delivered" : "failed",
+          }),
+          ` ${name}`,
+          detail ? h("span", { class: "muted", text: ` — ${detail}` }) : "",
+        );
+      }),
+    ),
+  );
+}
+
+// ---- wiring -----------------------------------------------------------------------------------
+
+async function logIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("login-error");
+  const user = $("username");
+  const password = $("password");
+  if (!user.value || !password.value) {
+    error.textContent = "Enter the client name and its password.";
+    error.hidden = false;
+    (user.value ? password : user).focus();
+    return;
+  }
+  const button = $("login-button");
+  button.disabled = true;
+  error.hidden = true;
+  let answer;
+  try {
+    answer = await api("/status/login", {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+    });
+  } catch {
+    answer = { ok: false, body: { error: "The Worker could not be reached." } };
+  }
+  button.disabled = false;
+  if (!answer.ok) {
+    error.textContent = answer.body?.error ?? `Login failed (${answer.status}).`;
+    error.hidden = false;
+    password.select();
+    password.focus();
+    return;
+  }
+  password.value = "";
+  page = 0;
+  await load();
+  $("summary").focus?.();
+}
+
+async function logOut() {
+  clearInterval(timer);
+  try {
+    await api("/status/logout", { method: "POST" });
+  } catch {
+    // the cookie stays until it expires; the page still forgets what it showed
+  }
+  report = null;
+  $("hosts").replaceChildren();
+  $("history").replaceChildren();
+  $("setup").replaceChildren();
+  $("notify-result").replaceChildren();
+  show("login");
+  $("username").focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", logIn);
+  $("logout").addEventListener("click", logOut);
+  $("refresh").addEventListener("click", () => load({ quiet: true }));
+  $("retry").addEventListener("click", () => load());
+  $("notify").addEventListener("click", notifyTest);
+  $("history-filter").addEventListener("change", () => {
+    page = 0;
+    renderHistory();
+  });
+  $("history-filter").addEventListener("submit", (e) => e.preventDefault());
+  $("newer").addEventListener("click", () => {
+    page = Math.max(0, page - 1);
+    renderHistory();
+  });
+  $("older").addEventListener("click", () => {
+    page += 1;
+    renderHistory();
+  });
+  $("hosts").addEventListener("click", (event) => {
+    const host = event.target.closest?.("button[data-host]")?.getAttribute("data-host");
+    if (!host) return;
+    $("history-host").value = host;
+    page = 0;
+    renderHistory();
+    $("history-title").scrollIntoView({ behavior: "smooth", block: "start" });
+    $("history-host").focus({ preventScroll: true });
+  });
+  load();
+});

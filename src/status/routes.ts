@@ -1,0 +1,139 @@
+// The status page and its JSON API. A browser that opens /status gets the page (static assets,
+// no data in it); the page logs in with a form, gets a session cookie (access/session.ts) and
+// reads the same JSON that scripts read with HTTP Basic. Every call that changes state must come
+// from the page's own origin, and no page of another origin may read the API.
+import { Hono } from "hono/tiny";
+import { access } from "../access/access";
+import {
+  closedSessionCookie,
+  crossOrigin,
+  endSessions,
+  fromBrowser,
+  fromOwnPage,
+  hasSessionCookie,
+  isNavigation,
+  openSession,
+  readSession,
+  sessionsUnavailable,
+} from "../access/session";
+import type { ClientSpec, Config } from "../config";
+import { renderReply } from "../dyndns/reply";
+import type { Env } from "../env";
+import { log } from "../log";
+import { historyLength, statusReport } from "../zone/status";
+
+export const statusRoutes = new Hono<{ Bindings: Env }>();
+
+const API_HEADERS = {
+  "Content-Type": "application/json",
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+  // No page of another origin may embed the answer (a <script src>, an <img>), with or without cookies.
+  "Cross-Origin-Resource-Policy": "same-origin",
+};
+
+/** The page runs its own script and style only, talks to its own origin only, and is never framed. */
+const PAGE_HEADERS = {
+  "Content-Type": "text/html; charset=utf-8",
+  "Cache-Control": "no-cache",
+  "Content-Security-Policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "X-Frame-Options": "DENY",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Opener-Policy": "same-origin",
+};
+
+function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...API_HEADERS, ...headers } });
+}
+
+type Authorized =
+  | { ok: true; config: Config; client: ClientSpec; via: string }
+  | { ok: false; response: Response };
+
+/**
+ * Who is asking: a session cookie from the page, or HTTP Basic (or the query's username and
+ * password) from a script. `change`: the call changes state, so a browser must send it from the
+ * page's own origin. A browser is never sent a Basic challenge, so it never caches a password.
+ */
+export async function authorize(request: Request, env: Env, change: boolean): Promise<Authorized> {
+  const browserMarks = request.headers.has("Origin") || request.headers.has("Sec-Fetch-Site");
+  if (change ? browserMarks && !fromOwnPage(request) : crossOrigin(request)) {
+    return { ok: false, response: json({ error: "Only the status page itself may call this." }, 403) };
+  }
+  if (!request.headers.has("Authorization") && hasSessionCookie(request)) {
+    const session = await readSession(request, env);
+    if (session.ok && (!change || fromOwnPage(request))) return { ...session, via: "session" };
+    const reason = session.ok ? "not from the page" : session.reason;
+    log("status", { status: 401, notes: [reason] });
+    return { ok: false, response: json({ error: "Your session has ended; log in again." }, 401) };
+  }
+  const granted = await access(request, env);
+  if (granted.ok) return { ok: true, config: granted.config, client: granted.client, via: "basic" };
+  const { status, body, headers } = renderReply(granted.reply);
+  log("status", { status, notes: granted.notes });
+  if (fromBrowser(request)) {
+    const { "WWW-Authenticate": _challenge, ...rest } = headers;
+    return { ok: false, response: json({ error: "Log in first." }, status, rest) };
+  }
+  return { ok: false, response: new Response(body, { status, headers }) };
+}
+
+/** The page itself: the same static HTML for everyone, with headers that keep it to itself. */
+async function page(env: Env, url: string): Promise<Response> {
+  const asset = await env.ASSETS?.fetch(new URL("/status/index.html", url));
+  if (!asset?.ok)
+    return new Response("the status page's files are missing from this deploy\n", { status: 404 });
+  return new Response(asset.body, { headers: PAGE_HEADERS });
+}
+
+// What the client's hosts hold and what happened recently: the page for a browser, JSON for
+// the page's script and for scripts.
+statusRoutes.get("/status", async (c) => {
+  if (isNavigation(c.req.raw)) return page(c.env, c.req.url);
+  const who = await authorize(c.req.raw, c.env, false);
+  if (!who.ok) return who.response;
+  const report = await statusReport(c.env, who.config, who.client, historyLength(c.req.query("history")));
+  log("status", { client: who.client.name, via: who.via, status: 200 });
+  return json(report);
+});
+
+/** Log in with the client's name and password (a form), counted by the guard like any login. */
+statusRoutes.post("/status/login", async (c) => {
+  const url = new URL(c.req.url);
+  if (!fromOwnPage(c.req.raw)) return json({ error: "Log in on the status page itself." }, 403);
+  const unavailable = sessionsUnavailable(c.env);
+  if (unavailable) {
+    log("login", { status: 503, notes: [unavailable] });
+    return json({ error: "Logging in is not set up yet: the Worker has no SESSION_SECRET." }, 503);
+  }
+  const granted = await access(c.req.raw, c.env);
+  if (!granted.ok) {
+    const { status, headers } = renderReply(granted.reply);
+    log("login", { status, notes: granted.notes });
+    const retry = headers["Retry-After"];
+    const error =
+      granted.reply.kind === "badauth"
+        ? "Wrong client name or password."
+        : granted.reply.kind === "abuse"
+          ? `Too many failed logins from your network; try again in ${Math.ceil(Number(retry) / 60)} min.`
+          : granted.reply.kind === "911"
+            ? "The Worker's configuration has errors; its log says which."
+            : "The login form could not be read.";
+    return json({ error }, status, retry ? { "Retry-After": retry } : {});
+  }
+  const cookie = await openSession(c.env, url, granted.client);
+  log("login", { client: granted.client.name, status: 200 });
+  return json({ client: granted.client.name }, 200, cookie ? { "Set-Cookie": cookie } : {});
+});
+
+/** Log out: this browser forgets the cookie, and every session the client opened until now ends. */
+statusRoutes.post("/status/logout", async (c) => {
+  if (!fromOwnPage(c.req.raw)) return json({ error: "Only the status page itself may call this." }, 403);
+  const session = await readSession(c.req.raw, c.env);
+  if (session.ok) await endSessions(c.env, session.client);
+  log("logout", { client: session.ok ? session.client.name : undefined, status: 200 });
+  return json({ ok: true }, 200, { "Set-Cookie": closedSessionCookie(new URL(c.req.url)) });
+});
