@@ -362,6 +362,18 @@ export function secretProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Shortest SESSION_SECRET accepted: 32 characters (npm run setup -- session makes 43). */
+export const MIN_SESSION_SECRET = 32;
+
+/** What is wrong with a SESSION_SECRET value, without repeating it; undefined when fine. */
+export function sessionSecretProblem(value: unknown): string | undefined {
+  const problem = secretProblem(value);
+  if (problem) return problem;
+  if (typeof value === "string" && value.length < MIN_SESSION_SECRET)
+    return `is shorter than ${MIN_SESSION_SECRET} characters`;
+  return undefined;
+}
+
 /**
  * The OVH credentials in use: the OAuth2 pair when either of its secrets is set, otherwise the
  * application key, application secret and consumer key. Setting both kinds is a mistake.

@@ -116,7 +116,7 @@ export function wranglerCommand(io: Io): string[] {
 export async function putSecretsWithWrangler(
   io: Io,
   configPath: string,
-  entries: ReadonlyArray<readonly [SecretKey, string]>,
+  entries: ReadonlyArray<readonly [string, string]>,
 ): Promise<void> {
   const command = wranglerCommand(io);
   for (const [key, value] of entries) {

@@ -22,10 +22,15 @@ import {
   secretValueProblem,
   writeDevVars,
 } from "./secrets";
+import { setupSession } from "./session-secret";
 import { checkHosts, checkVars, DEFAULT_CONFIG, requireWranglerConfig, zonesOf } from "./wrangler-config";
 
 export const SETUP_HELP = `usage: npm run setup -- ovh [options]
-       (tsx scripts/cli.ts setup ovh [options])
+       npm run setup -- session [--apply] [--dev-vars] [--config PATH]
+       (tsx scripts/cli.ts setup ovh|session [options])
+
+\`setup session\` makes a random SESSION_SECRET, which signs the status page's login cookies,
+and stores it like the OVH secrets below (a new one logs everyone out of the page).
 
 Creates an OVH consumer key that may only read and write the DNS zones of wrangler.toml
 (GET, POST and PUT on /domain/zone/<zone> and /domain/zone/<zone>/* for each zone; no DELETE,
@@ -80,11 +85,15 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const [what, ...extra] = positionals;
+  if (what === "session") {
+    if (extra.length > 0) throw new UsageError(`setup session: unexpected argument "${extra[0]}"`);
+    return setupSession(values, io);
+  }
   if (what !== "ovh") {
     throw new UsageError(
       what === undefined
         ? "setup: say what to set up: `setup ovh` (see --help)"
-        : `setup: unknown target "${what}"; the only one is \`setup ovh\``,
+        : `setup: unknown target "${what}"; use \`setup ovh\` or \`setup session\``,
     );
   }
   if (extra.length > 0) throw new UsageError(`setup ovh: unexpected argument "${extra[0]}"`);

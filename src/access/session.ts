@@ -7,25 +7,13 @@
 // The signature also covers the client's password hash, so a new password (a new deploy of
 // CLIENTS) ends the client's sessions; logging out ends every session the client opened until
 // then (the guard of the name "session CLIENT" remembers when).
-import { type ClientSpec, type Config, KEYS, loadConfig, secretProblem } from "../config";
+import { type ClientSpec, type Config, KEYS, loadConfig, sessionSecretProblem } from "../config";
 import { toHex } from "../core/hex";
 import type { Env } from "../env";
 import { timingSafeEqual } from "./credentials";
 
 /** How long a login lasts. */
 export const SESSION_MS = 12 * 3600 * 1000;
-/** Shortest SESSION_SECRET we accept: 32 characters (npm run setup -- session makes 43). */
-export const MIN_SESSION_SECRET = 32;
-
-/** What is wrong with a SESSION_SECRET value, without repeating it; undefined when fine. */
-export function sessionSecretProblem(value: unknown): string | undefined {
-  const problem = secretProblem(value);
-  if (problem) return problem;
-  if (typeof value === "string" && value.length < MIN_SESSION_SECRET)
-    return `is shorter than ${MIN_SESSION_SECRET} characters`;
-  return undefined;
-}
-
 /** The HMAC key derived from each secret value this isolate has seen (one, in practice). */
 const derived = new Map<string, Promise<CryptoKey>>();
 

@@ -6,6 +6,7 @@ import { main } from "../../scripts/cli/main";
 import { accessRulesFor } from "../../scripts/cli/rules";
 import { parseDevVars } from "../../scripts/cli/secrets";
 import type { OvhSimulator } from "../../sim/ovh-simulator";
+import { sessionSecretProblem } from "../../src/config";
 import { OvhClient, type OvhError } from "../../src/ovh/client";
 import {
   APP,
@@ -340,6 +341,49 @@ describe("setup ovh, in-process", () => {
       expect(await main(args, io)).toBe(2);
       expect(io.stderr).toMatch(/setup ovh/);
     }
+  });
+});
+
+describe("setup session", () => {
+  it("--dev-vars writes a random SESSION_SECRET the Worker accepts, 0600, and prints none of it", async () => {
+    const io = memoryIo({ cwd: dir });
+    expect(await main(["setup", "session", "--dev-vars"], io)).toBe(0);
+    const path = join(dir, ".dev.vars");
+    const secret = parseDevVars(await readFile(path, "utf8")).get("SESSION_SECRET") ?? "";
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(sessionSecretProblem(secret)).toBeUndefined();
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(io.stdout + io.stderr).not.toContain(secret);
+    const again = memoryIo({ cwd: dir });
+    expect(await main(["setup", "session", "--dev-vars"], again)).toBe(0);
+    expect(parseDevVars(await readFile(path, "utf8")).get("SESSION_SECRET")).not.toBe(secret);
+  });
+
+  it("--apply feeds it to `wrangler secret put` on stdin; without flags it is shown once", async () => {
+    const log = join(dir, "wrangler-calls.jsonl");
+    const fake = join(dir, "fake-wrangler.mjs");
+    await writeFile(
+      fake,
+      `import { appendFileSync, readFileSync } from "node:fs";
+appendFileSync(${JSON.stringify(log)}, JSON.stringify({ argv: process.argv.slice(2), stdin: readFileSync(0, "utf8") }) + "\\n");`,
+    );
+    const applied = await runCli(["setup", "session", "--apply"], {
+      cwd: dir,
+      env: { WRANGLER: `${process.execPath} ${fake}` },
+    });
+    expect(applied.code).toBe(0);
+    const [call] = (await readFile(log, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { argv: string[]; stdin: string });
+    expect(call?.argv).toEqual(["secret", "put", "SESSION_SECRET", "--config", join(dir, "wrangler.toml")]);
+    expect(call?.stdin).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(applied.stdout + applied.stderr).not.toContain(call?.stdin);
+
+    const shown = memoryIo({ cwd: dir });
+    expect(await main(["setup", "session"], shown)).toBe(0);
+    expect(shown.stdout).toMatch(/\n {2}[A-Za-z0-9_-]{43}\n/);
+    expect(shown.stdout).toContain("npx wrangler secret put SESSION_SECRET");
   });
 });
 

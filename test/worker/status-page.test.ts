@@ -29,10 +29,10 @@ const fromOtherPage = () => ({
  * A GET with exactly these headers. Node's fetch adds Sec-Fetch-Mode (it is a browser's fetch),
  * so what curl or a browser's navigation sends is spelled out here.
  */
-function raw(path: string, headers: Record<string, string>) {
+function raw(path: string, headers: Record<string, string>, method = "GET", body = "") {
   return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
     (resolve, reject) => {
-      const req = httpRequest(`${ep.url}${path}`, { headers }, (res) => {
+      const req = httpRequest(`${ep.url}${path}`, { method, headers }, (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (chunk) => {
@@ -41,7 +41,7 @@ function raw(path: string, headers: Record<string, string>) {
         res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       });
       req.on("error", reject);
-      req.end();
+      req.end(body);
     },
   );
 }
@@ -150,6 +150,24 @@ describe("logging in", () => {
     expect(report.client).toBe("home");
     expect(report.hosts.map((h) => h.name)).toContain("service.example.tld");
     expect(report.hosts.map((h) => h.name)).not.toContain("other.example.tld");
+  });
+
+  it("away from loopback the cookie is Secure and __Host- (this host only, never over plain HTTP)", async () => {
+    const host = "dyndns.example.tld";
+    const r = await raw(
+      "/status/login",
+      {
+        Host: host,
+        Origin: `http://${host}`,
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      "POST",
+      new URLSearchParams({ username: "home", password: HOME_PASSWORD }).toString(),
+    );
+    expect(r.status).toBe(200);
+    const [setCookie] = r.headers["set-cookie"] as string[];
+    expect(setCookie).toMatch(/^__Host-session=\d{13}\.[0-9a-f]{64}\.home; Path=\/; /);
+    expect(setCookie).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
   });
 
   it("a wrong password is an error, counted like any failed login until the network is refused", async () => {
