@@ -19,6 +19,8 @@ const endpoint = await startEndpoint({
     OVH_APPLICATION_KEY: DEMO.applicationKey,
     OVH_APPLICATION_SECRET: DEMO.applicationSecret,
     OVH_CONSUMER_KEY: DEMO.consumerKey,
+    // Demo only: a deployed Worker gets a random one from `npm run setup -- session`.
+    SESSION_SECRET: "demo-session-secret-not-for-any-deployment",
   },
   vars: {
     HOSTS: {
@@ -58,6 +60,10 @@ Try an update (the demo client may update wg-end.example.test and firewall.examp
 
   curl -u ${DEMO_USER}:${DEMO_PASSWORD} '${endpoint.url}/nic/update?hostname=wg-end.example.test&myip=2001:db8:1:2::10'
   curl -u ${DEMO_USER}:${DEMO_PASSWORD} '${endpoint.url}/nic/update?hostname=firewall.example.test&myip=198.51.100.8'
+
+Open the status page in a browser and log in as ${DEMO_USER} / ${DEMO_PASSWORD}:
+
+  ${endpoint.url}/status
 
 See the zone as OVH would serve it ("live") and as written:
 
