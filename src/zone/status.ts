@@ -69,7 +69,7 @@ export async function statusReport(
           name,
           zone,
           health: { ...health, since: health.since === null ? null : iso(health.since) },
-          lastReport: last ? lastReportOf(last, client.name) : null,
+          lastReport: last ? lastReportOf(last, client) : null,
           records: (host?.records ?? []).map((r) => {
             const state = status.records[recordKey(r.type, r.subdomain)];
             return {
@@ -84,10 +84,10 @@ export async function statusReport(
         });
       }
       // A host shared with another client: that client's source addresses and OVH query ids
-      // are its own business.
+      // are its own business (the admin, the owner of them all, sees them).
       report.history.push(
         ...status.history.map((e) =>
-          e.client === client.name ? e : { ...e, source: null, queryIds: [] as string[] },
+          e.client === client.name || client.admin ? e : { ...e, source: null, queryIds: [] as string[] },
         ),
       );
     }),
@@ -101,8 +101,8 @@ export async function statusReport(
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The last report as JSON; another client's source and user agent are its own business. */
-function lastReportOf(last: LastReport, client: string): StatusReport["hosts"][number]["lastReport"] {
-  const theirs = last.client !== client;
+function lastReportOf(last: LastReport, client: ClientSpec): StatusReport["hosts"][number]["lastReport"] {
+  const theirs = last.client !== client.name && !client.admin;
   return {
     ...last,
     at: iso(last.at),

@@ -284,8 +284,16 @@ describe("other origins", () => {
 describe("who sees what", () => {
   it("an admin client sees every host; the others see their own", async () => {
     const owner = await status(cookieOf(await login("owner", NEIGHBOUR_PASSWORD)));
-    const names = ((await owner.json()) as { hosts: { name: string }[] }).hosts.map((h) => h.name);
-    expect(names).toEqual(Object.keys((await testVars()).HOSTS as object).sort());
+    const all = (await owner.json()) as {
+      hosts: { name: string }[];
+      history: { host: string; client: string; source: string | null }[];
+    };
+    expect(all.hosts.map((h) => h.name)).toEqual(Object.keys((await testVars()).HOSTS as object).sort());
+    // The owner of every host also sees where the other clients' reports came from.
+    expect(all.history.find((e) => e.host === "service.example.tld")).toMatchObject({
+      client: "home",
+      source: "127.0.0.1",
+    });
     const neighbour = await status(cookieOf(await login("neighbour", NEIGHBOUR_PASSWORD)));
     expect(((await neighbour.json()) as { hosts: { name: string }[] }).hosts.map((h) => h.name)).toEqual([
       "other.example.tld",
