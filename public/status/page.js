@@ -17,7 +17,7 @@ function h(tag, attrs, ...children) {
     else if (key === "text") el.textContent = value;
     else el.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(typeof child === "string" ? document.createTextNode(child) : child);
   }
@@ -231,7 +231,8 @@ function render() {
 
 function hostCard(host) {
   const health = hostHealth(host);
-  const advice = health.state === "ok" ? "" : health.reason || ADVICE[health.state] || "";
+  const reason = health.reason ? health.reason[0].toUpperCase() + health.reason.slice(1) : "";
+  const advice = health.state === "ok" ? "" : reason || ADVICE[health.state] || "";
   const id = `host-${host.name.replace(/[^a-z0-9]/gi, "-")}`;
   const last = host.lastReport;
   return h(
