@@ -160,13 +160,22 @@ export function crossOrigin(request: Request): boolean {
   return site !== null && site !== "same-origin" && site !== "none";
 }
 
-/** A browser's request: browsers send Sec-Fetch-Mode to secure origins (and loopback). */
+/**
+ * A browser's request: browsers send Sec-Fetch-Dest and Sec-Fetch-Site to secure origins (and
+ * loopback). Sec-Fetch-Mode alone is no sign: Node's fetch sends it too.
+ */
 export function fromBrowser(request: Request): boolean {
-  return request.headers.has("Sec-Fetch-Mode") || (request.headers.get("Accept") ?? "").includes("text/html");
+  const { headers } = request;
+  return (
+    headers.has("Sec-Fetch-Dest") ||
+    headers.has("Sec-Fetch-Site") ||
+    (headers.get("Accept") ?? "").includes("text/html")
+  );
 }
 
 /** A browser navigating to the URL (typing it, following a link), not a script's fetch. */
 export function isNavigation(request: Request): boolean {
-  const mode = request.headers.get("Sec-Fetch-Mode");
-  return mode === null ? (request.headers.get("Accept") ?? "").includes("text/html") : mode === "navigate";
+  const dest = request.headers.get("Sec-Fetch-Dest");
+  if (dest !== null) return dest === "document";
+  return (request.headers.get("Accept") ?? "").includes("text/html");
 }

@@ -17,7 +17,12 @@ let ep: Endpoint;
 let origin: string;
 
 /** Headers a browser sends with a same-origin fetch or form POST from the page. */
-const fromPage = () => ({ Origin: origin, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors" });
+const fromPage = () => ({
+  Origin: origin,
+  "Sec-Fetch-Site": "same-origin",
+  "Sec-Fetch-Mode": "cors",
+  "Sec-Fetch-Dest": "empty",
+});
 /** The same from a page of another origin (another port of the same host: same-site, not same-origin). */
 const fromOtherPage = () => ({
   Origin: "http://127.0.0.1:1",
@@ -87,7 +92,9 @@ describe("a browser opening /status", () => {
   it("gets the page, with no data in it and no Basic challenge, even with credentials", async () => {
     const r = await raw("/status", {
       Accept: "text/html,application/xhtml+xml",
+      "Sec-Fetch-Dest": "document",
       "Sec-Fetch-Mode": "navigate",
+      "Sec-Fetch-Site": "none",
       Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}`,
     });
     expect(r.status).toBe(200);
@@ -124,7 +131,12 @@ describe("a browser opening /status", () => {
 
   it("an update sent by a browser is never answered with a Basic challenge", async () => {
     const r = await ep.fetch("/nic/update?hostname=service.example.tld&myip=2001:db8::7", {
-      headers: { "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "none", Accept: "text/html" },
+      headers: {
+        "Sec-Fetch-Dest": "document",
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Site": "none",
+        Accept: "text/html",
+      },
     });
     expect(r.status).toBe(401);
     expect(r.headers.get("WWW-Authenticate")).toBeNull();
