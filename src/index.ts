@@ -7,7 +7,7 @@
 // 911, never a 500.
 import { Hono } from "hono/tiny";
 import { access } from "./access/access";
-import { fromBrowser } from "./access/session";
+import { fromBrowser } from "./access/origin";
 import { RETRY_AFTER_911, type Reply, renderReply } from "./dyndns/reply";
 import { handleUpdate, type UpdateFacts } from "./dyndns/update";
 import type { Env } from "./env";

@@ -15,3 +15,33 @@ export function crossSite(request: Request): string | undefined {
     ? "a request from another web site is refused; updates come from dyndns clients, not from web pages"
     : undefined;
 }
+
+/**
+ * Was the request sent by a page of this very origin? Browsers send Origin with every POST and
+ * Sec-Fetch-Site with every request; a request with neither did not come from a browser page.
+ */
+export function fromOwnPage(request: Request): boolean {
+  const origin = request.headers.get("Origin");
+  if (origin !== null) return origin === new URL(request.url).origin;
+  return request.headers.get("Sec-Fetch-Site") === "same-origin";
+}
+
+/**
+ * A browser's request: browsers send Sec-Fetch-Dest and Sec-Fetch-Site to secure origins (and
+ * loopback). Sec-Fetch-Mode alone is no sign: Node's fetch sends it too.
+ */
+export function fromBrowser(request: Request): boolean {
+  const { headers } = request;
+  return (
+    headers.has("Sec-Fetch-Dest") ||
+    headers.has("Sec-Fetch-Site") ||
+    (headers.get("Accept") ?? "").includes("text/html")
+  );
+}
+
+/** A browser navigating to the URL (typing it, following a link), not a script's fetch. */
+export function isNavigation(request: Request): boolean {
+  const dest = request.headers.get("Sec-Fetch-Dest");
+  if (dest !== null) return dest === "document";
+  return (request.headers.get("Accept") ?? "").includes("text/html");
+}

@@ -4,14 +4,11 @@
 // from the page's own origin, and no page of another origin may read the API.
 import { Hono } from "hono/tiny";
 import { access } from "../access/access";
+import { crossSite, fromBrowser, fromOwnPage, isNavigation } from "../access/origin";
 import {
   closedSessionCookie,
-  crossOrigin,
   endSessions,
-  fromBrowser,
-  fromOwnPage,
   hasSessionCookie,
-  isNavigation,
   openSession,
   readSession,
   sessionsUnavailable,
@@ -60,7 +57,7 @@ type Authorized =
  */
 export async function authorize(request: Request, env: Env, change: boolean): Promise<Authorized> {
   const browserMarks = request.headers.has("Origin") || request.headers.has("Sec-Fetch-Site");
-  if (change ? browserMarks && !fromOwnPage(request) : crossOrigin(request)) {
+  if (change ? browserMarks && !fromOwnPage(request) : crossSite(request)) {
     return { ok: false, response: json({ error: "Only the status page itself may call this." }, 403) };
   }
   if (!request.headers.has("Authorization") && hasSessionCookie(request)) {
