@@ -9,7 +9,7 @@ import type { HistoryEntry, RecordChange } from "./protocol";
 
 /** Entries of each kind (changed a record, or not) each host keeps. */
 export const KEEP_PER_HOST = 500;
-/** Trimming costs a query; every TRIM_EVERY new entries of a host is enough. */
+/** Trimming costs a query; every TRIM_EVERY new entries of a host is enough (so a host may hold up to TRIM_EVERY - 1 more). */
 const TRIM_EVERY = 50;
 /** Refused reports for names that are not the client's (nohost) each client keeps. */
 export const KEEP_NOHOST = 50;
