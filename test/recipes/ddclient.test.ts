@@ -22,7 +22,7 @@ async function ddclient(use: string, hosts?: string, password = HOME_PASSWORD) {
   runs += 1;
   let conf = (await recipeBlock("ddclient-ipv4"))
     .replace("ssl=yes", "ssl=no")
-    .replace(`server=${RECIPE_WORKER}`, `server=127.0.0.1:${portOf(recipe.ep.url)}`)
+    .replace(`server=${RECIPE_WORKER}`, `server=127.0.0.1:${portOf(recipe.url)}`)
     .replace("YOUR-PASSWORD", password)
     .replace(/^use=.*$/m, use);
   if (hosts) conf = conf.replace(/^nas\.example\.tld,firewall\.example\.tld$/m, hosts);

@@ -2,8 +2,6 @@
 // custom provider pointed at the Worker on 127.0.0.1 (ssl = false), the address from a
 // checkip-command so nothing outside is asked, one run in the foreground (--once), then the
 // published zone. inadyn sends `Host: 127.0.0.1` without the port: the Worker must not care.
-// (inadyn first tries to resolve each hostname; without DNS that fails after the resolver's
-// timeout, which is why these tests get a minute.)
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,7 +24,7 @@ async function inadyn(
   runs += 1;
   let conf = (await recipeBlock("inadyn"))
     .replace("ssl         = true", "ssl         = false")
-    .replace(`ddns-server = ${RECIPE_WORKER}`, `ddns-server = 127.0.0.1:${portOf(recipe.ep.url)}`)
+    .replace(`ddns-server = ${RECIPE_WORKER}`, `ddns-server = 127.0.0.1:${portOf(recipe.url)}`)
     .replace("YOUR-PASSWORD", options.password ?? HOME_PASSWORD)
     .replace(/^(\s+)(hostname\s+=.*)$/m, `$1checkip-command = "echo ${address}"\n$1$2`);
   if (hostnames) conf = conf.replace(/^(\s+hostname\s+=).*$/m, `$1 ${hostnames}`);
