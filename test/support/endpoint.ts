@@ -1,7 +1,8 @@
 // Runs the Worker in workerd (Miniflare) against the OVH simulator, the way tests, the demo
 // (`npm start`) and the benchmarks use it. Every outbound request of the Worker passes through
 // `outboundService`: requests to the simulator are forwarded over real HTTP, anything else is
-// recorded in `unexpected` and answered 599 — a test that ends with unexpected requests fails.
+// recorded in `unexpected` and answered 599 — close() fails when there were any, so every test
+// that starts an endpoint gets that check.
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -118,11 +119,22 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   };
   const logs: string[] = [];
   const unexpected: string[] = [];
-  const pending: Promise<void>[] = [];
+  let lastOutput = Date.now();
   const readLines = (stream: Readable) => {
-    const lines = createInterface({ input: stream });
-    lines.on("line", (line) => logs.push(line));
-    pending.push(new Promise((resolve) => lines.on("close", resolve)));
+    createInterface({ input: stream }).on("line", (line) => {
+      logs.push(line);
+      lastOutput = Date.now();
+    });
+  };
+  /**
+   * Resolves once the Worker's output has been quiet for `ms` (at most a second): after
+   * mf.dispose() what workerd wrote is still being read, and its streams never end.
+   */
+  const quiet = async (ms: number) => {
+    const until = Date.now() + 1000;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    while (Date.now() - lastOutput < ms && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, ms - (Date.now() - lastOutput)));
   };
 
   const outboundService = async (request: MfRequest) => {
@@ -226,11 +238,15 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     },
     async close() {
       await mf.dispose();
-      await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 1000))]);
+      await quiet(50);
       if (ownSim) await sim.close();
+      const problems: string[] = [];
+      // Every test gets this check, whether or not it also checks after each case.
+      if (unexpected.length > 0) problems.push(`unexpected outbound requests: ${unexpected.join(", ")}`);
       // The log line of every request carries its reply, so this covers replies too.
       const leaks = findSecrets(logs, secretsOf(options.vars, secrets));
-      if (leaks.length > 0) throw new Error(`secrets in the Worker's output: ${leaks.join("; ")}`);
+      if (leaks.length > 0) problems.push(`secrets in the Worker's output: ${leaks.join("; ")}`);
+      if (problems.length > 0) throw new Error(problems.join("; "));
     },
   };
   return endpoint;
