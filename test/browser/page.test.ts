@@ -1,0 +1,335 @@
+// The status page in a real browser (Debian's headless Chromium through playwright-core), against
+// the Worker in workerd and the OVH simulator: logging in, what the page shows, phone width,
+// log-out, and what a page of another local origin can do with the session (nothing).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, screenshot } from "../support/browser";
+import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { SESSION_SECRET, WG_HOST_ID, ZONE } from "../support/fixtures";
+
+const PASSWORD = "page-test-password";
+const GUEST_PASSWORD = "guest-test-password";
+const CELLAR_PASSWORD = "cellar-test-password";
+const STALE_AFTER = 60; // the shortest stale_after the configuration takes
+
+let ep: Endpoint;
+let browser: Browser;
+/** When cellar.example.tld's one report was accepted: it is stale STALE_AFTER seconds later. */
+let cellarReportedAt = 0;
+
+beforeAll(async () => {
+  ep = await startEndpoint({
+    vars: {
+      HOSTS: {
+        "wg-end.example.tld": {
+          zone: ZONE,
+          allow_private: true,
+          records: [
+            { subdomain: "wg-end", type: "AAAA", host_id: WG_HOST_ID, prefix_length: 56 },
+            { subdomain: "firewall", type: "AAAA", host_id: WG_HOST_ID, prefix_length: 56 },
+          ],
+        },
+        "firewall.example.tld": {
+          zone: ZONE,
+          allow_private: true,
+          records: [{ subdomain: "firewall", type: "A" }],
+        },
+        "nas.example.tld": { zone: ZONE, allow_private: true, records: [{ subdomain: "nas", type: "A" }] },
+        // Its own client, so that no other test sees it before or after it goes stale.
+        "cellar.example.tld": {
+          zone: ZONE,
+          allow_private: true,
+          stale_after: STALE_AFTER,
+          records: [{ subdomain: "cellar", type: "A" }],
+        },
+        "printer.example.tld": {
+          zone: ZONE,
+          allow_private: true,
+          records: [{ subdomain: "printer", type: "AAAA" }],
+        },
+      },
+      CLIENTS: {
+        home: {
+          password_sha256: await sha256Hex(PASSWORD),
+          hosts: ["wg-end.example.tld", "firewall.example.tld", "nas.example.tld", "printer.example.tld"],
+        },
+        guest: { password_sha256: await sha256Hex(GUEST_PASSWORD), hosts: ["printer.example.tld"] },
+        cellar: { password_sha256: await sha256Hex(CELLAR_PASSWORD), hosts: ["cellar.example.tld"] },
+      },
+      SETTINGS: { auth_fail_limit: 3 },
+    },
+    secrets: {
+      OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
+      OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
+      OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+      SESSION_SECRET,
+    },
+  });
+  ep.sim.addZone(ZONE);
+  const as = { user: "home", password: PASSWORD, headers: { "User-Agent": "FRITZ!Box 7590 (test)" } };
+  cellarReportedAt = Date.now();
+  const cellar = { user: "cellar", password: CELLAR_PASSWORD };
+  expect((await ep.update({ hostname: "cellar.example.tld", myip: "198.51.100.30" }, cellar)).body).toBe(
+    "good 198.51.100.30\n",
+  );
+  expect((await ep.update({ hostname: "nas.example.tld", myip: "198.51.100.20" }, as)).body).toBe(
+    "good 198.51.100.20\n",
+  );
+  for (const prefix of ["2001:db8:1:100::/56", "2001:db8:2:200::/56"]) {
+    await ep.update({ hostname: "wg-end.example.tld", ip6lanprefix: prefix, myipv6: "2001:db8::1" }, as);
+  }
+  await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" }, as);
+  await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" }, as);
+  // Refused reports: a name that is not the client's, and an address that is not one.
+  expect((await ep.update({ hostname: "intruder.example.tld", myip: "198.51.100.9" }, as)).body).toBe(
+    "nohost\n",
+  );
+  expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.300" }, as)).status).toBe(
+    400,
+  );
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  expect(ep.unexpected).toEqual([]);
+  await ep.close();
+});
+
+async function loggedIn(
+  options: { width?: number; dark?: boolean; user?: string; password?: string } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: 900 },
+    colorScheme: options.dark ? "dark" : "light",
+  });
+  const page = await context.newPage();
+  await page.goto(`${ep.url}/status`);
+  await page.getByLabel("Client name").fill(options.user ?? "home");
+  await page.getByLabel("Password").fill(options.password ?? PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: "Log out" }).waitFor();
+  return { context, page };
+}
+
+const card = (page: Page, host: string) => page.getByRole("article", { name: host });
+
+describe("logging in", () => {
+  it("a wrong password shows an error and counts as a failed login, until the user name is blocked", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${ep.url}/status`);
+    await expect(page.getByRole("heading", { name: "Log in" }).isVisible()).resolves.toBe(true);
+    const attempt = async (password: string) => {
+      await page.getByLabel("Client name").fill("guest");
+      await page.getByLabel("Password").fill(password);
+      await page.getByRole("button", { name: "Log in" }).click();
+      const error = page.locator("#login-error");
+      await error.waitFor();
+      const text = await error.textContent();
+      await page.evaluate(() => {
+        (document.getElementById("login-error") as HTMLElement).hidden = true;
+      });
+      return text;
+    };
+    expect(await attempt("wrong-1")).toBe("Wrong client name or password.");
+    await screenshot(page, "login-error");
+    expect(await attempt("wrong-2")).toBe("Wrong client name or password.");
+    // The third failure reaches auth_fail_limit: from now on even the right password is refused.
+    expect(await attempt("wrong-3")).toMatch(/^Too many failed logins from your network/);
+    expect(await attempt(GUEST_PASSWORD)).toMatch(/^Too many failed logins from your network/);
+    expect(await page.getByRole("button", { name: "Log out" }).isVisible()).toBe(false);
+    await ep.flushLogs();
+    const logins = ep.logs.filter((l) => l.includes('"event":"login"')).map((l) => JSON.parse(l));
+    expect(logins.filter((l) => l.status === 401)).toHaveLength(2);
+    expect(logins.filter((l) => l.status === 429)).toHaveLength(2);
+    await context.close();
+  });
+
+  it("the right password shows every host, its badge and the targets the live zone holds", async () => {
+    const { context, page } = await loggedIn();
+    await expect(page.locator("#summary").textContent()).resolves.toBe("4 hosts: 3 ok, 1 never");
+    const live = ep.sim.liveRecords(ZONE);
+    const expected: Record<string, { badge: string; names: string[] }> = {
+      "firewall.example.tld": { badge: "ok", names: ["firewall"] },
+      "nas.example.tld": { badge: "ok", names: ["nas"] },
+      "printer.example.tld": { badge: "never", names: ["printer"] },
+      "wg-end.example.tld": { badge: "ok", names: ["wg-end", "firewall"] },
+    };
+    for (const [host, want] of Object.entries(expected)) {
+      const c = card(page, host);
+      expect((await c.locator(".badge").textContent())?.trim()).toMatch(new RegExp(`${want.badge}$`));
+      const type = host.startsWith("wg-end") || host.startsWith("printer") ? "AAAA" : "A";
+      const shown = await c.locator(".record .target").allTextContents();
+      const targets = want.names.map(
+        (sub) => live.find((r) => r.subDomain === sub && r.fieldType === type)?.target ?? "not written yet",
+      );
+      expect(shown).toEqual(targets);
+    }
+    // wg-end: the second prefix's address, derived from host_id, with the old one in the history.
+    expect(await card(page, "wg-end.example.tld").locator(".target").first().textContent()).toBe(
+      "2001:db8:2:210:211:32ff:fe12:3456",
+    );
+    expect(await card(page, "printer.example.tld").locator(".advice").textContent()).toMatch(
+      /^No report yet/,
+    );
+    const last = await card(page, "firewall.example.tld").locator(".last-report").textContent();
+    expect(last).toContain("by home");
+    expect(last).toContain("FRITZ!Box 7590 (test)");
+    await screenshot(page, "status-desktop-light");
+    await context.close();
+  });
+});
+
+describe("the history", () => {
+  it("lists changes old → new, refused reports with the reason and the user name, repeats folded", async () => {
+    const { context, page } = await loggedIn();
+    const entries = page.locator("#history > li");
+    const texts = await entries.allTextContents();
+    const refusedHost = texts.find((t) => t.includes("refused: host not allowed"));
+    expect(refusedHost).toContain("intruder.example.tld");
+    expect(refusedHost).toContain("user home");
+    const badAddress = texts.find((t) => t.includes("refused: bad request"));
+    expect(badAddress).toContain("user home");
+    expect(await entries.filter({ hasText: "refused: bad request" }).locator(".note").textContent()).not.toBe(
+      "",
+    );
+    const change = texts.find((t) => t.includes("2001:db8:1:110:211:32ff:fe12:3456 → 2001:db8:2:210"));
+    expect(change).toContain("wg-end.example.tld");
+    expect(texts.find((t) => t.includes("unchanged") && t.includes("firewall.example.tld"))).toBeDefined();
+
+    await page.getByLabel("Changes only").check();
+    const changesOnly = await entries.allTextContents();
+    expect(changesOnly.length).toBeGreaterThan(0);
+    for (const t of changesOnly) expect(t).toContain("→");
+    await page.getByLabel("Everything").check();
+    await page.getByLabel("Host", { exact: true }).selectOption("nas.example.tld");
+    const nasOnly = await entries.allTextContents();
+    expect(nasOnly).toHaveLength(1);
+    expect(nasOnly[0]).toContain("(new) → 198.51.100.20");
+    await context.close();
+  });
+});
+
+describe("at 360 px", () => {
+  for (const dark of [false, true]) {
+    it(`has no horizontal overflow (${dark ? "dark" : "light"} mode)`, async () => {
+      const { context, page } = await loggedIn({ width: 360, dark });
+      const widths = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+      }));
+      expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe(dark ? "rgb(17, 20, 24)" : "rgb(245, 246, 248)");
+      await screenshot(page, `status-360-${dark ? "dark" : "light"}`);
+      await context.close();
+    });
+  }
+});
+
+describe("log-out", () => {
+  it("ends the session: the page asks to log in, and the old cookie opens nothing", async () => {
+    const { context, page } = await loggedIn();
+    const [cookie] = await context.cookies(ep.url);
+    expect(cookie).toMatchObject({ name: "session", httpOnly: true, sameSite: "Strict" });
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
+    expect(await context.cookies(ep.url)).toEqual([]);
+    await page.reload();
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
+    const replay = await ep.fetch("/status", {
+      headers: { Accept: "application/json", Cookie: `${cookie?.name}=${cookie?.value}` },
+    });
+    expect(replay.status).toBe(401);
+    await context.close();
+  });
+});
+
+describe("a page of another local origin", () => {
+  let other: Server;
+  let otherOrigin: string;
+  beforeAll(async () => {
+    other = createServer((_req, res) => {
+      res.setHeader("Content-Type", "text/html");
+      res.end("<!doctype html><title>another origin</title><p>hello</p>");
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    otherOrigin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => other.close(resolve));
+  });
+
+  it("cannot read the API, post to it, or make the browser send an update, with the session", async () => {
+    const { context, page } = await loggedIn();
+    const before = JSON.stringify(ep.sim.liveRecords(ZONE));
+    await page.goto(`${otherOrigin}/`);
+    // Same host, another port: same-site, so a SameSite=Strict cookie goes along. Only the
+    // Worker's own checks stand between this page and the data.
+    const worker = ep.url;
+    const tried = await page.evaluate(async (w) => {
+      const out: Record<string, string> = {};
+      try {
+        const r = await fetch(`${w}/status`, {
+          credentials: "include",
+          headers: { Accept: "application/json" },
+        });
+        out.read = `read ${r.status} ${await r.text()}`;
+      } catch (error) {
+        out.read = `blocked: ${(error as Error).name}`;
+      }
+      for (const path of ["/status/notify-test", "/status/logout"]) {
+        try {
+          await fetch(`${w}${path}`, { method: "POST", mode: "no-cors", credentials: "include" });
+          out[path] = "sent";
+        } catch (error) {
+          out[path] = `blocked: ${(error as Error).name}`;
+        }
+      }
+      return out;
+    }, worker);
+    expect(tried.read).toBe("blocked: TypeError");
+    // A form the page submits: the browser navigates, with the cookie, to the update URL.
+    await page.evaluate((w) => {
+      const form = document.createElement("form");
+      form.method = "POST";
+      form.action = `${w}/nic/update?hostname=firewall.example.tld&myip=203.0.113.66`;
+      document.body.append(form);
+      form.submit();
+    }, worker);
+    await page.waitForURL(/\/nic\/update/);
+    expect(await page.textContent("body")).toMatch(/^badrequest: a request from another web site is refused/);
+    expect(JSON.stringify(ep.sim.liveRecords(ZONE))).toBe(before);
+
+    // The session still works on the page's own origin: the log-out attempt did nothing.
+    await page.goto(`${ep.url}/status`);
+    await page.getByRole("button", { name: "Log out" }).waitFor();
+    await context.close();
+  });
+});
+
+describe("a host that stops reporting", () => {
+  it(
+    "shows stale, with what to check",
+    async () => {
+      const { context, page } = await loggedIn({ user: "cellar", password: CELLAR_PASSWORD });
+      const badge = card(page, "cellar.example.tld").locator(".badge");
+      // cellar reported once, at the start: wait until STALE_AFTER seconds have passed since.
+      const staleAt = cellarReportedAt + STALE_AFTER * 1000;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, staleAt - Date.now() + 1000)));
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await expect
+        .poll(async () => (await badge.textContent())?.trim(), { timeout: 20_000 })
+        .toMatch(/stale$/);
+      expect(await card(page, "cellar.example.tld").locator(".advice").textContent()).toMatch(
+        /^No report since/,
+      );
+      await screenshot(page, "status-stale");
+      await context.close();
+    },
+    (STALE_AFTER + 60) * 1000,
+  );
+});
