@@ -89,6 +89,8 @@ export interface CallLogEntry {
 export type Fault =
   | { kind: "status"; status: number; body?: string; contentType?: string }
   | { kind: "hang" }
+  /** The call takes effect, then its answer never comes (a time-out after the write landed). */
+  | { kind: "lost" }
   | { kind: "invalid-json" }
   | { kind: "reset" };
 
@@ -100,6 +102,17 @@ export interface FaultRule {
   times?: number;
   fault: Fault;
   name?: string;
+}
+
+/**
+ * Answers real OVH has been seen to give (docs/reference/ovh-api.md, "Quirks a careful client
+ * handles"), off by default.
+ */
+export interface Quirks {
+  /** POST …/record answers the record it made with id 0 (a known OVH bug). */
+  createIdZero?: boolean;
+  /** How POST …/refresh answers: 200 `null` (the default), 204 No Content, or 200 with an empty body. */
+  refreshAnswer?: "null" | "204" | "empty";
 }
 
 export interface AccessRule {
@@ -144,6 +157,8 @@ export interface OvhSimulator {
   clearFaults(): void;
   setLatency(ms: number): void;
   setClockSkew(seconds: number): void;
+  /** Switch OVH's quirks on or off (each key given replaces its value). */
+  setQuirks(quirks: Quirks): void;
   /** Also ends hung requests and open sockets. */
   close(): Promise<void>;
 }
@@ -287,12 +302,13 @@ export function faultRuleFromJson(v: unknown): FaultRule {
       if (typeof f.contentType === "string") fault.contentType = f.contentType;
       break;
     case "hang":
+    case "lost":
     case "invalid-json":
     case "reset":
       fault = { kind: f.kind };
       break;
     default:
-      throw new Error("fault.kind must be status, hang, invalid-json or reset");
+      throw new Error("fault.kind must be status, hang, lost, invalid-json or reset");
   }
   const rule: FaultRule = { fault };
   if (typeof v.method === "string") rule.method = v.method;
@@ -453,6 +469,7 @@ class Simulator implements OvhSimulator {
   private readonly instance = randomBytes(4).toString("hex");
   private latencyMs: number;
   private skewSeconds: number;
+  private quirks: Quirks = {};
   private readonly maxDrift: number;
   private readonly basePaths: string[];
   private readonly closing = new AbortController();
@@ -586,6 +603,10 @@ class Simulator implements OvhSimulator {
     this.skewSeconds = seconds;
   }
 
+  setQuirks(quirks: Quirks): void {
+    this.quirks = { ...this.quirks, ...quirks };
+  }
+
   async close(): Promise<void> {
     this.closing.abort();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -681,12 +702,13 @@ class Simulator implements OvhSimulator {
     if (fault) entry.fault = faultName(fault);
     let reply: Reply;
     try {
-      if (fault) reply = faultReply(fault.fault);
+      if (fault && fault.fault.kind !== "lost") reply = faultReply(fault.fault);
       else if (size > MAX_BODY_BYTES) reply = ovhError(413, "Request body too large");
       else if (!route) reply = ovhError(404, MESSAGES.invalidUrl);
       else {
         const who = this.authenticate(call, route);
         reply = "reply" in who ? who.reply : route.run(call, who.principal);
+        if (fault) reply = { type: "hang" }; // "lost": applied, never answered
       }
     } catch (err) {
       entry.reason = `simulator error: ${err instanceof Error ? err.message : String(err)}`;
@@ -847,6 +869,9 @@ class Simulator implements OvhSimulator {
     if (d === "refresh" && id === undefined && method === "POST") {
       return inZone("refresh", (z) => {
         z.live = new Map([...z.written].map(([k, r]) => [k, copy(r)]));
+        const answer = this.quirks.refreshAnswer;
+        if (answer === "204") return { type: "raw", status: 204, body: "", contentType: JSON_TYPE };
+        if (answer === "empty") return { type: "raw", status: 200, body: "", contentType: JSON_TYPE };
         return json(null);
       });
     }
@@ -915,7 +940,7 @@ class Simulator implements OvhSimulator {
     const bad = targetError(fieldType, target);
     if (bad) return ovhError(400, bad);
     const rec = this.newRecord(z, fieldType, subDomain ?? "", target, ttl ?? 0);
-    return json(recordJson(rec));
+    return json(this.quirks.createIdZero ? { ...recordJson(rec), id: 0 } : recordJson(rec));
   }
 
   private createCredential(call: Call, who: Principal): Reply {
@@ -1084,6 +1109,14 @@ class Simulator implements OvhSimulator {
           if (typeof obj.ms !== "number") throw new Error('body must be {"ms": number}');
           this.setLatency(obj.ms);
           return json(null);
+        case "POST 1:quirks":
+          this.setQuirks({
+            ...(typeof obj.createIdZero === "boolean" ? { createIdZero: obj.createIdZero } : {}),
+            ...(obj.refreshAnswer === "null" || obj.refreshAnswer === "204" || obj.refreshAnswer === "empty"
+              ? { refreshAnswer: obj.refreshAnswer }
+              : {}),
+          });
+          return json(null);
         case "POST 1:clock-skew":
           if (typeof obj.seconds !== "number") throw new Error('body must be {"seconds": number}');
           this.setClockSkew(obj.seconds);
@@ -1172,6 +1205,7 @@ function faultReply(f: Fault): Reply {
     case "invalid-json":
       return { type: "raw", status: 200, body: '{"target":"198.51.100.', contentType: JSON_TYPE };
     case "hang":
+    case "lost":
       return { type: "hang" };
     case "reset":
       return { type: "reset" };

@@ -16,7 +16,8 @@ export interface OvhCall {
   ms: number;
 }
 
-export type OvhErrorKind = "http" | "timeout" | "network" | "bad-response";
+/** `not-sent`: refused before sending (the call budget), so it cannot have reached OVH. */
+export type OvhErrorKind = "http" | "timeout" | "network" | "bad-response" | "not-sent";
 
 /** A failed OVH call: what was being done, the status, OVH's message and query id. */
 export class OvhError extends Error {
@@ -268,7 +269,7 @@ export class OvhClient {
     const budget = (this.options.maxCalls ?? Number.POSITIVE_INFINITY) - (options.last ? 0 : 1);
     if (this.sent >= budget) {
       throw new OvhError(
-        "network",
+        "not-sent",
         method,
         path,
         0,

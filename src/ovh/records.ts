@@ -51,6 +51,17 @@ export interface RecordApi {
   refresh(zone: string): Promise<void>;
 }
 
+/**
+ * Whether a failed call may still have taken effect at OVH: anything but a call never sent or
+ * one OVH refused with a 4xx answer (a time-out, a lost connection, a 5xx, an unreadable answer:
+ * the write may have landed). Errors of other RecordApis count as "may have".
+ */
+export function mayHaveLanded(error: unknown): boolean {
+  if (!(error instanceof OvhError)) return true;
+  if (error.kind === "not-sent") return false;
+  return !(error.kind === "http" && error.status >= 400 && error.status < 500);
+}
+
 /** The OVH API's `/domain/zone/{zone}/record` endpoints as a RecordApi. */
 export class OvhRecordApi implements RecordApi {
   constructor(private readonly client: OvhClient) {}

@@ -182,6 +182,10 @@ class StoredRecords implements RecordMemory {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, id INTEGER, target TEXT, ttl INTEGER, confirmed_at INTEGER, changed_at INTEGER)",
     );
+    // Added after the first layout: a write sent and not confirmed (RecordState.unconfirmed).
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(records)").toArray();
+    if (!columns.some((c) => c.name === "unconfirmed"))
+      sql.exec("ALTER TABLE records ADD COLUMN unconfirmed INTEGER");
   }
 
   get(key: string): RecordState | undefined {
@@ -190,13 +194,14 @@ class StoredRecords implements RecordMemory {
 
   set(key: string, s: RecordState): void {
     this.sql.exec(
-      "INSERT OR REPLACE INTO records (key, id, target, ttl, confirmed_at, changed_at) VALUES (?,?,?,?,?,?)",
+      "INSERT OR REPLACE INTO records (key, id, target, ttl, confirmed_at, changed_at, unconfirmed) VALUES (?,?,?,?,?,?,?)",
       key,
       s.id,
       s.target,
       s.ttl,
       s.confirmedAt,
       s.changedAt,
+      s.unconfirmed ? 1 : null,
     );
     this.all().set(key, { ...s });
   }
@@ -211,7 +216,14 @@ class StoredRecords implements RecordMemory {
       this.cache = new Map();
       for (const row of this.sql.exec<RecordRow>("SELECT * FROM records")) {
         const { key, id, target, ttl, confirmed_at: confirmedAt, changed_at: changedAt } = row;
-        this.cache.set(key, { id, target, ttl, confirmedAt, changedAt });
+        this.cache.set(key, {
+          id,
+          target,
+          ttl,
+          confirmedAt,
+          changedAt,
+          ...(row.unconfirmed ? { unconfirmed: true } : {}),
+        });
       }
     }
     return this.cache;
@@ -220,9 +232,10 @@ class StoredRecords implements RecordMemory {
 
 type RecordRow = {
   key: string;
-  id: number;
+  id: number | null;
   target: string;
   ttl: number;
   confirmed_at: number;
   changed_at: number;
+  unconfirmed: number | null;
 };

@@ -70,13 +70,22 @@ export interface ZoneReport {
 
 /** What the coordinator remembers of one record between reports. */
 export interface RecordState {
-  id: number;
+  /** OVH's id; null only while `unconfirmed` after a create whose id is not known (found by listing). */
+  id: number | null;
+  /** The target and TTL OVH last confirmed; "" (and confirmedAt 0) when it never confirmed one. */
   target: string;
   ttl: number;
   /** Unix ms when OVH last confirmed this state (read it, or accepted a write and refresh). */
   confirmedAt: number;
   /** Unix ms when the target last changed through us. */
   changedAt: number;
+  /**
+   * A write of this record was sent after that and no refresh confirmed it (the refresh failed,
+   * or the write's answer was lost). OVH may stage it, and any later refresh of the zone would
+   * publish it: what is served is unknown. Such a record is never trusted from memory; the next
+   * report reads OVH and writes again, so that its refresh publishes what the report asks for.
+   */
+  unconfirmed?: true;
 }
 
 /** The key a record is remembered under: its type and subdomain (names are case-insensitive). */

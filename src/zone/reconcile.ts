@@ -1,19 +1,22 @@
 // Bringing one zone's records to the targets a report planned, in five steps:
 //
-//   read    (I/O)  each record: trust what is remembered while it is fresh (`recheckAfter`),
-//                  else one read of the remembered id, else a list of the name (and reads)
+//   read    (I/O)  each record: trust what is remembered while it is fresh (`recheckAfter`)
+//                  and confirmed, else list the name and read its records (the remembered id
+//                  in parallel with the list), so a record added to the name is seen
 //   decide  (pure) per host: a name with several records is `dnserr`, a failed read `911`, a
-//                  host over its change limit `abuse`; the rest is the writes that differ
-//   write   (I/O)  every write in parallel; a remembered id that vanished is found again
+//                  host over its change limit `abuse`; the rest is the writes that differ, and
+//                  every record whose last write was not confirmed (written again)
+//   write   (I/O)  every write in parallel; a remembered id that vanished is found again, and so
+//                  is a created record whose id OVH did not give (id 0)
 //   refresh (I/O)  once, when anything was written: only then is a write served
 //   settle  (pure) each host's result, and what to remember: only a write confirmed by the
-//                  refresh is remembered as done
+//                  refresh is remembered as done; any other write leaves its record unconfirmed
 //
 // The record API and its contract are in src/ovh/records.ts.
 import type { RecordType } from "../config";
 import { sameAddress } from "../core/address";
 import type { Desired } from "../core/plan";
-import type { RecordApi, ZoneRecord } from "../ovh/records";
+import { mayHaveLanded, type RecordApi, type ZoneRecord } from "../ovh/records";
 import { type HostResult, type RecordChange, type RecordState, recordKey } from "./protocol";
 
 /** Remembered records of one zone, keyed by recordKey(). */
@@ -42,14 +45,22 @@ export interface ZoneResult {
 /** What reading found for one desired record. */
 export type Reading =
   | { kind: "none" }
-  | { kind: "one"; record: Pick<ZoneRecord, "id" | "target" | "ttl">; fresh: boolean }
+  | { kind: "one"; record: ReadRecord; fresh: boolean }
   | { kind: "conflict"; records: ZoneRecord[] }
   | { kind: "failed"; message: string };
 
-/** One write to make: update the record read (`current`), or create one when there is none. */
+/** A record as read: from OVH, or from memory while fresh (then with the id it was confirmed with). */
+export type ReadRecord = { id: number | null; target: string; ttl: number };
+
+/**
+ * One write to make: update the record read (`current`), or create one when there is none.
+ * `last` is what is remembered of the record once read (undefined when there is none): what
+ * the write changes from, and what stays remembered, marked unconfirmed, if it is not confirmed.
+ */
 export interface Write {
   d: Desired;
-  current?: Pick<ZoneRecord, "id" | "target" | "ttl">;
+  current?: ReadRecord;
+  last?: RecordState;
 }
 
 export interface Decision {
@@ -61,7 +72,10 @@ export interface Decision {
   notes: string[];
 }
 
-export type WriteOutcome = { ok: true; id: number } | { ok: false; message: string; duplicate: boolean };
+/** A write done (`id` null: a create whose record was not found yet), or why not. */
+export type WriteOutcome =
+  | { ok: true; id: number | null }
+  | { ok: false; message: string; duplicate: boolean; mayHaveLanded?: boolean };
 
 export interface Settled extends ZoneResult {
   remember: MemoryUpdate[];
@@ -114,21 +128,33 @@ export async function read(
   const key = recordKey(type, subdomain);
   try {
     const known = memory.get(key);
-    if (known && now - known.confirmedAt < recheckAfterMs) return { kind: "one", record: known, fresh: true };
-    if (known) {
-      const record = await api.get(zone, known.id);
-      if (record && matches(record, type, subdomain)) return { kind: "one", record, fresh: false };
-      memory.delete(key); // deleted or changed by hand: find it again
-    }
-    return await find(api, zone, type, subdomain);
+    if (known && !known.unconfirmed && now - known.confirmedAt < recheckAfterMs)
+      return { kind: "one", record: known, fresh: true };
+    const found = await find(api, zone, type, subdomain, known?.id ?? undefined);
+    if (known && found.kind === "none") memory.delete(key); // deleted by hand: nothing to remember
+    return found;
   } catch (error) {
     return { kind: "failed", message: messageOf(error) };
   }
 }
 
-async function find(api: RecordApi, zone: string, type: RecordType, subdomain: string): Promise<Reading> {
-  const ids = await api.list(zone, type, subdomain);
-  const records = (await Promise.all(ids.map((id) => api.get(zone, id)))).filter(
+/**
+ * The records of exactly this type and name: one list, and a read of each id it gives. The
+ * remembered id, if any, is read in parallel with the list, so a recheck that finds only that
+ * record takes one round trip.
+ */
+async function find(
+  api: RecordApi,
+  zone: string,
+  type: RecordType,
+  subdomain: string,
+  knownId?: number,
+): Promise<Reading> {
+  const [ids, known] = await Promise.all([
+    api.list(zone, type, subdomain),
+    knownId === undefined ? undefined : api.get(zone, knownId),
+  ]);
+  const records = (await Promise.all(ids.map((id) => (id === knownId ? known : api.get(zone, id))))).filter(
     (r): r is ZoneRecord => r !== undefined && matches(r, type, subdomain),
   );
   if (records.length === 0) return { kind: "none" };
@@ -143,10 +169,15 @@ function matches(r: ZoneRecord, type: RecordType, subdomain: string): boolean {
 
 // 2. Decide.
 
-/** Whether the record read must be written to hold the desired target and TTL. */
-function differs(d: Desired, reading: Reading): boolean {
+/**
+ * Whether the record must be written: it does not hold the desired target and TTL, or its last
+ * write was not confirmed. OVH's read answers the staged copy, so an unconfirmed write reads as
+ * done though it may not be served: only writing again (and the refresh after it) settles it.
+ */
+function mustWrite(d: Desired, reading: Reading, prior: RecordState | undefined): boolean {
   return (
     reading.kind !== "one" ||
+    prior?.unconfirmed === true ||
     !sameAddress(reading.record.target, d.target) ||
     reading.record.ttl !== d.spec.ttl
   );
@@ -178,10 +209,11 @@ export function decide(
       failed.set(d.host, { status: "911", reason: reading.message });
     }
   });
+  const priorOf = (d: Desired) => remembered(recordKey(d.spec.type, d.spec.subdomain));
   const asked = new Set<string>(); // mayWrite is a query: once per host
   desired.forEach((d, i) => {
     const reading = readings[i] as Reading;
-    if (failed.has(d.host) || asked.has(d.host) || !differs(d, reading)) return;
+    if (failed.has(d.host) || asked.has(d.host) || !mustWrite(d, reading, priorOf(d))) return;
     asked.add(d.host);
     if (!mayWrite(d.host))
       failed.set(d.host, { status: "abuse", reason: "the host's addresses change too often" });
@@ -191,17 +223,23 @@ export function decide(
   const writes: Write[] = [];
   desired.forEach((d, i) => {
     const reading = readings[i] as Reading;
-    if (reading.kind === "one" && !reading.fresh) {
-      // Whatever was read is remembered as read, written or not: the id is found once, and a
-      // write that fails (or is not confirmed by a refresh) is simply repeated next time.
-      const key = recordKey(d.spec.type, d.spec.subdomain);
+    const key = recordKey(d.spec.type, d.spec.subdomain);
+    const prior = remembered(key);
+    let last = reading.kind === "one" ? prior : undefined;
+    if (reading.kind === "one" && !reading.fresh && reading.record.id !== null) {
+      // Whatever was read is remembered, written or not: the id is found once. A record whose
+      // last write was not confirmed keeps what OVH last confirmed, and stays unconfirmed
+      // until a write of it is refreshed.
       const { id, target, ttl } = reading.record;
-      const prior = remembered(key);
-      const changedAt = prior?.id === id && sameAddress(prior.target, target) ? prior.changedAt : now;
-      remember.push({ key, state: { id, target, ttl, confirmedAt: now, changedAt } });
+      if (prior?.unconfirmed) last = { ...prior, id };
+      else {
+        const changedAt = prior?.id === id && sameAddress(prior.target, target) ? prior.changedAt : now;
+        last = { id, target, ttl, confirmedAt: now, changedAt };
+      }
+      remember.push({ key, state: last });
     }
-    if (failed.has(d.host) || !differs(d, reading)) return;
-    writes.push({ d, current: reading.kind === "one" ? reading.record : undefined });
+    if (failed.has(d.host) || !mustWrite(d, reading, prior)) return;
+    writes.push({ d, current: reading.kind === "one" ? reading.record : undefined, last });
   });
   return { failed, writes, remember, notes };
 }
@@ -212,19 +250,33 @@ export function decide(
 export async function write(api: RecordApi, zone: string, { d, current }: Write): Promise<WriteOutcome> {
   const { type, subdomain, ttl } = d.spec;
   const change = { target: d.target, ttl };
+  const duplicate = (records: ZoneRecord[]): WriteOutcome => ({
+    ok: false,
+    message: duplicateMessage(d, records),
+    duplicate: true,
+  });
   try {
     if (current) {
-      if (await api.update(zone, current.id, change)) return { ok: true, id: current.id };
+      if (current.id !== null && (await api.update(zone, current.id, change)))
+        return { ok: true, id: current.id };
       const again = await find(api, zone, type, subdomain);
-      if (again.kind === "conflict")
-        return { ok: false, message: duplicateMessage(d, again.records), duplicate: true };
-      if (again.kind === "one" && (await api.update(zone, again.record.id, change)))
+      if (again.kind === "conflict") return duplicate(again.records);
+      if (
+        again.kind === "one" &&
+        again.record.id !== null &&
+        (await api.update(zone, again.record.id, change))
+      )
         return { ok: true, id: again.record.id };
     }
     const created = await api.create(zone, { type, subdomain, target: d.target, ttl });
-    return { ok: true, id: created.id };
+    if (isRecordId(created.id)) return { ok: true, id: created.id };
+    // OVH can answer a create with id 0 (a known bug, docs/reference/ovh-api.md): the record
+    // exists; find it by listing. Not found yet (a read can lag a create): no id to remember.
+    const made = await find(api, zone, type, subdomain);
+    if (made.kind === "conflict") return duplicate(made.records);
+    return { ok: true, id: made.kind === "one" ? made.record.id : null };
   } catch (error) {
-    return { ok: false, message: messageOf(error), duplicate: false };
+    return { ok: false, message: messageOf(error), duplicate: false, mayHaveLanded: mayHaveLanded(error) };
   }
 }
 
@@ -232,8 +284,9 @@ export async function write(api: RecordApi, zone: string, { d, current }: Write)
 
 /**
  * Each host's result and what to remember, from the decision, the writes' outcomes (in the
- * order of `decision.writes`) and the refresh. Pure. A write the refresh did not confirm is not
- * remembered as done; a record it created is not remembered at all (it is found again).
+ * order of `decision.writes`) and the refresh. Pure. A write the refresh did not confirm, and a
+ * failed write that may have reached OVH all the same (a time-out, a 5xx), leave the record
+ * remembered as unconfirmed: the next report reads it and writes again.
  */
 export function settle(
   desired: Desired[],
@@ -247,27 +300,31 @@ export function settle(
   const remember: MemoryUpdate[] = [];
   const changes = new Map<string, RecordChange[]>();
   const wroteFor = new Set<string>();
-  decision.writes.forEach(({ d, current }, i) => {
+  decision.writes.forEach(({ d, current, last }, i) => {
     const outcome = outcomes[i];
     if (!outcome) return;
     wroteFor.add(d.host);
+    const key = recordKey(d.spec.type, d.spec.subdomain);
     if (!outcome.ok) {
       notes.push(outcome.message);
       if (!failed.has(d.host))
         failed.set(d.host, { status: outcome.duplicate ? "dnserr" : "911", reason: outcome.message });
+    }
+    if (!outcome.ok || refreshError) {
+      if (outcome.ok || outcome.mayHaveLanded)
+        remember.push({ key, state: unconfirmed(d, current, last, outcome) });
       return;
     }
-    const key = recordKey(d.spec.type, d.spec.subdomain);
-    if (refreshError) {
-      if (!current) remember.push({ key, forget: true });
-      return;
-    }
-    remember.push({
-      key,
-      state: { id: outcome.id, target: d.target, ttl: d.spec.ttl, confirmedAt: now, changedAt: now },
-    });
+    // Confirmed: remembered as done, unless OVH never told the id (found by listing next time).
+    if (outcome.id === null) remember.push({ key, forget: true });
+    else
+      remember.push({
+        key,
+        state: { id: outcome.id, target: d.target, ttl: d.spec.ttl, confirmedAt: now, changedAt: now },
+      });
+    const from = last?.unconfirmed ? last.target || undefined : current?.target;
     const list = changes.get(d.host) ?? [];
-    list.push({ host: d.host, name: fqdnOf(d), type: d.spec.type, from: current?.target, to: d.target });
+    list.push({ host: d.host, name: fqdnOf(d), type: d.spec.type, from, to: d.target });
     changes.set(d.host, list);
   });
   if (refreshError) notes.push(refreshError);
@@ -283,6 +340,21 @@ export function settle(
   }
   return { hosts, notes, remember };
 }
+
+/** What to remember of a record whose write was sent and not confirmed. */
+function unconfirmed(
+  d: Desired,
+  current: ReadRecord | undefined,
+  last: RecordState | undefined,
+  outcome: WriteOutcome,
+): RecordState {
+  const id = (outcome.ok ? outcome.id : null) ?? last?.id ?? current?.id ?? null;
+  const base = last ?? { target: "", ttl: d.spec.ttl, confirmedAt: 0, changedAt: 0 };
+  return { ...base, id, unconfirmed: true };
+}
+
+/** An id OVH really gave a record: a positive whole number (a create can answer 0). */
+const isRecordId = (id: unknown): id is number => Number.isSafeInteger(id) && (id as number) > 0;
 
 const fqdnOf = (d: Desired): string =>
   d.spec.subdomain ? `${d.spec.subdomain}.${d.spec.zone}` : d.spec.zone;

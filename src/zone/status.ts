@@ -28,6 +28,8 @@ export interface StatusReport {
       ttl: number;
       changedAt: string | null;
       confirmedAt: string | null;
+      /** A write was sent and OVH has not confirmed it: what is served is not known. */
+      unconfirmed?: true;
     }[];
   }[];
   history: HistoryEntry[];
@@ -75,10 +77,11 @@ export async function statusReport(
             return {
               name: r.subdomain ? `${r.subdomain}.${zone}` : zone,
               type: r.type,
-              target: state?.target ?? null,
+              target: state?.target || null,
               ttl: state?.ttl ?? r.ttl,
-              changedAt: state ? new Date(state.changedAt).toISOString() : null,
-              confirmedAt: state ? new Date(state.confirmedAt).toISOString() : null,
+              changedAt: state?.changedAt ? new Date(state.changedAt).toISOString() : null,
+              confirmedAt: state?.confirmedAt ? new Date(state.confirmedAt).toISOString() : null,
+              ...(state?.unconfirmed ? { unconfirmed: true as const } : {}),
             };
           }),
         });

@@ -692,6 +692,81 @@ describe("faults", () => {
   });
 });
 
+describe("OVH's quirks, switched on", () => {
+  const zone = "quirks.test";
+  beforeAll(() => sim.addZone(zone));
+
+  it("a create answers id 0 while the record gets its real id", async () => {
+    sim.setQuirks({ createIdZero: true });
+    try {
+      const created = await api("POST", `/domain/zone/${zone}/record`, {
+        body: { fieldType: "A", subDomain: "q", target: "192.0.2.9", ttl: 60 },
+      });
+      expect(created.status).toBe(200);
+      expect(created.body).toMatchObject({ id: 0, subDomain: "q", target: "192.0.2.9" });
+      const listed = await api("GET", `/domain/zone/${zone}/record?fieldType=A&subDomain=q`);
+      const [id] = listed.body as number[];
+      expect(id).toBeGreaterThan(2 ** 31);
+      expect(sim.records(zone).map((r) => r.id)).toEqual([id]);
+    } finally {
+      sim.setQuirks({ createIdZero: false });
+    }
+  });
+
+  it.each([
+    ["null", 200, "null"],
+    ["204", 204, ""],
+    ["empty", 200, ""],
+  ] as const)(
+    "refreshAnswer %s: the refresh answers %i with body %j, and publishes",
+    async (refreshAnswer, status, text) => {
+      sim.setQuirks({ refreshAnswer });
+      try {
+        sim.addRecord(
+          zone,
+          { fieldType: "A", subDomain: `r${refreshAnswer}`, target: "192.0.2.7" },
+          { live: false },
+        );
+        const refresh = await api("POST", `/domain/zone/${zone}/refresh`);
+        expect([refresh.status, refresh.text]).toEqual([status, text]);
+        expect(sim.liveRecords(zone)).toEqual(sim.records(zone));
+      } finally {
+        sim.setQuirks({ refreshAnswer: "null" });
+      }
+    },
+  );
+
+  it("the lost fault applies the call and never answers", async () => {
+    const own = await startOvhSimulator();
+    own.addZone(zone);
+    own.addApplication(APP.key, APP.secret);
+    own.addConsumerKey(CK, { applicationKey: APP.key });
+    own.injectFault({ method: "POST", fault: { kind: "lost" } });
+    const url = `${own.url}/domain/zone/${zone}/record`;
+    const body = JSON.stringify({ fieldType: "A", subDomain: "l", target: "192.0.2.8" });
+    const ts = Math.floor(Date.now() / 1000);
+    const pending = fetch(url, {
+      method: "POST",
+      body,
+      headers: {
+        "Content-Type": "application/json",
+        "X-Ovh-Application": APP.key,
+        "X-Ovh-Consumer": CK,
+        "X-Ovh-Timestamp": String(ts),
+        "X-Ovh-Signature": sign(APP.secret, CK, "POST", url, body, ts),
+      },
+    }).then(
+      () => "answered",
+      () => "failed",
+    );
+    while (own.records(zone).length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(own.records(zone).map((r) => r.target)).toEqual(["192.0.2.8"]);
+    expect(own.calls()[0]).toMatchObject({ fault: "lost", status: 0 });
+    await own.close();
+    expect(await pending).toBe("failed");
+  });
+});
+
 describe("latency", () => {
   it("delays API answers by at least the latency set", async () => {
     sim.setLatency(150);

@@ -152,7 +152,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     const body =
       request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
     const answer = await fetch(request.url, { method: request.method, headers, body, redirect: "manual" });
-    return new MfResponse(await answer.arrayBuffer(), {
+    // A 204 (OVH's refresh sometimes) or 304 has no body, and a Response may not be given one.
+    const nullBody = [204, 205, 304].includes(answer.status);
+    return new MfResponse(nullBody ? null : await answer.arrayBuffer(), {
       status: answer.status,
       headers: [...answer.headers],
     });

@@ -47,6 +47,8 @@ const byId = (records: Map<number, ZoneRecord>) =>
 
 export class FakeRecordApi implements RecordApi {
   readonly calls: FakeCall[] = [];
+  /** OVH's known bug: a create that answers the new record with id 0 (docs/reference/ovh-api.md). */
+  createAnswersIdZero = false;
   private readonly zones = new Map<string, Zone>();
   private readonly rules: (FailureRule & { seen: number; left: number })[] = [];
   /** OVH's ids are 64-bit and above 2^31; so are these, so no code can keep them in an int32. */
@@ -141,7 +143,7 @@ export class FakeRecordApi implements RecordApi {
       const record = this.newRecord(zone, r);
       z.staged.set(record.id, record);
       call.id = record.id;
-      return copy(record);
+      return this.createAnswersIdZero ? { ...copy(record), id: 0 } : copy(record);
     });
   }
 

@@ -107,10 +107,15 @@ describe("decide (pure)", () => {
     ];
     const readings: Reading[] = [one("2001:db8::1"), one("2001:db8::3", { id: ID + 1 }), { kind: "none" }];
     const decision = decide(desired, readings, nobody, anyone, NOW);
+    const read = (id: number, target: string) => ({ id, target, ttl: 60, confirmedAt: NOW, changedAt: NOW });
     expect(decision.writes).toEqual([
-      { d: desired[0], current: { id: ID, target: "2001:db8::1", ttl: 60 } },
-      { d: desired[1], current: { id: ID + 1, target: "2001:db8::3", ttl: 60 } },
-      { d: desired[2], current: undefined },
+      { d: desired[0], current: { id: ID, target: "2001:db8::1", ttl: 60 }, last: read(ID, "2001:db8::1") },
+      {
+        d: desired[1],
+        current: { id: ID + 1, target: "2001:db8::3", ttl: 60 },
+        last: read(ID + 1, "2001:db8::3"),
+      },
+      { d: desired[2], current: undefined, last: undefined },
     ]);
     expect(decision.failed.size).toBe(0);
   });
@@ -211,13 +216,17 @@ describe("settle (pure)", () => {
   it("a failed write is 911 for its host (dnserr for duplicates found while writing); others are good", () => {
     const writes = [{ d: a, current: { id: ID, target: "2001:db8::1", ttl: 60 } }, { d: c }];
     const outcomes: WriteOutcome[] = [
-      { ok: false, message: "OVH PUT …: 500 boom", duplicate: false },
+      { ok: false, message: "OVH PUT …: 500 boom", duplicate: false, mayHaveLanded: true },
       { ok: true, id: ID + 2 },
     ];
     const settled = settle([a, c], decision(writes), outcomes, undefined, NOW);
     expect(settled.hosts.get("nas.example.tld")).toEqual({ status: "911", reason: "OVH PUT …: 500 boom" });
     expect(settled.hosts.get("other.example.tld")?.status).toBe("good");
-    expect(settled.remember.map((u) => u.key)).toEqual(["AAAA other"]);
+    // The failed write may have reached OVH: its record is remembered as unconfirmed.
+    expect(settled.remember.map((u) => [u.key, "state" in u && u.state.unconfirmed === true])).toEqual([
+      ["AAAA nas", true],
+      ["AAAA other", false],
+    ]);
     expect(settled.notes).toEqual(["OVH PUT …: 500 boom"]);
 
     const dup = settle(
@@ -230,8 +239,9 @@ describe("settle (pure)", () => {
     expect(dup.hosts.get("nas.example.tld")?.status).toBe("dnserr");
   });
 
-  it("a failed refresh: every host that wrote is 911, nothing is remembered as done, a created record is forgotten", () => {
-    const writes = [{ d: a, current: { id: ID, target: "2001:db8::1", ttl: 60 } }, { d: c }];
+  it("a failed refresh: every host that wrote is 911, nothing is remembered as done, each record is unconfirmed", () => {
+    const last = { id: ID, target: "2001:db8::1", ttl: 60, confirmedAt: NOW - HOUR, changedAt: NOW - HOUR };
+    const writes = [{ d: a, current: { id: ID, target: "2001:db8::1", ttl: 60 }, last }, { d: c }];
     const outcomes: WriteOutcome[] = [
       { ok: true, id: ID },
       { ok: true, id: ID + 2 },
@@ -245,7 +255,15 @@ describe("settle (pure)", () => {
       status: "911",
       reason: "OVH POST …/refresh: 503",
     });
-    expect(settled.remember).toEqual([{ key: "AAAA other", forget: true }]);
+    expect(settled.remember).toEqual([
+      // What OVH last confirmed, marked: the next report reads OVH and writes again.
+      { key: "AAAA nas", state: { ...last, unconfirmed: true } },
+      // Created, never confirmed: only the id and the mark.
+      {
+        key: "AAAA other",
+        state: { id: ID + 2, target: "", ttl: 60, confirmedAt: 0, changedAt: 0, unconfirmed: true },
+      },
+    ]);
     expect(settled.notes).toEqual(["OVH POST …/refresh: 503"]);
   });
 
@@ -367,7 +385,7 @@ describe("reconcile on the fake RecordApi: exact calls", () => {
     expect(result.notes).toHaveLength(1);
   });
 
-  it("a write that fails: 911, no refresh, not remembered as done; the next report writes it again", async () => {
+  it("a write that fails: 911, no refresh, not remembered as done; the next report reads it and writes it again", async () => {
     const { api, memory, remember, served } = setup();
     const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
     remember("AAAA", "nas", id, "2001:db8::1");
@@ -378,12 +396,12 @@ describe("reconcile on the fake RecordApi: exact calls", () => {
       reason: `fake update in zone ${ZONE} (record ${id}): 500 injected failure`,
     });
     expect(api.methods()).toEqual(["update"]);
-    expect(memory.get("AAAA nas")?.target).toBe("2001:db8::1");
+    expect(memory.get("AAAA nas")).toMatchObject({ target: "2001:db8::1", unconfirmed: true });
 
     api.resetCalls();
     const again = await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options);
     expect(again.hosts.get("nas.example.tld")?.status).toBe("good");
-    expect(api.methods()).toEqual(["update", "refresh"]);
+    expect(api.methods()).toEqual(["list", "get", "update", "refresh"]);
     expect(served("AAAA", "nas")).toEqual(["2001:db8::2"]);
   });
 
@@ -399,7 +417,7 @@ describe("reconcile on the fake RecordApi: exact calls", () => {
     expect(served("AAAA", "nas")).toEqual([]);
   });
 
-  it("a refresh that fails: 911, nothing served, the update not remembered; the next report writes and refreshes again", async () => {
+  it("a refresh that fails: 911, nothing served, the update not remembered; the next report reads, writes and refreshes again", async () => {
     const { api, memory, remember, served } = setup();
     const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
     remember("AAAA", "nas", id, "2001:db8::1");
@@ -411,12 +429,12 @@ describe("reconcile on the fake RecordApi: exact calls", () => {
     });
     expect(api.methods()).toEqual(["update", "refresh"]);
     expect(served("AAAA", "nas")).toEqual(["2001:db8::1"]);
-    expect(memory.get("AAAA nas")?.target).toBe("2001:db8::1");
+    expect(memory.get("AAAA nas")).toMatchObject({ target: "2001:db8::1", unconfirmed: true });
 
     api.resetCalls();
     const again = await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options);
     expect(again.hosts.get("nas.example.tld")?.status).toBe("good");
-    expect(api.methods()).toEqual(["update", "refresh"]);
+    expect(api.methods()).toEqual(["list", "get", "update", "refresh"]);
     expect(served("AAAA", "nas")).toEqual(["2001:db8::2"]);
   });
 
@@ -439,7 +457,7 @@ describe("reconcile on the fake RecordApi: exact calls", () => {
     expect(memory.get("AAAA nas")).toMatchObject({ id, target: "2001:db8::2" });
   });
 
-  it("a remembered id past recheck_after that answers 404: one read, a list, then written", async () => {
+  it("a remembered id past recheck_after that answers 404: the list and that read, a read of the new id, then written", async () => {
     const { api, memory, remember } = setup();
     const old = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
     remember("AAAA", "nas", old, "2001:db8::1", 2 * HOUR);
@@ -447,17 +465,17 @@ describe("reconcile on the fake RecordApi: exact calls", () => {
     const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
     const result = await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options);
     expect(result.hosts.get("nas.example.tld")?.status).toBe("good");
-    expect(api.methods()).toEqual(["get", "list", "get", "update", "refresh"]);
+    expect(api.methods()).toEqual(["list", "get", "get", "update", "refresh"]);
     expect(memory.get("AAAA nas")).toMatchObject({ id, target: "2001:db8::2" });
   });
 
-  it("a remembered record past recheck_after: exactly one read, and confirmed again", async () => {
+  it("a remembered record past recheck_after: the list of its name and one read (in parallel), and confirmed again", async () => {
     const { api, memory, remember } = setup();
     const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
     remember("AAAA", "nas", id, "2001:db8::1", 2 * HOUR);
     const result = await reconcile(api, ZONE, [nas6("2001:db8::1")], memory, options);
     expect(result.hosts.get("nas.example.tld")).toEqual({ status: "nochg" });
-    expect(api.methods()).toEqual(["get"]);
+    expect(api.methods()).toEqual(["list", "get"]);
     expect(memory.get("AAAA nas")).toEqual({
       id,
       target: "2001:db8::1",
@@ -477,5 +495,148 @@ describe("reconcile on the fake RecordApi: exact calls", () => {
     });
     expect(result.hosts.get("nas.example.tld")?.status).toBe("abuse");
     expect(api.methods()).toEqual([]);
+  });
+});
+
+describe("writes OVH did not confirm (issue 13, item 1)", () => {
+  const options = { now: NOW, recheckAfterMs: HOUR };
+  const nas6 = (target: string) => want("nas.example.tld", "nas", "AAAA", target);
+  const other = (target: string) => want("other.example.tld", "other", "AAAA", target);
+
+  function setup() {
+    const api = new FakeRecordApi([ZONE]);
+    const memory = new Memory();
+    const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
+    memory.set("AAAA nas", { id, target: "2001:db8::1", ttl: 60, confirmedAt: NOW, changedAt: NOW });
+    const served = (sub: string) =>
+      api
+        .served(ZONE)
+        .filter((r) => r.subDomain === sub)
+        .map((r) => r.target);
+    return { api, memory, id, served };
+  }
+
+  it("a write whose refresh failed is read and written again when the old address comes back, though another record's refresh published it meanwhile", async () => {
+    const { api, memory, served } = setup();
+    api.failNext("refresh");
+    expect(
+      (await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options)).hosts.get("nas.example.tld")
+        ?.status,
+    ).toBe("911");
+    // Another host's change: its refresh publishes the staged write of nas as well.
+    await reconcile(api, ZONE, [other("2001:db8::9")], memory, options);
+    expect(served("nas")).toEqual(["2001:db8::2"]);
+    expect(memory.get("AAAA nas")).toMatchObject({ target: "2001:db8::1", unconfirmed: true });
+
+    api.resetCalls();
+    const back = await reconcile(api, ZONE, [nas6("2001:db8::1")], memory, options);
+    expect(back.hosts.get("nas.example.tld")?.status).toBe("good");
+    expect(api.methods()).toEqual(["list", "get", "update", "refresh"]);
+    expect(served("nas")).toEqual(["2001:db8::1"]);
+    expect(memory.get("AAAA nas")).toMatchObject({ target: "2001:db8::1", confirmedAt: NOW });
+    expect(memory.get("AAAA nas")?.unconfirmed).toBeUndefined();
+  });
+
+  it("a write whose answer was lost (applied, then a time-out) is written again with the same address, and refreshed", async () => {
+    const { api, memory, served } = setup();
+    api.failNext("update", "lost");
+    expect(
+      (await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options)).hosts.get("nas.example.tld")
+        ?.status,
+    ).toBe("911");
+    expect(served("nas")).toEqual(["2001:db8::1"]);
+
+    api.resetCalls();
+    // OVH's read shows the staged 2001:db8::2: a read alone would see no change and never refresh.
+    const again = await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options);
+    expect(again.hosts.get("nas.example.tld")?.status).toBe("good");
+    expect(api.methods()).toEqual(["list", "get", "update", "refresh"]);
+    expect(served("nas")).toEqual(["2001:db8::2"]);
+    expect(again.hosts.get("nas.example.tld")).toMatchObject({
+      changes: [{ from: "2001:db8::1", to: "2001:db8::2" }],
+    });
+  });
+
+  it("the old address reported after a lost write is written back, not answered nochg from memory", async () => {
+    const { api, memory, served } = setup();
+    api.failNext("update", "lost");
+    await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options);
+    await reconcile(api, ZONE, [other("2001:db8::9")], memory, options); // publishes the lost write
+    const back = await reconcile(api, ZONE, [nas6("2001:db8::1")], memory, options);
+    expect(back.hosts.get("nas.example.tld")?.status).toBe("good");
+    expect(served("nas")).toEqual(["2001:db8::1"]);
+  });
+
+  it("a create whose answer was lost is found, written again and refreshed by the next report", async () => {
+    const api = new FakeRecordApi([ZONE]);
+    const memory = new Memory();
+    api.failNext("create", "lost");
+    const first = await reconcile(api, ZONE, [other("2001:db8::9")], memory, options);
+    expect(first.hosts.get("other.example.tld")?.status).toBe("911");
+    expect(memory.get("AAAA other")).toMatchObject({ id: null, unconfirmed: true });
+
+    api.resetCalls();
+    const again = await reconcile(api, ZONE, [other("2001:db8::9")], memory, options);
+    expect(again.hosts.get("other.example.tld")?.status).toBe("good");
+    expect(api.methods()).toEqual(["list", "get", "update", "refresh"]);
+    expect(api.served(ZONE).map((r) => r.target)).toEqual(["2001:db8::9"]);
+    expect(memory.get("AAAA other")?.id).toBe(api.staged(ZONE)[0]?.id);
+  });
+});
+
+describe("the recheck lists the name (issue 13, item 2)", () => {
+  it("a second record added to the name since is seen at the recheck: dnserr, nothing written", async () => {
+    const api = new FakeRecordApi([ZONE]);
+    const memory = new Memory();
+    const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
+    memory.set("AAAA nas", {
+      id,
+      target: "2001:db8::1",
+      ttl: 60,
+      confirmedAt: NOW - 2 * HOUR,
+      changedAt: NOW - 2 * HOUR,
+    });
+    const added = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::66", ttl: 60 });
+    const result = await reconcile(
+      api,
+      ZONE,
+      [want("nas.example.tld", "nas", "AAAA", "2001:db8::1")],
+      memory,
+      {
+        now: NOW,
+        recheckAfterMs: HOUR,
+      },
+    );
+    expect(result.hosts.get("nas.example.tld")).toEqual({
+      status: "dnserr",
+      reason: `AAAA nas.example.tld matches 2 records: ${id} (2001:db8::1), ${added} (2001:db8::66); delete all but one`,
+    });
+    expect(api.methods().sort()).toEqual(["get", "get", "list"]);
+  });
+});
+
+describe("a create answered with id 0 (issue 13, item 17)", () => {
+  it("finds the record by listing and remembers its real id, never 0", async () => {
+    const api = new FakeRecordApi([ZONE]);
+    api.createAnswersIdZero = true;
+    const memory = new Memory();
+    const result = await reconcile(api, ZONE, [want("nas.example.tld", "nas", "A", "198.51.100.1")], memory, {
+      now: NOW,
+      recheckAfterMs: HOUR,
+    });
+    expect(result.hosts.get("nas.example.tld")?.status).toBe("good");
+    expect(api.methods()).toEqual(["list", "create", "list", "get", "refresh"]);
+    const [made] = api.staged(ZONE);
+    expect(memory.get("A nas")).toMatchObject({ id: made?.id, target: "198.51.100.1" });
+    expect(memory.get("A nas")?.id).not.toBe(0);
+
+    // The next change updates that record, not a record 0.
+    api.resetCalls();
+    await reconcile(api, ZONE, [want("nas.example.tld", "nas", "A", "198.51.100.2")], memory, {
+      now: NOW,
+      recheckAfterMs: HOUR,
+    });
+    expect(api.calls.filter((c) => c.method === "update").map((c) => c.id)).toEqual([made?.id]);
+    expect(api.staged(ZONE).map((r) => r.target)).toEqual(["198.51.100.2"]);
   });
 });

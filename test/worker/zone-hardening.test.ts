@@ -1,0 +1,137 @@
+// The zone side against OVH as it really behaves (issue 13, zone items): writes OVH did not
+// confirm, records added to a name later, OVH's quirky answers. Each test gets a fresh Worker
+// (fresh coordinator storage) and a fresh simulator.
+import { afterEach, describe, expect, it } from "vitest";
+import { type Endpoint, startEndpoint } from "../support/endpoint";
+import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+
+let ep: Endpoint;
+
+async function fresh(settings: Record<string, number> = {}): Promise<void> {
+  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings } });
+  ep.sim.addZone(ZONE);
+}
+afterEach(async () => {
+  expect(ep.unexpected).toEqual([]);
+  await ep.close();
+});
+
+const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
+const kinds = () =>
+  ep.sim
+    .calls()
+    .filter((c) => c.kind !== "auth-time")
+    .map((c) => c.kind)
+    .sort();
+
+async function status(): Promise<{ hosts: { name: string; records: Record<string, unknown>[] }[] }> {
+  const r = await ep.fetch("/status", {
+    headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+  });
+  return (await r.json()) as { hosts: { name: string; records: Record<string, unknown>[] }[] };
+}
+
+describe("a write OVH did not confirm (item 1)", () => {
+  it("after a failed refresh, the old address reported again is written back, though another host's refresh published the new one", async () => {
+    await fresh();
+    expect((await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" })).body).toBe(
+      "good 2001:db8::1\n",
+    );
+    ep.sim.injectFault({
+      method: "POST",
+      path: `/domain/zone/${ZONE}/refresh`,
+      times: 1,
+      fault: { kind: "status", status: 503, body: '{"message":"Service Unavailable"}' },
+    });
+    expect((await ep.update({ hostname: "service.example.tld", myip: "2001:db8::2" })).body).toBe("911\n");
+    const pending = (await status()).hosts.find((h) => h.name === "service.example.tld");
+    expect(pending?.records[0]).toMatchObject({ target: "2001:db8::1", unconfirmed: true });
+
+    // Another host's change: its refresh publishes the staged write of service as well.
+    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+      "good 198.51.100.7\n",
+    );
+    expect(live("AAAA", "service")).toEqual(["2001:db8::2"]);
+
+    ep.sim.resetCalls();
+    const back = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    expect(back.body).toBe("good 2001:db8::1\n");
+    expect(kinds()).toEqual(["get", "get", "list", "list", "refresh", "update", "update"]);
+    expect(live("AAAA", "service")).toEqual(["2001:db8::1"]);
+    expect(live("AAAA", "service6")).toEqual(["2001:db8::1"]);
+    const settled = (await status()).hosts.find((h) => h.name === "service.example.tld");
+    expect(settled?.records[0]).toMatchObject({ target: "2001:db8::1" });
+    expect(settled?.records[0]).not.toHaveProperty("unconfirmed");
+  });
+
+  it("after a write whose answer was lost (a time-out), the old address reported again is written back, not answered nochg", async () => {
+    await fresh({ ovh_timeout_ms: 500 });
+    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    const [record] = ep.sim.records(ZONE);
+    // The PUT arrives and is applied, but its answer never comes.
+    ep.sim.injectFault({
+      method: "PUT",
+      path: `/domain/zone/${ZONE}/record/${record?.id}`,
+      times: 1,
+      fault: { kind: "lost" },
+    });
+    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" })).body).toBe("911\n");
+    // Another host's change publishes the staged write.
+    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    expect(live("A", "firewall")).toEqual(["198.51.100.8"]);
+
+    const back = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    expect(back.body).toBe("good 198.51.100.7\n");
+    expect(live("A", "firewall")).toEqual(["198.51.100.7"]);
+  });
+});
+
+describe("the recheck sees records added later (item 2)", () => {
+  it("a second record added by hand to a remembered name answers dnserr at the recheck, and nothing is written", async () => {
+    await fresh({ recheck_after: 1 });
+    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    ep.sim.addRecord(ZONE, { fieldType: "A", subDomain: "firewall", target: "198.51.100.66", ttl: 60 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    ep.sim.resetCalls();
+    const reply = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    expect(reply.body).toBe("dnserr\n");
+    expect(kinds()).toEqual(["get", "get", "list"]);
+  });
+});
+
+describe("OVH's quirks (item 17)", () => {
+  it("a create answered with id 0: the record is found by listing, and the next change updates it", async () => {
+    await fresh();
+    ep.sim.setQuirks({ createIdZero: true });
+    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+      "good 198.51.100.7\n",
+    );
+    ep.sim.resetCalls();
+    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" })).body).toBe(
+      "good 198.51.100.8\n",
+    );
+    const [record] = ep.sim.records(ZONE);
+    expect(ep.sim.calls({ kind: "update" }).map((c) => c.path)).toEqual([
+      `/domain/zone/${ZONE}/record/${record?.id}`,
+    ]);
+    expect(ep.sim.records(ZONE)).toHaveLength(1);
+    expect(live("A", "firewall")).toEqual(["198.51.100.8"]);
+  });
+
+  for (const refreshAnswer of ["null", "204", "empty"] as const) {
+    it(`a refresh answered ${refreshAnswer === "null" ? "200 null" : refreshAnswer === "204" ? "204 No Content" : "200 with an empty body"} is success`, async () => {
+      await fresh();
+      ep.sim.setQuirks({ refreshAnswer });
+      expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+        "good 198.51.100.7\n",
+      );
+      ep.sim.resetCalls();
+      // Confirmed: the next identical report costs nothing.
+      expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+        "nochg 198.51.100.7\n",
+      );
+      expect(ep.sim.calls()).toEqual([]);
+      expect(live("A", "firewall")).toEqual(["198.51.100.7"]);
+    });
+  }
+});
