@@ -1,9 +1,9 @@
 // `npm run bench:client`: how soon after a prefix change the home client's watcher
 // (`ovh-dyndns-client --watch`) has the new address live in the zone, next to the floor the
 // kernel and OVH allow. In a network namespace (needs root): a veth pair whose end `b0` keeps
-// the kernel's default duplicate address detection (one probe, 1 s); the Worker in workerd
-// against the OVH simulator with an injected OVH round trip (default 50 ms), reached from the
-// namespace as in test/client/netns.ts.
+// the kernel's default duplicate address detection (one probe, 1 s); the Worker as `npm run
+// bench` runs it (built by wrangler, in workerd, OVH calls straight to the simulator, which adds
+// an OVH round trip, default 50 ms), reached from the namespace as in test/client/netns.ts.
 //
 // Each of N prefix changes: in one `ip -batch`, add 2001:db8:NN:10::5/64 (tentative until DAD
 // ends) and delete the previous prefix's address. Measured from just before that batch starts:
@@ -13,10 +13,12 @@
 // Prints p50 and p95 of each and of live - floor, one run; writes bench/results/home-client.json.
 // Never part of `npm test`: timings depend on the machine. See docs/benchmarks.md.
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { startOvhSimulator } from "../sim/ovh-simulator";
 import {
   addVeth,
   createNamespace,
@@ -28,9 +30,12 @@ import {
   Watcher,
 } from "../test/client/netns";
 import { clientConfig, missing, tempDir, writePrivate } from "../test/client/support";
-import { ROOT, startEndpoint } from "../test/support/endpoint";
-import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../test/support/fixtures";
-import { quantile, sleep } from "./client";
+import { ROOT } from "../test/support/endpoint";
+import { liveTargets } from "../test/support/fixtures";
+import { buildDeployable } from "./build";
+import { BenchClient, quantile, sleep } from "./client";
+import { AUTHORIZATION, benchBindings, ONE, PASSWORD, SEEDED, seed, USER } from "./config";
+import { MAIN_DURABLE_OBJECTS, startWorker } from "./worker";
 
 const USAGE = `npm run bench:client -- [options]
   --rtt MS        OVH round trip the simulator injects (default 50)
@@ -63,6 +68,7 @@ if (absent) {
   process.exit(1);
 }
 
+const loadStart = loadavg();
 const say = (line: string) => console.error(`bench:client: ${line}`);
 const NS = `ovh-dyndns-bench-${process.pid}`;
 const DEV = "b0";
@@ -86,12 +92,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const tmp = await tempDir("ovh-dyndns-bench-client");
-  const base = await testVars();
-  const ep = await startEndpoint({
-    vars: { ...base, SETTINGS: { auth_fail_limit: 10_000, change_limit: 10_000 } },
+  say("building the Worker (wrangler deploy --dry-run)");
+  // Under the repository, as `npm run bench` does: workerd resolves the bundle's path from there.
+  const work = join(ROOT, ".tmp", `bench-client-${process.pid}`);
+  const bundle = await buildDeployable(join(ROOT, "wrangler.toml"), work);
+  const sim = await startOvhSimulator({ latencyMs: rtt });
+  seed(sim, 0);
+  const worker = await startWorker({
+    scriptPath: bundle.scriptPath,
+    bindings: await benchBindings(sim.url, 0),
+    durableObjects: MAIN_DURABLE_OBJECTS,
   });
-  ep.sim.addZone(ZONE);
-  const bridge = await startBridge(NS, ep.url, tmp.path);
+  const bridge = await startBridge(NS, worker.url, tmp.path);
   let watcher: Watcher | undefined;
   // Our own view of the kernel's announcements: when DAD ends for each address.
   const monitor = spawn(IP, ["-n", NS, "-6", "-o", "monitor", "address"], {
@@ -109,22 +121,23 @@ async function main(): Promise<void> {
     sysctl(NS, `net/ipv6/conf/${DEV}/dad_transmits`, "1");
     sysctl(NS, `net/ipv6/neigh/${DEV}/retrans_time_ms`, "1000");
     await ip("-n", NS, "addr", "add", `${address(0)}/64`, "dev", DEV, "nodad");
-    const reply = await ep.update(
-      { hostname: "service.example.tld", myip: "2001:db8:ffff::1" },
-      { user: "home", password: HOME_PASSWORD },
-    );
-    if (!/^good /.test(reply.body)) throw new Error(`seeding the records: ${reply.body}`);
-    ep.sim.setLatency(rtt);
+    // One report first, so the records hold an address the Worker wrote (a warm change follows).
+    const http = new BenchClient();
+    const reply = await http.get(`${worker.url}/nic/update?hostname=${ONE.host}&myip=${SEEDED}`, {
+      Authorization: AUTHORIZATION,
+    });
+    http.close();
+    if (!/^(good|nochg) /.test(reply.body)) throw new Error(`the first report: ${reply.body}`);
 
     const config = join(tmp.path, "client.conf");
     await writePrivate(
       config,
       clientConfig({
         ENDPOINT: `http://127.0.0.1:${bridge.port}/nic/update`,
-        USERNAME: "home",
-        PASSWORD: `'${HOME_PASSWORD}'`,
+        USERNAME: USER,
+        PASSWORD: `'${PASSWORD}'`,
         INTERFACE: DEV,
-        HOSTNAMES: "service.example.tld",
+        HOSTNAMES: ONE.host,
         STATE_DIR: join(tmp.path, "state"),
       }),
     );
@@ -148,7 +161,7 @@ async function main(): Promise<void> {
       while (liveAt === 0) {
         if (performance.now() - start > 30_000)
           throw new Error(`${next} not live after 30 s:\n${watcher.log}`);
-        if (liveTargets(ep.sim, "AAAA", "service")[0] === next) liveAt = performance.now();
+        if (liveTargets(sim, "AAAA", "svc", ONE.zone)[0] === next) liveAt = performance.now();
         else await sleep(2);
       }
       await watcher.waitFor(new RegExp(`reported ${next} for`), mark);
@@ -180,9 +193,11 @@ async function main(): Promise<void> {
     await watcher?.stop();
     monitor.kill("SIGTERM");
     await bridge.close();
-    await ep.close();
+    await worker.close();
+    await sim.close();
     deleteNamespace(NS);
     await tmp.remove();
+    await rm(work, { recursive: true, force: true });
   }
 }
 
@@ -195,7 +210,9 @@ async function report(results: Change[]): Promise<void> {
   const goalMs = 500;
   const met = quantile(over, 0.95) <= goalMs;
   const lines = [
-    `Home client watcher: ${results.length} prefix changes, OVH round trip ${rtt} ms, ${shell?.join(" ")}, ${new Date().toISOString()}`,
+    `Home client watcher: ${results.length} prefix changes, OVH round trip ${rtt} ms, ${shell?.join(" ")}, ${new Date().toISOString()}, ${cpus().length} CPUs, load average ${loadStart.map((l) => l.toFixed(1)).join(" ")} before, ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} after`,
     "",
     "| from `ip addr add` (new prefix, old deleted) to … | p50 | p95 |",
     "|---|---|---|",
@@ -228,6 +245,7 @@ async function report(results: Change[]): Promise<void> {
   const json = {
     date: new Date().toISOString(),
     rttMs: rtt,
+    loadAverage: { start: loadStart, end: loadavg() },
     shell: shell?.join(" "),
     changes: results,
     p50: {

@@ -188,6 +188,29 @@ export class Watcher {
   }
 }
 
+/**
+ * Send one router advertisement from `router` (ra.py): each spec "PREFIX/LEN[,VALID,PREFERRED]".
+ * Waits first (bounded) for `router`'s link-local address, the RA's source, to be usable.
+ */
+export async function advertise(ns: string, router: string, ...specs: string[]): Promise<void> {
+  for (let i = 0; ; i++) {
+    const out = await ip("-n", ns, "-6", "-o", "addr", "show", "dev", router, "scope", "link");
+    if (/inet6 fe80:/.test(out) && !/tentative/.test(out)) break;
+    if (i >= 100) throw new Error(`${router} has no usable link-local address:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const sent = await run(IP, [
+    "netns",
+    "exec",
+    ns,
+    "python3",
+    join(ROOT, "test", "client", "ra.py"),
+    router,
+    ...specs,
+  ]);
+  if (sent.code !== 0) throw new Error(`ra.py: ${sent.stderr.trim()}`);
+}
+
 /** The processes whose parent is `pid`, recursively: pid and command line. */
 export function descendants(pid: number): { pid: number; args: string }[] {
   const r = spawnSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });

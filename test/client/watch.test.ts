@@ -16,6 +16,7 @@ import { type Endpoint, startEndpoint } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
 import {
   addVeth,
+  advertise,
   type Bridge,
   createNamespace,
   deleteNamespace,
@@ -307,6 +308,46 @@ describe.skipIf(noNamespace)(
     }
 
     const dash = SHELLS.find((s) => s.name === "dash");
+    const noRa = dash?.missing ?? missing("python3");
+    it.skipIf(noRa)(
+      `a router renumbers (one advertisement: the new prefix, the old one deprecated): one report, once DAD is over${noRa ? ` (skipped: ${noRa})` : ""}`,
+      async () => {
+        const dev = iface();
+        const router = `p${interfaces}`;
+        sysctl(NS, `net/ipv6/conf/${dev}/dad_transmits`, "1");
+        sysctl(NS, `net/ipv6/neigh/${dev}/retrans_time_ms`, "1000");
+        const usable = async (prefix: string) => {
+          for (let i = 0; i < 100; i++) {
+            const line = (await ip("-n", NS, "-6", "-o", "addr", "show", "dev", dev))
+              .split("\n")
+              .find((l) => l.includes(`inet6 ${prefix}`) && !/tentative|temporary/.test(l));
+            const found = line && /inet6 ([0-9a-f:]+)\//.exec(line)?.[1];
+            if (found) return found;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          throw new Error(`no usable address in ${prefix} on ${dev}`);
+        };
+        await advertise(NS, router, "2001:db8:71:10::/64");
+        const old = await usable("2001:db8:71:10:");
+        await seed("service.example.tld", ELSEWHERE);
+        const w = watch(["dash"], await config({ INTERFACE: dev }));
+        await w.waitFor(new RegExp(`reported ${old} for service\\.example\\.tld: good`));
+        const before = bridge.connections();
+        const mark = w.log.length;
+
+        await advertise(NS, router, "2001:db8:72:10::/64", "2001:db8:71:10::/64,3600,0");
+        const renumbered = await usable("2001:db8:72:10:");
+        const log = await w.waitFor(
+          new RegExp(`reported ${renumbered} for service\\.example\\.tld: good`),
+          mark,
+        );
+        expect(log).toContain(`skipping ${old}: deprecated`);
+        expect(sent(log)).toHaveLength(1);
+        expect(bridge.connections()).toBe(before + 1);
+        expect(live("AAAA", "service")).toEqual([renumbered]);
+      },
+    );
+
     it.skipIf(dash?.missing)(
       "after a 911 it backs off, sends another address at once, and retries",
       async () => {
