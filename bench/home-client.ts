@@ -19,16 +19,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { startOvhSimulator } from "../sim/ovh-simulator";
-import {
-  addVeth,
-  createNamespace,
-  deleteNamespace,
-  IP,
-  ip,
-  startBridge,
-  sysctl,
-  Watcher,
-} from "../test/client/netns";
+import { addVeth, createNamespace, deleteNamespace, IP, ip, sysctl, Watcher } from "../test/client/netns";
 import { clientConfig, missing, tempDir, writePrivate } from "../test/client/support";
 import { ROOT } from "../test/support/endpoint";
 import { liveTargets } from "../test/support/fixtures";
@@ -48,6 +39,8 @@ const { values } = parseArgs({
     changes: { type: "string", default: "20" },
     shell: { type: "string", default: "dash" },
     help: { type: "boolean", short: "h" },
+    // Set by the bench itself when it runs again inside the namespace it made.
+    inside: { type: "string" },
   },
 });
 if (values.help) {
@@ -70,7 +63,7 @@ if (absent) {
 
 const loadStart = loadavg();
 const say = (line: string) => console.error(`bench:client: ${line}`);
-const NS = `ovh-dyndns-bench-${process.pid}`;
+const NS = values.inside ?? `ovh-dyndns-bench-${process.pid}`;
 const DEV = "b0";
 const address = (i: number) => `2001:db8:${(0x100 + i).toString(16)}:10::5`;
 
@@ -82,15 +75,45 @@ interface Change {
   /** When the watcher logged "reported …": the Worker's answer is in. */
   answeredMs: number;
   floorMs: number;
+  /** Reports the watcher sent for this change. */
   connections: number;
 }
 
-async function main(): Promise<void> {
+/**
+ * Make the namespace, run this bench again inside it (`ip netns exec`), so that the Worker, the
+ * simulator and the client share the namespace's loopback as on one host; then remove it.
+ */
+async function outside(): Promise<number> {
   const noNamespace = createNamespace(NS);
   if (noNamespace) {
     console.error(`bench:client: ${noNamespace}`);
-    process.exit(1);
+    return 1;
   }
+  const args = process.argv.slice(2);
+  const child = spawn(
+    IP,
+    [
+      "netns",
+      "exec",
+      NS,
+      process.execPath,
+      ...process.execArgv,
+      process.argv[1] ?? "",
+      ...args,
+      "--inside",
+      NS,
+    ],
+    { stdio: "inherit" },
+  );
+  const stop = () => child.kill("SIGTERM");
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
+  deleteNamespace(NS);
+  return code;
+}
+
+async function main(): Promise<void> {
   const tmp = await tempDir("ovh-dyndns-bench-client");
   say("building the Worker (wrangler deploy --dry-run)");
   // Under the repository, as `npm run bench` does: workerd resolves the bundle's path from there.
@@ -103,7 +126,6 @@ async function main(): Promise<void> {
     bindings: await benchBindings(sim.url, 0),
     durableObjects: MAIN_DURABLE_OBJECTS,
   });
-  const bridge = await startBridge(NS, worker.url, tmp.path);
   let watcher: Watcher | undefined;
   // Our own view of the kernel's announcements: when DAD ends for each address.
   const monitor = spawn(IP, ["-n", NS, "-6", "-o", "monitor", "address"], {
@@ -133,7 +155,7 @@ async function main(): Promise<void> {
     await writePrivate(
       config,
       clientConfig({
-        ENDPOINT: `http://127.0.0.1:${bridge.port}/nic/update`,
+        ENDPOINT: `${worker.url}/nic/update`,
         USERNAME: USER,
         PASSWORD: `'${PASSWORD}'`,
         INTERFACE: DEV,
@@ -154,7 +176,6 @@ async function main(): Promise<void> {
         `address add ${next}/64 dev ${DEV}\naddress del ${address(i - 1)}/64 dev ${DEV}\n`,
       );
       const mark = watcher.log.length;
-      const before = bridge.connections();
       const start = performance.now();
       const batchRun = spawn(IP, ["-n", NS, "-batch", batch], { stdio: "ignore" });
       let liveAt = 0;
@@ -181,7 +202,10 @@ async function main(): Promise<void> {
         sentMs: sentAt - start,
         answeredMs: answeredAt - start,
         floorMs: dadAt - start + 2 * rtt,
-        connections: bridge.connections() - before,
+        connections: watcher.log
+          .slice(mark)
+          .split("\n")
+          .filter((l) => /sending GET /.test(l)).length,
       };
       results.push(r);
       say(
@@ -192,10 +216,8 @@ async function main(): Promise<void> {
   } finally {
     await watcher?.stop();
     monitor.kill("SIGTERM");
-    await bridge.close();
     await worker.close();
     await sim.close();
-    deleteNamespace(NS);
     await tmp.remove();
     await rm(work, { recursive: true, force: true });
   }
@@ -285,7 +307,13 @@ async function report(results: Change[]): Promise<void> {
   await writeFile(join(dir, "home-client.json"), `${JSON.stringify(json, null, 2)}\n`);
 }
 
-main().catch((e) => {
-  console.error(`bench:client: ${e instanceof Error ? e.stack : String(e)}`);
-  process.exitCode = 1;
-});
+if (values.inside) {
+  main().catch((e) => {
+    console.error(`bench:client: ${e instanceof Error ? e.stack : String(e)}`);
+    process.exitCode = 1;
+  });
+} else {
+  outside().then((code) => {
+    process.exitCode = code;
+  });
+}
