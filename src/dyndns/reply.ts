@@ -8,7 +8,8 @@ export type HostOutcome =
   | { code: "notfqdn" }
   | { code: "nohost" }
   | { code: "dnserr" }
-  | { code: "abuse" }
+  /** `retryAfter`: seconds until the host may be written again by this client, when known. */
+  | { code: "abuse"; retryAfter?: number }
   | { code: "911" };
 
 /** The answer to a whole request. */
@@ -31,6 +32,9 @@ export interface RenderedReply {
 
 /** Seconds a client should wait after a 911 (dyndns2 asks for at least 10 minutes; we are kinder). */
 export const RETRY_AFTER_911 = 300;
+
+/** The least Retry-After of a host refused by the change limit. */
+export const RETRY_AFTER_ABUSE_MIN = 60;
 
 /**
  * Words inadyn reads as success when they appear anywhere in a reply (a substring test,
@@ -59,9 +63,16 @@ export function renderReply(reply: Reply): RenderedReply {
       const body = `${reply.hosts.map(hostLine).join("\n")}\n`;
       // Any host that hit an OVH failure makes the whole answer retryable, so clients come back.
       const failed = reply.hosts.some((h) => h.code === "911");
-      return failed
-        ? { status: 503, body, headers: { ...text, "Retry-After": String(RETRY_AFTER_911) } }
-        : { status: 200, body, headers: text };
+      if (failed) return { status: 503, body, headers: { ...text, "Retry-After": String(RETRY_AFTER_911) } };
+      // Every host refused by the change limit: a 429 that says when to come back.
+      if (reply.hosts.every((h) => h.code === "abuse")) {
+        const wait = Math.max(
+          RETRY_AFTER_ABUSE_MIN,
+          ...reply.hosts.map((h) => ("retryAfter" in h ? (h.retryAfter ?? 0) : 0)),
+        );
+        return { status: 429, body, headers: { ...text, "Retry-After": String(wait) } };
+      }
+      return { status: 200, body, headers: text };
     }
     case "badauth":
       return {

@@ -119,6 +119,7 @@ export async function handleUpdate(
         byHost.set(name, { code: "good", addresses: reported });
         facts.changes = [...(facts.changes ?? []), ...r.changes.map(describeChange)];
       } else if (r.status === "nochg") byHost.set(name, { code: "nochg", addresses: reported });
+      else if (r.status === "abuse") byHost.set(name, { code: "abuse", retryAfter: r.retryAfter });
       else byHost.set(name, { code: r.status });
     }
   }

@@ -2,7 +2,8 @@
 // for the zone goes through it, one at a time, so two reports that arrive together cannot both
 // create a record. It remembers each record's id and target, so an unchanged report costs no
 // OVH call; it keeps the zone's history (src/zone/history.ts) and each host's health
-// (src/zone/health.ts), and counts each host's address changes for the change limit.
+// (src/zone/health.ts), and counts each host's address changes for the change limit
+// (src/zone/limit.ts).
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
@@ -11,6 +12,7 @@ import { OvhRecordApi } from "../ovh/records";
 import { afterRefusal, afterReport, noteFor } from "./health";
 import { History } from "./history";
 import { HostRecords } from "./hosts";
+import { ChangeLimit, writerOf } from "./limit";
 import type {
   HistoryEntry,
   HostRecord,
@@ -26,6 +28,7 @@ import { type RecordMemory, reconcile } from "./reconcile";
 export class ZoneCoordinator extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly records: StoredRecords;
+  private readonly limit: ChangeLimit;
   private readonly history: History;
   private readonly hostRecords: HostRecords;
   /** The report being applied: the next one starts when it has finished. */
@@ -34,12 +37,8 @@ export class ZoneCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    // changes: address changes per host for change_limit, apart from the history, whose
-    // entries could push out the changes the limit must count.
-    this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS changes (host TEXT, at INTEGER);" +
-        "CREATE INDEX IF NOT EXISTS changes_host ON changes (host, at)",
-    );
+    // The changes are counted apart from the history, whose entries could push them out.
+    this.limit = new ChangeLimit(this.sql);
     this.records = new StoredRecords(this.sql);
     this.history = new History(this.sql);
     this.hostRecords = new HostRecords(this.sql);
@@ -112,17 +111,21 @@ export class ZoneCoordinator extends DurableObject<Env> {
       timeoutMs: settings.ovhTimeoutMs,
       maxCalls: settings.maxOvhCalls,
     });
-    const since = now - settings.changeWindow * 1000;
+    const windowMs = settings.changeWindow * 1000;
+    const since = now - windowMs;
+    const writer = writerOf(batch.client, batch.source);
     const result = await reconcile(new OvhRecordApi(client), batch.zone, batch.desired, this.records, {
       now,
       recheckAfterMs: settings.recheckAfter * 1000,
-      mayWrite: (host) => this.changesSince(host, since) < settings.changeLimit,
+      mayWrite: (host) => this.limit.count(host, writer, since) < settings.changeLimit,
     });
 
-    const hosts = batch.hosts.map((host) => ({
-      host,
-      result: result.hosts.get(host) ?? ({ status: "nochg" } as HostResult),
-    }));
+    const hosts = batch.hosts.map((host) => {
+      const r = result.hosts.get(host) ?? ({ status: "nochg" } as HostResult);
+      if (r.status !== "abuse") return { host, result: r };
+      const retryAfter = this.limit.retryAfter(host, writer, since, windowMs, now);
+      return { host, result: { ...r, retryAfter } };
+    });
     const queryIds = client.queryIds;
     const { client: who, source = null, agent, reported } = batch;
     const entries = hosts.map(({ host, result: r }): HistoryEntry => {
@@ -147,10 +150,8 @@ export class ZoneCoordinator extends DurableObject<Env> {
     // is; one that changed nothing just after it.
     if (entries.some((e) => e.changes.length > 0)) {
       this.history.add(entries);
-      this.sql.exec("DELETE FROM changes WHERE at <= ?", since);
-      for (const e of entries) {
-        if (e.changes.length > 0) this.sql.exec("INSERT INTO changes (host, at) VALUES (?, ?)", e.host, now);
-      }
+      const changed = entries.filter((e) => e.changes.length > 0).map((e) => e.host);
+      this.limit.record(changed, writer, now, since);
       this.hostRecords.flush();
     } else {
       this.history.later(entries);
@@ -162,12 +163,6 @@ export class ZoneCoordinator extends DurableObject<Env> {
   /** Write the hosts' records just after the reply, as the history's entries are. */
   private persistLater(): void {
     setTimeout(() => this.hostRecords.flush(), 0);
-  }
-
-  private changesSince(host: string, since: number): number {
-    return this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM changes WHERE host = ? AND at >= ?", host, since)
-      .one().n;
   }
 }
 

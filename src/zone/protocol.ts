@@ -56,7 +56,8 @@ export type HostResult =
   | { status: "nochg" }
   | { status: "dnserr"; reason: string }
   | { status: "911"; reason: string }
-  | { status: "abuse"; reason: string };
+  /** `retryAfter`: seconds until the change limit lets this writer write the host again. */
+  | { status: "abuse"; reason: string; retryAfter?: number };
 
 /** The coordinator's answer to a batch. */
 export interface ZoneReport {

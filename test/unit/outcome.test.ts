@@ -50,6 +50,19 @@ describe("each reply", () => {
       TEXT,
     ],
     [
+      "every host refused by the change limit: 429 with the longest Retry-After",
+      {
+        kind: "hosts",
+        hosts: [
+          { code: "abuse", retryAfter: 3000 },
+          { code: "abuse", retryAfter: 1200 },
+        ],
+      },
+      429,
+      "abuse\nabuse\n",
+      { ...TEXT, "Retry-After": "3000" },
+    ],
+    [
       "a host that hit an OVH failure makes the reply retryable",
       { kind: "hosts", hosts: [{ code: "good", addresses: "198.51.100.1" }, { code: "911" }] },
       503,

@@ -135,3 +135,44 @@ describe("OVH's quirks (item 17)", () => {
     });
   }
 });
+
+describe("the change limit is no lock-out weapon (item 7)", () => {
+  it("a credential spending the limit from its own network refuses only itself (429, Retry-After); the router from its network still corrects the record", async () => {
+    await fresh({ change_limit: 3, change_window: 3600 });
+    const thief = { headers: { "CF-Connecting-IP": "203.0.113.66" } };
+    for (const ip of ["198.51.100.61", "198.51.100.62", "198.51.100.63"]) {
+      expect((await ep.update({ hostname: "firewall.example.tld", myip: ip }, thief)).body).toBe(
+        `good ${ip}\n`,
+      );
+    }
+    const refused = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.64" }, thief);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toBe("abuse\n");
+    const wait = Number(refused.headers.get("Retry-After"));
+    expect(wait).toBeGreaterThan(3500);
+    expect(wait).toBeLessThanOrEqual(3600);
+    expect(live("A", "firewall")).toEqual(["198.51.100.63"]);
+
+    // The router, with the same credential, from its own network (the IPv6 /64 it reports from).
+    const router = { headers: { "CF-Connecting-IP": "2001:db8:ab:cd00::1" } };
+    const fixed = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" }, router);
+    expect(fixed.body).toBe("good 198.51.100.7\n");
+    expect(live("A", "firewall")).toEqual(["198.51.100.7"]);
+    // Another address of the same /64 is the same writer: its count goes on.
+    const sameNet = { headers: { "CF-Connecting-IP": "2001:db8:ab:cd00::2" } };
+    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" }, sameNet)).body).toBe(
+      "good 198.51.100.8\n",
+    );
+  });
+
+  it("a request with a refused host and an accepted one answers 200, each host on its line", async () => {
+    await fresh({ change_limit: 1, change_window: 3600 });
+    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.1" });
+    const mixed = await ep.update({
+      hostname: "firewall.example.tld,service.example.tld",
+      myip: "198.51.100.2,2001:db8::5",
+    });
+    expect(mixed.status).toBe(200);
+    expect(mixed.body).toBe("abuse\ngood 198.51.100.2,2001:db8::5\n");
+  });
+});

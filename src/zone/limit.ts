@@ -1,0 +1,62 @@
+// The change limit (`change_limit` changes in `change_window`), counted per host and per writer:
+// the client that reported and the network it reported from (an IPv4 address, or an IPv6 /64,
+// as the failed-login guard counts sources). A writer past the limit gets `abuse` for writes to
+// that host; every other writer of the host is untouched, so a stolen credential used from
+// elsewhere, or a second client sharing the host, cannot spend the real router's changes and
+// lock it out of correcting the record (SECURITY.md says what this does and does not stop).
+import { parseAddress, prefixOf } from "../core/address";
+
+/** Who a change is counted against: the client and its source network. */
+export function writerOf(client: string, source: string | undefined): string {
+  const addr = source ? parseAddress(source) : undefined;
+  const network = !addr?.ok
+    ? "unknown"
+    : addr.value.family === "v4"
+      ? addr.value.text
+      : prefixOf(addr.value, 64).text;
+  return `${client} ${network}`;
+}
+
+/** The changes each writer made to each host, in the coordinator's SQLite storage. */
+export class ChangeLimit {
+  constructor(private readonly sql: SqlStorage) {
+    // `changes` (per host only) was the first layout; what it counted ages out within a window.
+    sql.exec(
+      "DROP TABLE IF EXISTS changes;" +
+        "CREATE TABLE IF NOT EXISTS host_changes (host TEXT, writer TEXT, at INTEGER);" +
+        "CREATE INDEX IF NOT EXISTS host_changes_by ON host_changes (host, writer, at)",
+    );
+  }
+
+  /** Changes of `host` by `writer` since `since` (unix ms). */
+  count(host: string, writer: string, since: number): number {
+    return this.sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM host_changes WHERE host = ? AND writer = ? AND at >= ?",
+        host,
+        writer,
+        since,
+      )
+      .one().n;
+  }
+
+  /** Seconds until the writer's oldest change in the window ages out (at least 1). */
+  retryAfter(host: string, writer: string, since: number, windowMs: number, now: number): number {
+    const oldest = this.sql
+      .exec<{ at: number | null }>(
+        "SELECT MIN(at) AS at FROM host_changes WHERE host = ? AND writer = ? AND at >= ?",
+        host,
+        writer,
+        since,
+      )
+      .one().at;
+    return Math.max(1, Math.ceil(((oldest ?? now) + windowMs - now) / 1000));
+  }
+
+  /** Count one change of each host, and forget changes older than the window. */
+  record(hosts: string[], writer: string, now: number, since: number): void {
+    this.sql.exec("DELETE FROM host_changes WHERE at < ?", since);
+    for (const host of hosts)
+      this.sql.exec("INSERT INTO host_changes (host, writer, at) VALUES (?, ?, ?)", host, writer, now);
+  }
+}
