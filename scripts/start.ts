@@ -1,51 +1,87 @@
 // `npm start`: the Worker in workerd on http://127.0.0.1:8787 with a demo configuration, against
-// the OVH simulator on http://127.0.0.1:9080. Nothing here reaches a deployed config: the demo
-// hosts, the demo client and its password exist only in this file.
-import { DEMO, seedDemo, startOvhSimulator } from "../sim/ovh-simulator";
-import { sha256Hex, startEndpoint } from "../test/support/endpoint";
+// the OVH simulator on http://127.0.0.1:9080 (PORT and SIM_PORT choose other ports). The demo
+// hosts are the README's configuration in the zone example.test, so every example of the README
+// works here as written, with example.test for example.tld. Nothing here reaches a deployed
+// config: the demo hosts, the demo client and its password exist only in this file.
+import { DEMO, type OvhSimulator, seedDemo, startOvhSimulator } from "../sim/ovh-simulator";
+import { type Endpoint, sha256Hex, startEndpoint } from "../test/support/endpoint";
 
-const WORKER_PORT = Number(process.env.PORT ?? 8787);
-const SIM_PORT = Number(process.env.SIM_PORT ?? 9080);
 const DEMO_USER = "demo";
 const DEMO_PASSWORD = "demo-password";
+/** The README's host_id: subnet 10 of the /56, interface id 211:32ff:fe12:3456. */
+const WG_HOST_ID = "::10:211:32ff:fe12:3456";
 
-const sim = await startOvhSimulator({ port: SIM_PORT });
+/** A port from the environment, or one line saying what is wrong with it. */
+function portFrom(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === "") return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    console.error(`npm start: ${name}="${value}" is not a port number (1 to 65535)`);
+    process.exit(2);
+  }
+  return port;
+}
+
+const WORKER_PORT = portFrom("PORT", 8787);
+const SIM_PORT = portFrom("SIM_PORT", 9080);
+
+/** A port someone else holds is one line, not a stack trace. */
+function inUse(error: unknown, what: string, name: string, port: number): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "EADDRINUSE" || code === "ERR_ADDRESS_IN_USE") {
+    console.error(
+      `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: ${name}=${port + 1} npm start`,
+    );
+    process.exit(1);
+  }
+  throw error;
+}
+
+let sim: OvhSimulator;
+try {
+  sim = await startOvhSimulator({ port: SIM_PORT });
+} catch (error) {
+  inUse(error, "the OVH simulator", "SIM_PORT", SIM_PORT);
+}
 seedDemo(sim);
 
-const endpoint = await startEndpoint({
-  sim,
-  port: WORKER_PORT,
-  secrets: {
-    OVH_APPLICATION_KEY: DEMO.applicationKey,
-    OVH_APPLICATION_SECRET: DEMO.applicationSecret,
-    OVH_CONSUMER_KEY: DEMO.consumerKey,
-    // Demo only: a deployed Worker gets a random one from `npm run setup -- session`.
-    SESSION_SECRET: "demo-session-secret-not-for-any-deployment",
-  },
-  vars: {
-    HOSTS: {
-      "wg-end.example.test": {
-        zone: DEMO.zone,
-        allow_private: true, // the demo reports documentation addresses (2001:db8::/32, 198.51.100.0/24)
-        records: [
-          { subdomain: "wg-end", type: "AAAA" },
-          { subdomain: "firewall", type: "AAAA" },
-        ],
+const zone = DEMO.zone;
+let endpoint: Endpoint;
+try {
+  endpoint = await startEndpoint({
+    sim,
+    port: WORKER_PORT,
+    secrets: {
+      OVH_APPLICATION_KEY: DEMO.applicationKey,
+      OVH_APPLICATION_SECRET: DEMO.applicationSecret,
+      OVH_CONSUMER_KEY: DEMO.consumerKey,
+      // Demo only: a deployed Worker gets a random one from `npm run setup -- session`.
+      SESSION_SECRET: "demo-session-secret-not-for-any-deployment",
+    },
+    vars: {
+      HOSTS: {
+        [`router.${zone}`]: {
+          zone,
+          allow_private: true, // the demo reports documentation addresses (2001:db8::/32, 203.0.113.0/24)
+          records: [
+            { subdomain: "router", type: "A" },
+            { subdomain: "router", type: "AAAA" },
+            { subdomain: "firewall", type: "A" },
+            { subdomain: "firewall", type: "AAAA", host_id: WG_HOST_ID, prefix_length: 56 },
+            { subdomain: "wg-end", type: "AAAA", host_id: WG_HOST_ID, prefix_length: 56 },
+          ],
+        },
       },
-      "firewall.example.test": {
-        zone: DEMO.zone,
-        allow_private: true,
-        records: [{ subdomain: "firewall", type: "A" }],
+      CLIENTS: {
+        [DEMO_USER]: { password_sha256: await sha256Hex(DEMO_PASSWORD), hosts: [`router.${zone}`] },
       },
     },
-    CLIENTS: {
-      [DEMO_USER]: {
-        password_sha256: await sha256Hex(DEMO_PASSWORD),
-        hosts: ["wg-end.example.test", "firewall.example.test"],
-      },
-    },
-  },
-});
+  });
+} catch (error) {
+  await sim.close();
+  inUse(error, "the Worker", "PORT", WORKER_PORT);
+}
 
 // The Worker's log lines (one JSON object per request) go to the terminal as they come.
 let shown = 0;
@@ -53,23 +89,36 @@ const printer = setInterval(() => {
   while (shown < endpoint.logs.length) console.log(`worker: ${endpoint.logs[shown++]}`);
 }, 200);
 
+const auth = `-u ${DEMO_USER}:${DEMO_PASSWORD}`;
+const update = `${endpoint.url}/nic/update?hostname=router.${zone}`;
 console.log(`
 ovh-dyndns-worker (demo) on ${endpoint.url}, OVH simulator on ${sim.origin}
+The README's configuration, in zone ${zone}: client "${DEMO_USER}" (password "${DEMO_PASSWORD}")
+reports for router.${zone}.
 
-Try an update (the demo client may update wg-end.example.test and firewall.example.test):
+A new prefix, as a FRITZ!Box reports it: wg-end's and firewall's AAAA records become
+2001:db8:ab:cd10:211:32ff:fe12:3456 (the /56 of the prefix, then host_id):
 
-  curl -u ${DEMO_USER}:${DEMO_PASSWORD} '${endpoint.url}/nic/update?hostname=wg-end.example.test&myip=2001:db8:1:2::10'
-  curl -u ${DEMO_USER}:${DEMO_PASSWORD} '${endpoint.url}/nic/update?hostname=firewall.example.test&myip=198.51.100.8'
+  curl ${auth} '${update}&ip6lanprefix=2001:db8:ab:cd00::/64'
+
+The box's two requests (one per family; the IPv4 one moves the A records, the IPv6 one the AAAA):
+
+  curl ${auth} '${update}&myip=203.0.113.45'
+  curl ${auth} '${update}&myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:cd00::/64'
 
 Open the status page in a browser and log in as ${DEMO_USER} / ${DEMO_PASSWORD}:
 
   ${endpoint.url}/status
 
-See the zone as OVH would serve it ("live") and as written:
+The same as JSON, for scripts:
 
-  curl ${sim.origin}/_sim/zones/${DEMO.zone}
+  curl ${auth} ${endpoint.url}/status
 
-Ctrl-C stops both.
+The zone as OVH would serve it ("live") and as written:
+
+  curl ${sim.origin}/_sim/zones/${zone}
+
+Other ports: PORT=8788 SIM_PORT=9081 npm start.  Ctrl-C stops both.
 `);
 
 const stop = async () => {

@@ -18,7 +18,7 @@ import {
   sha256Hex,
   type WorkerUrl,
 } from "./snippets";
-import { setClientSection } from "./toml-edit";
+import { removeClientSection, setClientSection } from "./toml-edit";
 import {
   DEFAULT_CONFIG,
   hostNames,
@@ -45,8 +45,9 @@ options:
   --url URL            the Worker's URL, e.g. https://ovh-dyndns.you.workers.dev (default: a
                        placeholder to replace)
   --config PATH        wrangler.toml (default ${DEFAULT_CONFIG})
-  --write              put the [vars.${KEYS.clients}.NAME] section into wrangler.toml (replacing
-                       that client's section if there is one; the rest of the file is kept)
+  --write              put the [vars.${KEYS.clients}.NAME] section into wrangler.toml, in place of
+                       that client's section, or else of a placeholder client's (whose
+                       password_sha256 is no hash yet); the rest of the file is kept
   --client-conf PATH   also write client.conf for the shell client there (mode 0600)
   --interface IFACE    INTERFACE in client.conf (default eth0)
   -h, --help           this text
@@ -126,12 +127,18 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
       throw new CliError(`the new client would not pass the Worker's check:\n  - ${own.join("\n  - ")}`);
   }
 
+  // Clients still holding a placeholder hash (the shipped `fritzbox`) make the whole configuration
+  // invalid, so every client would get 911: --write puts the new client in the first one's place
+  // and drops the others.
+  const stale = config ? placeholderClients(config.vars, name) : [];
   if (values.write && config) {
-    const text = setClientSection(config.text, name, section);
+    let text = setClientSection(config.text, name, section, stale[0]);
+    for (const other of stale.slice(1)) text = removeClientSection(text, other);
     const again = parseWranglerConfig(config.path, text); // throws on broken TOML
     const clients = again.vars[KEYS.clients];
     const written = isTable(clients) ? clients[name] : undefined;
-    if (!isTable(written) || written.password_sha256 !== hash) {
+    const left = isTable(clients) ? stale.filter((other) => other in clients) : [];
+    if (!isTable(written) || written.password_sha256 !== hash || left.length > 0) {
       throw new CliError(
         `--write: could not place [vars.${KEYS.clients}.${name}] in ${configArg}; add the lines by hand`,
       );
@@ -157,9 +164,11 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   io.out(`  ${password}`);
   io.out("");
   io.out(hr);
+  const placeholders = stale.map((n) => `"${n}"`).join(", ");
+  const dropped = stale.length > 0 ? ` (in place of the placeholder client ${placeholders})` : "";
   io.out(
     values.write
-      ? `wrangler.toml: written to ${configArg}:`
+      ? `wrangler.toml: written to ${configArg}${dropped}:`
       : `wrangler.toml: add these lines (replace the section if "${name}" exists):`,
   );
   io.out("");
@@ -184,11 +193,26 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   if (url.placeholder) {
     io.err(`warning: no --url given: replace ${url.base} with the Worker's URL (wrangler deploy prints it)`);
   }
-  if (!values.write && config)
+  if (!values.write && config) {
+    const instead = stale.length > 0 ? ` in place of the placeholder client ${placeholders}` : "";
     io.err(
-      `next: paste the [vars.${KEYS.clients}.${name}] lines into ${configArg} (or use --write), then npm run deploy`,
+      `next: paste the [vars.${KEYS.clients}.${name}] lines into ${configArg}${instead} (or use --write), then npm run deploy`,
     );
+  }
   return 0;
+}
+
+/** Clients other than `name` whose password_sha256 is not a SHA-256 yet (a placeholder). */
+function placeholderClients(vars: Record<string, unknown>, name: string): string[] {
+  const clients = vars[KEYS.clients];
+  if (!isTable(clients)) return [];
+  return Object.entries(clients)
+    .filter(([other, client]) => {
+      if (other === name || !isTable(client)) return false;
+      const hash = client.password_sha256;
+      return typeof hash !== "string" || !/^[0-9a-fA-F]{64}$/.test(hash);
+    })
+    .map(([other]) => other);
 }
 
 /** Write next to the file, then rename over it: never a half-written wrangler.toml. */

@@ -97,10 +97,9 @@ describe("new-client, end to end", () => {
     await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
     const before = await runCli(["check", "--offline"], { cwd: dir });
     expect(before.code).toBe(1);
-    const result = await runCli(
-      ["new-client", "fritzbox", "--host", "wg-end.example.tld", "--host", "firewall.example.tld", "--write"],
-      { cwd: dir },
-    );
+    const result = await runCli(["new-client", "fritzbox", "--host", "router.example.tld", "--write"], {
+      cwd: dir,
+    });
     expect(result.code).toBe(0);
     const after = await runCli(["check", "--offline"], { cwd: dir });
     expect(after.stdout).not.toContain("error:");
@@ -110,6 +109,37 @@ describe("new-client, end to end", () => {
     const edited = (await readFile(join(dir, "wrangler.toml"), "utf8")).split("\n");
     const changed = edited.filter((line) => !shipped.includes(line));
     expect(changed).toEqual([expect.stringMatching(/^password_sha256 = "[0-9a-f]{64}"$/)]);
+  });
+
+  it("a client of another name takes the placeholder client's place: no client is left to make the config invalid", async () => {
+    await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
+    const result = await runCli(["new-client", "box", "--host", "router.example.tld", "--write"], {
+      cwd: dir,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'wrangler.toml: written to wrangler.toml (in place of the placeholder client "fritzbox"):',
+    );
+    const after = await runCli(["check", "--offline"], { cwd: dir });
+    expect(after.stdout).not.toContain("error:");
+    expect(after.stdout).not.toContain("fritzbox");
+    expect(after.code).toBe(0);
+    const shipped = (await readFile(join(ROOT, "wrangler.toml"), "utf8")).split("\n");
+    const edited = (await readFile(join(dir, "wrangler.toml"), "utf8")).split("\n");
+    expect(edited.filter((line) => !shipped.includes(line))).toEqual([
+      "[vars.CLIENTS.box]",
+      expect.stringMatching(/^password_sha256 = "[0-9a-f]{64}"$/),
+    ]);
+    expect(edited).not.toContain("[vars.CLIENTS.fritzbox]");
+  });
+
+  it("without --write, says that the placeholder client must go", async () => {
+    await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
+    const { code, io } = await newClient(["box", "--host", "router.example.tld"]);
+    expect(code).toBe(0);
+    expect(io.stderr).toContain(
+      'next: paste the [vars.CLIENTS.box] lines into wrangler.toml in place of the placeholder client "fritzbox" (or use --write)',
+    );
   });
 
   it("--help exits 0", async () => {

@@ -17,7 +17,7 @@ import {
   placeholderUrl,
   sha256Hex,
 } from "../../scripts/cli/snippets";
-import { setClientSection } from "../../scripts/cli/toml-edit";
+import { removeClientSection, setClientSection } from "../../scripts/cli/toml-edit";
 import { parseVars } from "../../src/config";
 import { tempProject } from "./support";
 
@@ -184,6 +184,47 @@ describe("setClientSection", () => {
   it("refuses a client written as an inline table", () => {
     const text = '[vars.CLIENTS]\nbox = { password_sha256 = "x", hosts = [] }\n';
     expect(() => setClientSection(text, "box", section)).toThrow(/cannot edit/);
+  });
+
+  const twoClients = [
+    "[vars]",
+    "",
+    "# the placeholder",
+    "[vars.CLIENTS.fritzbox]",
+    'password_sha256 = "<placeholder>"',
+    'hosts = ["a.example.tld"]',
+    "",
+    "# the next one",
+    "[vars.CLIENTS.other]",
+    'password_sha256 = "OLD"',
+    'hosts = ["a.example.tld"]',
+    "",
+  ].join("\n");
+
+  it("puts a new client in the place of the one named as `instead`", () => {
+    expect(setClientSection(twoClients, "box", section, "fritzbox")).toBe(
+      twoClients.replace(
+        '[vars.CLIENTS.fritzbox]\npassword_sha256 = "<placeholder>"\nhosts = ["a.example.tld"]',
+        section,
+      ),
+    );
+    // The client's own section comes first.
+    expect(setClientSection(twoClients, "other", section, "fritzbox")).toContain("[vars.CLIENTS.fritzbox]");
+  });
+
+  it("removeClientSection drops the section, its comment and one blank line", () => {
+    expect(removeClientSection(twoClients, "fritzbox")).toBe(
+      [
+        "[vars]",
+        "",
+        "# the next one",
+        "[vars.CLIENTS.other]",
+        'password_sha256 = "OLD"',
+        'hosts = ["a.example.tld"]',
+        "",
+      ].join("\n"),
+    );
+    expect(removeClientSection(twoClients, "absent")).toBe(twoClients);
   });
 });
 
