@@ -11,13 +11,13 @@ const DEMO_PASSWORD = "demo-password";
 /** The README's host_id: subnet 10 of the /56, interface id 211:32ff:fe12:3456. */
 const WG_HOST_ID = "::10:211:32ff:fe12:3456";
 
-/** A port from the environment, or one line saying what is wrong with it. */
+/** A port from the environment (0: any free one), or one line saying what is wrong with it. */
 function portFrom(name: string, fallback: number): number {
   const value = process.env[name];
   if (value === undefined || value === "") return fallback;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    console.error(`npm start: ${name}="${value}" is not a port number (1 to 65535)`);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    console.error(`npm start: ${name}="${value}" is not a port number (0 to 65535; 0 picks a free one)`);
     process.exit(2);
   }
   return port;

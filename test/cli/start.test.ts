@@ -1,0 +1,122 @@
+// `npm start`: the demo shows the point of the project. Every command its banner prints works
+// as printed (the prefix report moves the derived records, /status answers), and a port that is
+// taken is one clear line, not a stack trace.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer, type Server } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { childEnv, ROOT } from "./support";
+
+const children: ChildProcess[] = [];
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGTERM");
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(env: Record<string, string>): Run {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "start.ts")], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function banner(run: Run): Promise<string> {
+  for (let waited = 0; waited < 60_000; waited += 100) {
+    if (run.output().includes("Ctrl-C stops both.")) return run.output();
+    if (run.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no banner:\n${run.output()}`);
+}
+
+/** `curl [-u user:pass] 'URL'` as the banner prints it, sent with fetch. */
+async function curl(line: string): Promise<{ status: number; body: string }> {
+  const m = /^curl (?:-u (\S+) )?'?(http:\/\/127\.0\.0\.1:\d+\/[^' ]*)'?$/.exec(line.trim());
+  if (!m?.[2]) throw new Error(`not a curl line: ${line}`);
+  const headers: Record<string, string> = m[1] ? { Authorization: `Basic ${btoa(m[1])}` } : {};
+  const response = await fetch(m[2], { headers });
+  return { status: response.status, body: await response.text() };
+}
+
+async function freePort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("no port");
+  return { server, port: address.port };
+}
+
+describe("npm start", () => {
+  it("prints commands that work as printed: the prefix report moves wg-end's and firewall's AAAA records", async () => {
+    const run = start({ PORT: "0", SIM_PORT: "0" });
+    const text = await banner(run);
+    const lines = text.split("\n").filter((l) => l.trim().startsWith("curl "));
+    expect(lines).toHaveLength(5);
+    const [prefix, v4, v6, status, zone] = lines as [string, string, string, string, string];
+    expect(prefix).toContain("ip6lanprefix=2001:db8:ab:cd00::/64");
+    expect(prefix).not.toContain("myip");
+
+    expect(await curl(prefix)).toEqual({ status: 200, body: "good 2001:db8:ab:cd00::/64\n" });
+    const published = JSON.parse((await curl(zone)).body) as {
+      live: { fieldType: string; subDomain: string; target: string }[];
+    };
+    const aaaa = (sub: string) =>
+      published.live.filter((r) => r.fieldType === "AAAA" && r.subDomain === sub).map((r) => r.target);
+    expect(aaaa("wg-end")).toEqual(["2001:db8:ab:cd10:211:32ff:fe12:3456"]);
+    expect(aaaa("firewall")).toEqual(["2001:db8:ab:cd10:211:32ff:fe12:3456"]);
+    expect(text).toContain("2001:db8:ab:cd10:211:32ff:fe12:3456");
+
+    expect((await curl(v4)).body).toBe("good 203.0.113.45\n");
+    expect((await curl(v6)).body).toBe("good 2001:db8:ff:1::45\n");
+    const shown = await curl(status);
+    expect(shown.status).toBe(200);
+    expect(shown.body).toContain("wg-end.example.test");
+    // The Worker's own log lines reach the terminal.
+    for (let waited = 0; waited < 5000 && !run.output().includes("worker: "); waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(run.output()).toContain('worker: {"event":"update"');
+  }, 90_000);
+
+  it.each([
+    ["SIM_PORT", "the OVH simulator"],
+    ["PORT", "the Worker"],
+  ])(
+    "a %s in use is one line naming it, and exit status 1",
+    async (name, what) => {
+      const { port } = await freePort();
+      const run = start({ PORT: "0", SIM_PORT: "0", [name]: String(port) });
+      expect(await run.exited).toBe(1);
+      expect(run.output().trim()).toBe(
+        `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: ${name}=${port + 1} npm start`,
+      );
+    },
+    60_000,
+  );
+
+  it("a PORT that is no port number: one line, exit status 2", async () => {
+    const run = start({ PORT: "eighty" });
+    expect(await run.exited).toBe(2);
+    expect(run.output().trim()).toBe(
+      'npm start: PORT="eighty" is not a port number (0 to 65535; 0 picks a free one)',
+    );
+  });
+});
