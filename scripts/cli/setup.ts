@@ -225,6 +225,8 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
     io.out("");
     io.out("Before deploying, fix these in wrangler.toml (npm run check shows them again):");
     for (const e of later) io.out(`  - ${e}`);
+    if (later.some((e) => /^CLIENTS\..+\.password_sha256: /.test(e)))
+      io.out("A client's placeholder: npm run new-client -- NAME --host HOST --write replaces it.");
   }
   return 0;
 }
