@@ -68,13 +68,22 @@ try {
             { subdomain: "router", type: "A" },
             { subdomain: "router", type: "AAAA" },
             { subdomain: "firewall", type: "A" },
+          ],
+        },
+        [`wg-end.${zone}`]: {
+          zone,
+          allow_private: true,
+          records: [
             { subdomain: "firewall", type: "AAAA", host_id: WG_HOST_ID, prefix_length: 56 },
             { subdomain: "wg-end", type: "AAAA", host_id: WG_HOST_ID, prefix_length: 56 },
           ],
         },
       },
       CLIENTS: {
-        [DEMO_USER]: { password_sha256: await sha256Hex(DEMO_PASSWORD), hosts: [`router.${zone}`] },
+        [DEMO_USER]: {
+          password_sha256: await sha256Hex(DEMO_PASSWORD),
+          hosts: [`router.${zone}`, `wg-end.${zone}`],
+        },
       },
     },
   });
@@ -90,21 +99,22 @@ const printer = setInterval(() => {
 }, 200);
 
 const auth = `-u ${DEMO_USER}:${DEMO_PASSWORD}`;
-const update = `${endpoint.url}/nic/update?hostname=router.${zone}`;
+const update = `${endpoint.url}/nic/update?hostname=`;
 console.log(`
 ovh-dyndns-worker (demo) on ${endpoint.url}, OVH simulator on ${sim.origin}
 The README's configuration, in zone ${zone}: client "${DEMO_USER}" (password "${DEMO_PASSWORD}")
-reports for router.${zone}.
+reports for router.${zone} and wg-end.${zone}.
 
-A new prefix, as a FRITZ!Box reports it: wg-end's and firewall's AAAA records become
-2001:db8:ab:cd10:211:32ff:fe12:3456 (the /56 of the prefix, then host_id):
+A new prefix: wg-end's and firewall's AAAA records become 2001:db8:ab:cd10:211:32ff:fe12:3456
+(the /56 of the prefix, then host_id):
 
-  curl ${auth} '${update}&ip6lanprefix=2001:db8:ab:cd00::/64'
+  curl ${auth} '${update}wg-end.${zone}&ip6lanprefix=2001:db8:ab:cd00::/64'
 
-The box's two requests (one per family; the IPv4 one moves the A records, the IPv6 one the AAAA):
+What a FRITZ!Box sends, one request per family: the IPv4 one moves the A records of router and
+firewall, the IPv6 one the router's own AAAA and, from the prefix, those of firewall and wg-end:
 
-  curl ${auth} '${update}&myip=203.0.113.45'
-  curl ${auth} '${update}&myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:cd00::/64'
+  curl ${auth} '${update}router.${zone}&myip=203.0.113.45'
+  curl ${auth} '${update}router.${zone},wg-end.${zone}&myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:cd00::/64'
 
 Open the status page in a browser and log in as ${DEMO_USER} / ${DEMO_PASSWORD}:
 

@@ -21,8 +21,8 @@ import {
 import { removeClientSection, setClientSection } from "./toml-edit";
 import {
   DEFAULT_CONFIG,
+  hostFeeds,
   hostNames,
-  hostRecordTypes,
   isTable,
   parseWranglerConfig,
   readWranglerConfig,
@@ -176,8 +176,8 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   io.out("");
   io.out(hr);
   io.out("FRITZ!Box:");
-  const types = config ? (host: string) => hostRecordTypes(config, host) : undefined;
-  io.out(fritzboxSnippet(url, name, password, hosts, types));
+  const feeds = config ? (host: string) => hostFeeds(config, host) : undefined;
+  io.out(fritzboxSnippet(url, name, password, hosts, feeds));
   io.out("");
   io.out(hr);
   io.out("ddclient:");

@@ -79,23 +79,50 @@ export function parseWorkerUrl(value: string): WorkerUrl | undefined {
   return { base: `${url.origin}${path}`, placeholder: false };
 }
 
-/** The record types (A, AAAA) a host writes, when wrangler.toml is at hand. */
-export type HostTypes = (host: string) => ReadonlySet<string> | undefined;
+/** What a host's records are written from, when wrangler.toml is at hand. */
+export interface HostFeeds {
+  /** `A` records: the reported IPv4. */
+  v4: boolean;
+  /** `AAAA` records without host_id: the reported IPv6 address as it is. */
+  v6: boolean;
+  /** `AAAA` records with host_id: the reported prefix (derived addresses). */
+  prefix: boolean;
+}
+export type HostFeedsOf = (host: string) => HostFeeds | undefined;
+
+/** Without wrangler.toml: a host may have records of every kind. */
+const UNKNOWN_FEEDS: HostFeeds = { v4: true, v6: true, prefix: true };
+
+/**
+ * The FRITZ!Box's "Domain name": a host whose records hold the box's own addresses (A, or
+ * AAAA without host_id, and no derived ones), because the box looks its Domain name up after
+ * each update and expects its own addresses there. Undefined when no host is like that.
+ */
+export function fritzboxDomain(hosts: readonly string[], feedsOf?: HostFeedsOf): string | undefined {
+  if (!feedsOf) return hosts[0];
+  const own = (h: string) => {
+    const f = feedsOf(h);
+    return f !== undefined && (f.v4 || f.v6) && !f.prefix;
+  };
+  return hosts.find((h) => own(h) && feedsOf(h)?.v6) ?? hosts.find(own);
+}
 
 /**
  * The FRITZ!Box "Update-URL": up to two URLs separated by a space, one request for IPv4 and one
  * for IPv6 (the box sends each separately). The box fills in <username>, <pass>, <domain>,
- * <ipaddr>, <ip6addr> and <ip6lanprefix> itself, unescaped. With one host the URLs use <domain>;
- * with several they name the hosts (the box has one Domainname field), and each URL only those
- * with records of its family, so each request updates the hosts it is meant for.
+ * <ipaddr>, <ip6addr> and <ip6lanprefix> itself, unescaped. Each URL names only the hosts with
+ * records of its family, the Domain name first (as <domain> when it is the only one), so each
+ * request updates the hosts it is meant for, and the first answer line is the Domain name's.
  */
-export function fritzboxUpdateUrl(url: WorkerUrl, hosts: readonly string[], types?: HostTypes): string {
-  const writes = (h: string, type: string) => types?.(h)?.has(type) ?? true;
+export function fritzboxUpdateUrl(url: WorkerUrl, hosts: readonly string[], feedsOf?: HostFeedsOf): string {
+  const feeds = (h: string) => feedsOf?.(h) ?? UNKNOWN_FEEDS;
+  const domain = fritzboxDomain(hosts, feedsOf) ?? hosts[0];
+  const ordered = domain === undefined ? [...hosts] : [domain, ...hosts.filter((h) => h !== domain)];
   const auth = "username=<username>&password=<pass>";
+  const param = (list: string[]) => (list.length === 1 && list[0] === domain ? "<domain>" : list.join(","));
+  const v4 = ordered.filter((h) => feeds(h).v4);
+  const v6 = ordered.filter((h) => feeds(h).v6 || feeds(h).prefix);
   const urls: string[] = [];
-  const param = (list: string[]) => (hosts.length === 1 ? "<domain>" : list.join(","));
-  const v4 = hosts.filter((h) => writes(h, "A"));
-  const v6 = hosts.filter((h) => writes(h, "AAAA"));
   if (v4.length > 0) urls.push(`${url.base}/nic/update?hostname=${param(v4)}&myip=<ipaddr>&${auth}`);
   if (v6.length > 0) {
     urls.push(
@@ -110,18 +137,50 @@ export function fritzboxSnippet(
   name: string,
   password: string,
   hosts: readonly string[],
-  types?: HostTypes,
+  feedsOf?: HostFeedsOf,
 ): string {
-  return [
+  const domain = fritzboxDomain(hosts, feedsOf);
+  const lines = [
     "Internet > Permit Access > DynDNS (Internet > Freigaben > DynDNS): use DynDNS,",
     'provider "User-defined" (Benutzerdefiniert):',
-    `  Update-URL:   ${fritzboxUpdateUrl(url, hosts, types)}`,
-    `  Domain name:  ${hosts[0] ?? ""}`,
+    `  Update-URL:   ${fritzboxUpdateUrl(url, hosts, feedsOf)}`,
+    `  Domain name:  ${domain ?? hosts[0] ?? ""}`,
     `  Username:     ${name}`,
     `  Password:     ${password}`,
-    "The box checks that the domain name resolves to its own addresses; a name whose records",
-    "hold another host's address (host_id) shows a harmless IPv6 status warning there.",
-  ].join("\n");
+  ];
+  if (!feedsOf) return lines.join("\n");
+  if (domain !== undefined) {
+    lines.push(
+      `After each update the box looks up ${domain} and expects its own addresses there:`,
+      "its records hold them, so that check passes.",
+    );
+  } else {
+    // Every host holds derived addresses: the box's check would fail at every update.
+    const zone = hosts[0]?.split(".").slice(1).join(".") || "example.tld";
+    lines.push(
+      "Note: after each update the box looks up its Domain name and expects its own addresses",
+      "there. These hosts hold only addresses derived from the prefix (host_id), so that check",
+      "would fail at every update and the box would keep re-sending. Add a host for the box's",
+      "own name to wrangler.toml, give it to this client, and run new-client again:",
+      "",
+      `  [vars.HOSTS."router.${zone}"]`,
+      `  zone = "${zone}"`,
+      '  records = [{ subdomain = "router", type = "A" }, { subdomain = "router", type = "AAAA" }]',
+    );
+  }
+  const mixed = hosts.filter((h) => {
+    const f = feedsOf(h);
+    return f?.v6 && f.prefix;
+  });
+  if (mixed.length > 0) {
+    lines.push(
+      `Note: ${mixed.join(", ")} has AAAA records both with and without host_id. The box's own`,
+      "address usually lies in another network than its LAN prefix, and the Worker refuses a",
+      "report that would feed one host from two networks (badrequest): put the host_id records",
+      "into a host of their own and give this client both.",
+    );
+  }
+  return lines.join("\n");
 }
 
 /** ddclient.conf (3.10+): dyndns2 against the Worker. */

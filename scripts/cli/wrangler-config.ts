@@ -82,13 +82,20 @@ export function hostNames(config: WranglerConfig): string[] | undefined {
   return isTable(hosts) ? Object.keys(hosts) : undefined;
 }
 
-/** The record types a host of [vars.HOSTS] writes, however broken the rest is. */
-export function hostRecordTypes(config: WranglerConfig, host: string): Set<string> | undefined {
+/** What a host of [vars.HOSTS] writes its records from, however broken the rest is. */
+export function hostFeeds(
+  config: WranglerConfig,
+  host: string,
+): { v4: boolean; v6: boolean; prefix: boolean } | undefined {
   const hosts = config.vars[KEYS.hosts];
   const entry = isTable(hosts) ? hosts[host] : undefined;
-  const records = isTable(entry) && Array.isArray(entry.records) ? entry.records : undefined;
+  const records = isTable(entry) && Array.isArray(entry.records) ? entry.records.filter(isTable) : undefined;
   if (!records) return undefined;
-  return new Set(records.flatMap((r) => (isTable(r) && typeof r.type === "string" ? [r.type] : [])));
+  return {
+    v4: records.some((r) => r.type === "A"),
+    v6: records.some((r) => r.type === "AAAA" && r.host_id === undefined),
+    prefix: records.some((r) => r.type === "AAAA" && r.host_id !== undefined),
+  };
 }
 
 export function isTable(v: unknown): v is Record<string, unknown> {

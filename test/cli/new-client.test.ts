@@ -97,9 +97,12 @@ describe("new-client, end to end", () => {
     await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
     const before = await runCli(["check", "--offline"], { cwd: dir });
     expect(before.code).toBe(1);
-    const result = await runCli(["new-client", "fritzbox", "--host", "router.example.tld", "--write"], {
-      cwd: dir,
-    });
+    const result = await runCli(
+      ["new-client", "fritzbox", "--host", "router.example.tld", "--host", "wg-end.example.tld", "--write"],
+      {
+        cwd: dir,
+      },
+    );
     expect(result.code).toBe(0);
     const after = await runCli(["check", "--offline"], { cwd: dir });
     expect(after.stdout).not.toContain("error:");
@@ -113,9 +116,12 @@ describe("new-client, end to end", () => {
 
   it("a client of another name takes the placeholder client's place: no client is left to make the config invalid", async () => {
     await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
-    const result = await runCli(["new-client", "box", "--host", "router.example.tld", "--write"], {
-      cwd: dir,
-    });
+    const result = await runCli(
+      ["new-client", "box", "--host", "router.example.tld", "--host", "wg-end.example.tld", "--write"],
+      {
+        cwd: dir,
+      },
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
       'wrangler.toml: written to wrangler.toml (in place of the placeholder client "fritzbox"):',

@@ -9,6 +9,8 @@ import {
   clientConfSnippet,
   clientToml,
   ddclientSnippet,
+  fritzboxDomain,
+  fritzboxSnippet,
   fritzboxUpdateUrl,
   generatePassword,
   PASSWORD_ALPHABET,
@@ -100,18 +102,56 @@ describe("Worker URL and router settings", () => {
     );
   });
 
-  it("with several hosts, sends each family only to the hosts that have records of it", () => {
-    // The seed design: the box's IPv4 goes to firewall's A record, its prefix to wg-end's AAAA.
-    const types = (h: string) => new Set(h.startsWith("firewall") ? ["A"] : ["AAAA"]);
+  // The README's design: the box's own name (its A/AAAA and the firewall's A) and wg-end's host,
+  // whose AAAA records are derived from the prefix.
+  const feeds = (h: string) =>
+    h.startsWith("router")
+      ? { v4: true, v6: true, prefix: false }
+      : h.startsWith("wg-end")
+        ? { v4: false, v6: false, prefix: true }
+        : undefined;
+
+  it("with several hosts, sends each family only to the hosts that have records of it, the box's own name first", () => {
     const url = { base: "https://ovh-dyndns.example.workers.dev", placeholder: false };
-    expect(fritzboxUpdateUrl(url, ["wg-end.example.tld", "firewall.example.tld"], types)).toBe(
-      "https://ovh-dyndns.example.workers.dev/nic/update?hostname=firewall.example.tld&myip=<ipaddr>&username=<username>&password=<pass> " +
-        "https://ovh-dyndns.example.workers.dev/nic/update?hostname=wg-end.example.tld&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&username=<username>&password=<pass>",
-    );
+    const expected =
+      "https://ovh-dyndns.example.workers.dev/nic/update?hostname=<domain>&myip=<ipaddr>&username=<username>&password=<pass> " +
+      "https://ovh-dyndns.example.workers.dev/nic/update?hostname=router.example.tld,wg-end.example.tld&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&username=<username>&password=<pass>";
+    expect(fritzboxUpdateUrl(url, ["router.example.tld", "wg-end.example.tld"], feeds)).toBe(expected);
+    expect(fritzboxUpdateUrl(url, ["wg-end.example.tld", "router.example.tld"], feeds)).toBe(expected);
     // A host with AAAA records only needs no IPv4 URL at all.
-    expect(fritzboxUpdateUrl(url, ["wg-end.example.tld"], types)).toBe(
+    expect(fritzboxUpdateUrl(url, ["wg-end.example.tld"], feeds)).toBe(
       "https://ovh-dyndns.example.workers.dev/nic/update?hostname=<domain>&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&username=<username>&password=<pass>",
     );
+  });
+
+  it("names as Domain name a host that holds the box's own addresses, or says how to add one", () => {
+    const url = { base: "https://ovh-dyndns.example.workers.dev", placeholder: false };
+    expect(fritzboxDomain(["wg-end.example.tld", "router.example.tld"], feeds)).toBe("router.example.tld");
+    const good = fritzboxSnippet(url, "fritzbox", "PW", ["wg-end.example.tld", "router.example.tld"], feeds);
+    expect(good).toContain("  Domain name:  router.example.tld\n");
+    expect(good).toContain("its records hold them, so that check passes.");
+
+    // Only derived records: the box's check would fail forever; the snippet shows the fix.
+    expect(fritzboxDomain(["wg-end.example.tld"], feeds)).toBeUndefined();
+    const derived = fritzboxSnippet(url, "fritzbox", "PW", ["wg-end.example.tld"], feeds);
+    expect(derived).toContain("  Domain name:  wg-end.example.tld\n");
+    expect(derived).toContain('  [vars.HOSTS."router.example.tld"]\n  zone = "example.tld"\n');
+    const toml = derived.slice(derived.indexOf('  [vars.HOSTS."router'));
+    const parsed = parse(toml.replace(/^ {2}/gm, "")) as { vars: { HOSTS: Record<string, unknown> } };
+    expect(
+      parseVars({
+        HOSTS: parsed.vars.HOSTS,
+        CLIENTS: { box: { password_sha256: sha256Hex("x"), hosts: ["router.example.tld"] } },
+      }).ok,
+    ).toBe(true);
+
+    // AAAA records with and without host_id in one host: the Worker would refuse the box's report.
+    const mixed = fritzboxSnippet(url, "fritzbox", "PW", ["home.example.tld"], () => ({
+      v4: true,
+      v6: true,
+      prefix: true,
+    }));
+    expect(mixed).toContain("Note: home.example.tld has AAAA records both with and without host_id.");
   });
 
   it("marks the placeholder URL so nobody mistakes it for a real one", () => {

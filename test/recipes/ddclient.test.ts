@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { portOf, RECIPE_WORKER, recipeBlock, run, writePrivate } from "../client/support";
 import { HOME_PASSWORD, liveTargets } from "../support/fixtures";
-import { ROUTER, useRecipeEndpoint } from "./support";
+import { ROUTER, useRecipeEndpoint, WG_HOST } from "./support";
 
 /** A second host for the same client, as a reader would add one: ddclient groups them. */
 const LAB = "lab.example.tld";
@@ -73,13 +73,16 @@ describe.skipIf(absent)(`ddclient${absent ? ` (skipped: ${absent})` : ""}`, () =
     expect(live("A", "lab")).toEqual(["198.51.100.62"]);
   });
 
-  it("IPv6 with use=ip (ddclient 3.10): the router's AAAA as reported, the derived records from its /56", async () => {
+  it("IPv6 with use=ip (ddclient 3.10), both hosts: the router's AAAA as reported, wg-end's derived from its /64", async () => {
     const before = live("A", "router");
-    const r = await ddclient("use=ip, ip=2001:db8:77:1::5");
+    const r = await ddclient("use=ip, ip=2001:db8:77:1::5", `${ROUTER},${WG_HOST}`);
     expect(r.code).toBe(0);
-    expect(r.output).toMatch(/hostname=router\.example\.tld&myip=2001:db8:77:1::5 /);
+    expect(r.output).toMatch(/hostname=router\.example\.tld,wg-end\.example\.tld&myip=2001:db8:77:1::5 /);
     expect(r.output).toMatch(
       /SUCCESS:\s+updating router\.example\.tld: good: IP address set to 2001:db8:77:1::5/,
+    );
+    expect(r.output).toMatch(
+      /SUCCESS:\s+updating wg-end\.example\.tld: good: IP address set to 2001:db8:77:1::5/,
     );
     expect(live("AAAA", "router")).toEqual(["2001:db8:77:1::5"]);
     // No prefix in the request: the reported /64, cut to the configured 56 bits, then host_id.

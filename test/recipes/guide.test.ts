@@ -90,12 +90,13 @@ describe("the guide's configurations", () => {
     const e = await endpointFor("guide-cgnat");
     // The proxy's A record, created by hand in OVH's console.
     e.sim.addRecord(ZONE, { fieldType: "A", subDomain: "service", target: "198.51.100.20", ttl: 3600 });
+    // The IPv6 URL new-client prints for these two hosts.
     const v6 = await report(
       e,
       "fritzbox",
-      `hostname=${ROUTER}&myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:cd00::/64`,
+      `hostname=${ROUTER},service.example.tld&myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:cd00::/64`,
     );
-    expect(v6).toBe("good 2001:db8:ff:1::45\n");
+    expect(v6).toBe("good 2001:db8:ff:1::45\ngood 2001:db8:ff:1::45\n");
     // Even a carrier-grade NAT IPv4, were it sent, would change nothing: the host has no A record.
     expect(await report(e, "fritzbox", `hostname=${ROUTER}&myip=100.64.1.2`)).toMatch(/^nochg/);
     const dig = await digExample("## The second design");

@@ -97,7 +97,8 @@ describe("the README's FRITZ!Box recipe", () => {
     const [r4, r6] = await Promise.all([boxSends(v4 ?? ""), boxSends(v6 ?? "")]);
     expect(r4?.status).toBe(200);
     expect(r4?.body).toBe("good 203.0.113.45\n");
-    expect(r6?.body).toBe("good 2001:db8:ff:1::45\n");
+    // One answer line per host the IPv6 URL names: the box's own name first.
+    expect(r6?.body).toBe("good 2001:db8:ff:1::45\ngood 2001:db8:ff:1::45\n");
 
     // What dig shows: A → firewall (the box), AAAA → wg-end on both names.
     expect(live("A", "firewall")).toEqual(["203.0.113.45"]);
@@ -114,7 +115,7 @@ describe("the README's FRITZ!Box recipe", () => {
     const [v4, v6] = await boxRequests(next);
     const [r4, r6] = await Promise.all([boxSends(v4 ?? ""), boxSends(v6 ?? "")]);
     expect(r4?.body).toBe("nochg 203.0.113.45\n");
-    expect(r6?.body).toBe("good 2001:db8:ff:2::45\n");
+    expect(r6?.body).toBe("good 2001:db8:ff:2::45\ngood 2001:db8:ff:2::45\n");
     expect(live("AAAA", "wg-end")).toEqual(["2001:db8:77:ab10:211:32ff:fe12:3456"]);
     expect(live("AAAA", "firewall")).toEqual(["2001:db8:77:ab10:211:32ff:fe12:3456"]);
     expect(live("A", "firewall")).toEqual(["203.0.113.45"]);

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { basic, portOf, RECIPE_WORKER, rawRequest, recipeBlock } from "../client/support";
 import { type Endpoint, sha256Hex, startEndpoint } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, ZONE } from "../support/fixtures";
-import { ROUTER, readmeVars } from "./support";
+import { ROUTER, readmeVars, WG_HOST } from "./support";
 
 /** Has `&`, `=`, `%`, `+`, `#`, `?`, `@`, `/`, `:` and a space: all of it must survive ddns-scripts. */
 const OPENWRT_PASSWORD = "p@ss w/rd+&=%?#:x~";
@@ -24,8 +24,8 @@ beforeAll(async () => {
       ...base,
       CLIENTS: {
         ...clients,
-        openwrt: { password_sha256: await sha256Hex(OPENWRT_PASSWORD), hosts: [ROUTER] },
-        ampersand: { password_sha256: await sha256Hex(AMPERSAND_PASSWORD), hosts: [ROUTER] },
+        openwrt: { password_sha256: await sha256Hex(OPENWRT_PASSWORD), hosts: [ROUTER, WG_HOST] },
+        ampersand: { password_sha256: await sha256Hex(AMPERSAND_PASSWORD), hosts: [ROUTER, WG_HOST] },
       },
       SETTINGS: { ...(base.SETTINGS as object), auth_fail_limit: 10_000, change_limit: 10_000 },
     },
@@ -109,7 +109,7 @@ describe("FRITZ!Box", () => {
     expect(v4?.status).toBe(200);
     expect(v4?.body).toBe("good 203.0.113.45\n");
     expect(v6?.status).toBe(200);
-    expect(v6?.body).toBe(`good ${box.ip6addr}\n`);
+    expect(v6?.body).toBe(`good ${box.ip6addr}\ngood ${box.ip6addr}\n`);
     expect(live("A", "firewall")).toEqual(["203.0.113.45"]);
     expect(live("AAAA", "wg-end")).toEqual([WG_END]);
     expect(live("AAAA", "firewall")).toEqual([WG_END]);
@@ -118,19 +118,20 @@ describe("FRITZ!Box", () => {
   });
 
   it("without <username>/<pass> in the URL the box sends HTTP Basic: accepted too", async () => {
-    await seed({ hostname: ROUTER, ip6lanprefix: "2001:db8:1:ff00::/56" });
+    await seed({ hostname: ROUTER, myipv6: "2001:db8:1:1::7" });
+    await seed({ hostname: WG_HOST, ip6lanprefix: "2001:db8:1:ff00::/56" });
     const field = (await recipeBlock("fritzbox-update-url")).replaceAll(
       "&username=<username>&password=<pass>",
       "",
     );
     const urls = fill(field, box);
     const v6 = await send(urls[1] ?? "", [["Authorization", basic("home", HOME_PASSWORD)]]);
-    expect(v6.body).toBe(`good ${box.ip6addr}\n`);
+    expect(v6.body).toBe(`good ${box.ip6addr}\ngood ${box.ip6addr}\n`);
     expect(live("AAAA", "wg-end")).toEqual([WG_END]);
   });
 
   it("a password with & breaks the unescaped URL: badauth, nothing written", async () => {
-    await seed({ hostname: ROUTER, ip6lanprefix: "2001:db8:1:ff00::/56" });
+    await seed({ hostname: WG_HOST, ip6lanprefix: "2001:db8:1:ff00::/56" });
     const before = live("AAAA", "wg-end");
     const urls = fill(await recipeBlock("fritzbox-update-url"), {
       ...box,
@@ -207,7 +208,7 @@ describe("OpenWrt ddns-scripts", () => {
   });
 
   it("the IPv6 service, fetched by GNU Wget (asks without credentials first): the LAN address gives wg-end's AAAA", async () => {
-    await seed({ hostname: ROUTER, ip6lanprefix: "2001:db8:1:ff00::/56" });
+    await seed({ hostname: WG_HOST, ip6lanprefix: "2001:db8:1:ff00::/56" });
     const v6 = (await services()).get("ovh_v6") ?? {};
     expect(v6.use_ipv6).toBe("1");
     expect(v6.ip_interface).toBe("br-lan");
@@ -218,7 +219,9 @@ describe("OpenWrt ddns-scripts", () => {
     expect(challenge.head).toMatch(/\r\nwww-authenticate: Basic /i);
     expect(live("AAAA", "wg-end")).not.toEqual([WG_END]);
     const reply = await rawRequest(port, target, headers("Wget/1.21.4", authorization));
-    expect(reply.body).toBe("good 2001:db8:ab:cd00::1\n");
+    expect(reply.body).toBe("good 2001:db8:ab:cd00::1\ngood 2001:db8:ab:cd00::1\n");
+    // The router resolves its lookup_host and finds the address it sent.
+    expect(live("AAAA", "router")).toEqual(["2001:db8:ab:cd00::1"]);
     expect(live("AAAA", "wg-end")).toEqual([WG_END]);
     expect(live("AAAA", "firewall")).toEqual([WG_END]);
   });

@@ -67,8 +67,9 @@ export async function readmeVars(): Promise<Vars> {
   return vars;
 }
 
-/** The README's host: the name the router reports for. */
+/** The README's hosts: the name the router reports for, and wg-end's, derived from the prefix. */
 export const ROUTER = "router.example.tld";
+export const WG_HOST = "wg-end.example.tld";
 
 export interface RecipeContext {
   /** Why the client cannot run here, or undefined. */
