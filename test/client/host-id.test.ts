@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../support/endpoint";
 import { createNamespace, deleteNamespace, IP, ip, ipSync, PATH, sysctl } from "./netns";
-import { CLIENT, missing, run, SHELLS, tempDir, which } from "./support";
+import { CLIENT, missing, run, SHELLS, tempDir, which, writePrivate } from "./support";
 
 const NS = `ovh-dyndns-hostid-${process.pid}`;
 const noPython = missing("python3");
@@ -253,6 +253,38 @@ describe.skipIf(noNamespace)(
       expect(hostIds(p.stdout)).toEqual(["::10", "::ab:0:0:0:10"]);
       expect(p.stdout).toContain("  subnet ID in a /56    ab  (hex: the 8 bits after 2001:db8:8b::/56)\n");
       expect(p.stdout).toContain("ok: ");
+    });
+
+    it("takes INTERFACE from the configuration (only that key is needed); --interface wins", async () => {
+      const tmp = await tempDir("ovh-dyndns-hostid-conf");
+      try {
+        const { dev } = link();
+        const other = link().dev;
+        await ip("-n", NS, "addr", "add", "2001:db8:8c:10::20/64", "dev", dev);
+        await ip("-n", NS, "addr", "add", "2001:db8:8d:10::30/64", "dev", other);
+        const file = join(tmp.path, "client.conf");
+        await writePrivate(file, `# only the interface\nINTERFACE=${dev}\n`);
+        const byConfig = await run(IP, ["netns", "exec", NS, "dash", CLIENT, "--show-host-id", "-c", file], {
+          env: { PATH },
+        });
+        expect(byConfig.code).toBe(0);
+        expect(byConfig.stdout).toContain("Reported address: 2001:db8:8c:10::20 (permanent)\n");
+        const byOption = await run(
+          IP,
+          ["netns", "exec", NS, "dash", CLIENT, "--show-host-id", "-c", file, "--interface", other],
+          { env: { PATH } },
+        );
+        expect(byOption.stdout).toContain("Reported address: 2001:db8:8d:10::30 (permanent)\n");
+        // The file is still read and checked: a mistake in it is an error.
+        await writePrivate(file, `INTERFACE=${dev}\nBOGUS=1\n`);
+        const wrong = await run(IP, ["netns", "exec", NS, "dash", CLIENT, "--show-host-id", "-c", file], {
+          env: { PATH },
+        });
+        expect(wrong.code).toBe(78);
+        expect(wrong.stderr).toContain("unknown key 'BOGUS'");
+      } finally {
+        await tmp.remove();
+      }
     });
 
     const busybox = SHELLS.find((s) => s.name === "busybox ash");
