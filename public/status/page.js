@@ -204,15 +204,32 @@ function render() {
     counts[state] = (counts[state] ?? 0) + 1;
   }
   const n = report.hosts.length;
-  const parts = Object.keys(STATES)
-    .filter((s) => counts[s])
-    .map((s) => `${counts[s]} ${STATES[s].word}`);
+  const attention = report.hosts.filter((host) => hostHealth(host).state !== "ok");
   const summary = $("summary");
-  summary.replaceChildren(
-    h("strong", { text: `${n} host${n === 1 ? "" : "s"}` }),
-    parts.length ? `: ${parts.join(", ")}` : "",
-  );
-  summary.className = `summary ${n > 0 && counts.ok === n ? "all-ok" : counts.failing || counts.drift ? "bad" : counts.stale || counts.never ? "warn" : ""}`;
+  if (n === 0) summary.replaceChildren("No hosts to show.");
+  else if (attention.length === 0)
+    summary.replaceChildren(h("strong", { text: n === 1 ? "The host is ok." : `All ${n} hosts are ok.` }));
+  else {
+    summary.replaceChildren(
+      h("strong", {
+        text: `${attention.length} of ${n} host${n === 1 ? "" : "s"} need${attention.length === 1 ? "s" : ""} attention: `,
+      }),
+      ...attention.flatMap((host, i) => [
+        ...(i > 0 ? [", "] : []),
+        h("a", { href: `#${hostId(host.name)}`, text: host.name }),
+        ` (${STATES[hostHealth(host).state]?.word ?? "unknown"})`,
+      ]),
+    );
+  }
+  summary.className = `summary ${
+    n > 0 && attention.length === 0
+      ? "all-ok"
+      : counts.failing || counts.drift
+        ? "bad"
+        : attention.length
+          ? "warn"
+          : ""
+  }`;
 
   $("hosts-empty").hidden = n > 0;
   $("hosts").replaceChildren(...report.hosts.map(hostCard));
@@ -229,11 +246,16 @@ function render() {
   $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
 }
 
+/** The id of a host card's heading, for the summary's links. */
+function hostId(name) {
+  return `host-${name.replace(/[^a-z0-9]/gi, "-")}`;
+}
+
 function hostCard(host) {
   const health = hostHealth(host);
   const reason = health.reason ? health.reason[0].toUpperCase() + health.reason.slice(1) : "";
   const advice = health.state === "ok" ? "" : reason || ADVICE[health.state] || "";
-  const id = `host-${host.name.replace(/[^a-z0-9]/gi, "-")}`;
+  const id = hostId(host.name);
   const last = host.lastReport;
   return h(
     "article",

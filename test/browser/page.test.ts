@@ -150,7 +150,9 @@ describe("logging in", () => {
 
   it("the right password shows every host, its badge and the targets the live zone holds", async () => {
     const { context, page } = await loggedIn();
-    await expect(page.locator("#summary").textContent()).resolves.toBe("4 hosts: 3 ok, 1 never");
+    await expect(page.locator("#summary").textContent()).resolves.toBe(
+      "1 of 4 hosts needs attention: printer.example.tld (never)",
+    );
     const live = ep.sim.liveRecords(ZONE);
     const expected: Record<string, { badge: string; names: string[] }> = {
       "firewall.example.tld": { badge: "ok", names: ["firewall"] },
