@@ -6,7 +6,8 @@
 // survives. The fix the client prints for stable-privacy is applied as printed, and then holds.
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT } from "../support/endpoint";
+import { ROOT, sha256Hex, startEndpoint } from "../support/endpoint";
+import { liveTargets, ZONE } from "../support/fixtures";
 import { createNamespace, deleteNamespace, IP, ip, ipSync, PATH, sysctl } from "./netns";
 import { CLIENT, missing, run, SHELLS, tempDir, which, writePrivate } from "./support";
 
@@ -284,6 +285,44 @@ describe.skipIf(noNamespace)(
         expect(wrong.stderr).toContain("unknown key 'BOGUS'");
       } finally {
         await tmp.remove();
+      }
+    });
+
+    it("the host_id lines it prints make the Worker publish exactly this host's address", async () => {
+      const { dev, router } = link();
+      const [own = ""] = await advertise(router, dev, "2001:db8:4e:2a::");
+      const r = await show(dev);
+      const [id64 = "", id56 = ""] = hostIds(r.stdout);
+      expect(r.stdout).toContain("  subnet ID in a /56    2a  (hex: the 8 bits after 2001:db8:4e::/56)\n");
+      expect(id56).toMatch(/^::2a:/);
+      const ep = await startEndpoint({
+        vars: {
+          HOSTS: {
+            "derived.example.tld": {
+              zone: ZONE,
+              allow_private: true,
+              records: [
+                { subdomain: "derived64", type: "AAAA", host_id: id64 },
+                { subdomain: "derived56", type: "AAAA", host_id: id56, prefix_length: 56 },
+              ],
+            },
+          },
+          CLIENTS: {
+            home: { password_sha256: await sha256Hex("home-password"), hosts: ["derived.example.tld"] },
+          },
+        },
+      });
+      try {
+        ep.sim.addZone(ZONE);
+        // Any address of another host in the same /64 (as a router or a neighbour reports it).
+        const neighbour = `${own.split(":").slice(0, 4).join(":")}::1`;
+        const reply = await ep.update({ hostname: "derived.example.tld", myipv6: neighbour });
+        expect(reply.body).toMatch(/^good /);
+        expect(liveTargets(ep.sim, "AAAA", "derived64")).toEqual([own]);
+        expect(liveTargets(ep.sim, "AAAA", "derived56")).toEqual([own]);
+        expect(ep.unexpected).toEqual([]);
+      } finally {
+        await ep.close();
       }
     });
 
