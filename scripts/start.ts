@@ -52,6 +52,7 @@ try {
   endpoint = await startEndpoint({
     sim,
     port: WORKER_PORT,
+    triggerHandlers: true,
     secrets: {
       OVH_APPLICATION_KEY: DEMO.applicationKey,
       OVH_APPLICATION_SECRET: DEMO.applicationSecret,
@@ -127,6 +128,12 @@ The same as JSON, for scripts:
 The zone as OVH would serve it ("live") and as written:
 
   curl ${sim.origin}/_sim/zones/${zone}
+
+Run the scheduled check by hand (stale hosts, records due for a recheck, drift set back;
+deployed, the Cron Trigger runs it every 15 minutes; \`wrangler dev --test-scheduled\` serves
+/__scheduled for the same):
+
+  curl ${endpoint.url}/cdn-cgi/handler/scheduled
 
 Other ports: PORT=8788 SIM_PORT=9081 npm start.  Ctrl-C stops both.
 `);

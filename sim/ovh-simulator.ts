@@ -147,6 +147,13 @@ export interface OvhSimulator {
   ): number;
   /** A deletion "by hand" in the control panel; `live` (default true) also unpublishes it. */
   deleteRecord(zone: string, id: number, o?: { live?: boolean }): void;
+  /** An edit "by hand" in the control panel; `live` (default true) also publishes it. */
+  editRecord(
+    zone: string,
+    id: number,
+    change: { target?: string; ttl?: number },
+    o?: { live?: boolean },
+  ): void;
   /** Written state (what the API serves), sorted by id. */
   records(zone: string): SimRecord[];
   /** Published state: as of the last refresh (or seeded live), sorted by id. */
@@ -565,6 +572,19 @@ class Simulator implements OvhSimulator {
     const z = this.zoneOrThrow(zone);
     if (!z.written.delete(id)) throw new Error(`no record ${id} in ${zone}`);
     if (o?.live ?? true) z.live.delete(id);
+  }
+
+  editRecord(
+    zone: string,
+    id: number,
+    change: { target?: string; ttl?: number },
+    o?: { live?: boolean },
+  ): void {
+    const z = this.zoneOrThrow(zone);
+    const rec = z.written.get(id);
+    if (!rec) throw new Error(`no record ${id} in ${zone}`);
+    Object.assign(rec, change);
+    if (o?.live ?? true) z.live.set(id, copy(rec));
   }
 
   records(zone: string): SimRecord[] {

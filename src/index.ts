@@ -4,7 +4,7 @@
 //   zone/     each zone's coordinator (a Durable Object) reconciles the planned records
 //   ovh/      the record API over OVH's signed HTTP API
 // Every request gets one dyndns2 answer and one structured log line; anything unexpected answers
-// 911, never a 500.
+// 911, never a 500. The Cron Trigger runs each zone's scheduled check (src/scheduled.ts).
 import { Hono } from "hono/tiny";
 import { access } from "./access/access";
 import { fromBrowser } from "./access/origin";
@@ -12,6 +12,7 @@ import { RETRY_AFTER_911, type Reply, renderReply } from "./dyndns/reply";
 import { handleUpdate, type UpdateFacts } from "./dyndns/update";
 import type { Env } from "./env";
 import { log } from "./log";
+import { scheduled } from "./scheduled";
 import { statusRoutes } from "./status/routes";
 import { zoneSide } from "./zone/stubs";
 
@@ -77,4 +78,4 @@ app.onError((error) => {
   return send({ kind: "911", retryAfter: RETRY_AFTER_911 });
 });
 
-export default app;
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

@@ -2,26 +2,33 @@
 // for the zone goes through it, one at a time, so two reports that arrive together cannot both
 // create a record. It remembers each record's id and target, so an unchanged report costs no
 // OVH call; it keeps the zone's history (src/zone/history.ts) and each host's health
-// (src/zone/health.ts), and counts each host's address changes for the change limit
-// (src/zone/limit.ts).
+// (src/zone/health.ts), counts each host's address changes for the change limit
+// (src/zone/limit.ts), and runs the zone's scheduled check (src/zone/check.ts) in turn with the
+// reports.
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
+import type { Desired } from "../core/plan";
 import type { Env } from "../env";
 import { OvhClient } from "../ovh/client";
 import { OvhRecordApi } from "../ovh/records";
-import { afterRefusal, afterReport, noteFor } from "./health";
+import { checkZone } from "./check";
+import { afterRefusal, afterReport, noteFor, transitions } from "./health";
 import { History } from "./history";
 import { HostRecords } from "./hosts";
 import { ChangeLimit, writerOf } from "./limit";
-import type {
-  HistoryEntry,
-  HostRecord,
-  HostResult,
-  RecordState,
-  RefusedBatch,
-  ZoneBatch,
-  ZoneReport,
-  ZoneStatus,
+import {
+  type CheckReport,
+  describeChange,
+  type HealthEvent,
+  type HistoryEntry,
+  type HostRecord,
+  type HostResult,
+  type RecordState,
+  type RefusedBatch,
+  recordKey,
+  type ZoneBatch,
+  type ZoneReport,
+  type ZoneStatus,
 } from "./protocol";
 import { type RecordMemory, reconcile } from "./reconcile";
 
@@ -41,17 +48,52 @@ export class ZoneCoordinator extends DurableObject<Env> {
     this.limit = new ChangeLimit(this.sql);
     this.records = new StoredRecords(this.sql);
     this.history = new History(this.sql);
-    this.hostRecords = new HostRecords(this.sql);
+    const history = this.history;
+    this.hostRecords = new HostRecords(this.sql, (host) => history.newestReport(host));
   }
 
   /** Apply one report's targets for this zone, after every earlier report has finished. */
   apply(batch: ZoneBatch): Promise<ZoneReport> {
-    const run = this.tail.then(
-      () => this.applyNow(batch),
-      () => this.applyNow(batch),
-    );
+    return this.inTurn(() => this.applyNow(batch));
+  }
+
+  /**
+   * The scheduled check of this zone (src/zone/check.ts), in turn with the reports. `at` is the
+   * time the check stands for (the cron's scheduled time), for staleness.
+   */
+  check(zone: string, at: number): Promise<CheckReport> {
+    return this.inTurn(async () => {
+      const config = this.config();
+      const client = this.ovhClient(config);
+      const input = { config, api: new OvhRecordApi(client), memory: this.records, hosts: this.hostRecords };
+      const outcome = await checkZone(zone, { ...input, now: Date.now(), at });
+      this.history.add(outcome.entries);
+      this.hostRecords.flush();
+      const { checked: hosts, events, notes } = outcome;
+      return { zone, hosts, events, notes, ovhCalls: client.calls.length, queryIds: client.queryIds };
+    });
+  }
+
+  /** Run `work` after everything before it has finished (reports and checks, one at a time). */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  private config(): Config {
+    const config = loadConfig(this.env);
+    if (!config.ok) throw new Error(`invalid configuration: ${config.errors.join("; ")}`);
+    return config.value;
+  }
+
+  private ovhClient({ endpoint, credentials, settings }: Config): OvhClient {
+    return new OvhClient({
+      endpoint,
+      credentials,
+      timeoutMs: settings.ovhTimeoutMs,
+      maxCalls: settings.maxOvhCalls,
+    });
   }
 
   /** Keep a refused report of an authenticated client in the history (and as its hosts' last report). */
@@ -101,16 +143,10 @@ export class ZoneCoordinator extends DurableObject<Env> {
   }
 
   private async applyNow(batch: ZoneBatch): Promise<ZoneReport> {
-    const config = loadConfig(this.env);
-    if (!config.ok) throw new Error(`invalid configuration: ${config.errors.join("; ")}`);
-    const { settings } = config.value;
+    const config = this.config();
+    const { settings } = config;
     const now = Date.now();
-    const client = new OvhClient({
-      endpoint: config.value.endpoint,
-      credentials: config.value.credentials,
-      timeoutMs: settings.ovhTimeoutMs,
-      maxCalls: settings.maxOvhCalls,
-    });
+    const client = this.ovhClient(config);
     const windowMs = settings.changeWindow * 1000;
     const since = now - windowMs;
     const writer = writerOf(batch.client, batch.source);
@@ -128,9 +164,20 @@ export class ZoneCoordinator extends DurableObject<Env> {
     });
     const queryIds = client.queryIds;
     const { client: who, source = null, agent, reported } = batch;
+    const events: HealthEvent[] = [];
     const entries = hosts.map(({ host, result: r }): HistoryEntry => {
       const last = { at: now, client: who, source, agent, outcome: r.status };
-      this.hostRecords.set(host, afterReport(this.hostRecords.get(host), last, r));
+      const prior = this.hostRecords.get(host);
+      const next = afterReport(prior, last, r, targetsOf(batch.desired, host));
+      this.hostRecords.set(host, next);
+      if (r.status === "good" && r.changes.length > 0)
+        events.push({
+          kind: "changed",
+          host,
+          at: now,
+          message: `${host}: ${r.changes.map(describeChange).join(", ")}`,
+        });
+      events.push(...transitions(host, prior, next, r, now));
       const note = noteFor(batch.notes[host], r);
       return {
         at: now,
@@ -157,7 +204,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       this.history.later(entries);
       this.persistLater();
     }
-    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
+    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds, events };
   }
 
   /** Write the hosts' records just after the reply, as the history's entries are. */
@@ -223,6 +270,13 @@ class StoredRecords implements RecordMemory {
     }
     return this.cache;
   }
+}
+
+/** The targets a batch planned for one host, by record key. */
+function targetsOf(desired: Desired[], host: string): Record<string, string> {
+  const targets: Record<string, string> = {};
+  for (const d of desired) if (d.host === host) targets[recordKey(d.spec.type, d.spec.subdomain)] = d.target;
+  return targets;
 }
 
 type RecordRow = {

@@ -10,7 +10,7 @@
 //            credentials, or the name has several records)
 //   drift    a check found OVH holding something other than what was last written, and could
 //            not set it back (a drift set back at once is history, not a state)
-import type { HostRecord, HostResult, LastReport, StoredHealth } from "./protocol";
+import type { HealthEvent, HostRecord, HostResult, LastReport, StoredHealth } from "./protocol";
 
 export type HealthState = "ok" | "never" | "stale" | "failing" | "drift";
 
@@ -56,9 +56,18 @@ export function staleReason(record: HostRecord): string {
   return reason;
 }
 
-/** What the host's record becomes after a report that reached the coordinator. */
-export function afterReport(prior: HostRecord | undefined, last: LastReport, result: HostResult): HostRecord {
-  const base = { last, acceptedAt: last.at };
+/**
+ * What the host's record becomes after a report that reached the coordinator. `targets` are the
+ * targets the report planned for the host, by record key: they become what the scheduled check
+ * keeps the records at, unless the change limit refused them.
+ */
+export function afterReport(
+  prior: HostRecord | undefined,
+  last: LastReport,
+  result: HostResult,
+  targets: Record<string, string>,
+): HostRecord {
+  const base = { last, acceptedAt: last.at, targets: { ...prior?.targets, ...targets } };
   switch (result.status) {
     case "good":
     case "nochg":
@@ -67,14 +76,19 @@ export function afterReport(prior: HostRecord | undefined, last: LastReport, res
     case "dnserr":
       return { ...base, ...enter(prior, "failing", failingReason(result.status, result.reason), last.at) };
     case "abuse":
-      // The change limit refuses the write; the host keeps its state (the history says why).
-      return { ...base, ...keep(prior, last.at) };
+      // The change limit refuses the write; the host keeps its state and targets (the history says why).
+      return { ...base, targets: prior?.targets ?? {}, ...keep(prior, last.at) };
   }
 }
 
 /** What the host's record becomes after a refused report (badrequest, nohost): only `last`. */
 export function afterRefusal(prior: HostRecord | undefined, last: LastReport): HostRecord {
-  return { ...keep(prior, last.at), last, acceptedAt: prior?.acceptedAt ?? null };
+  return {
+    ...keep(prior, last.at),
+    last,
+    acceptedAt: prior?.acceptedAt ?? null,
+    targets: prior?.targets ?? {},
+  };
 }
 
 /** The stored state as it becomes, its start kept when the state does not change. */
@@ -92,6 +106,62 @@ function keep(prior: HostRecord | undefined, now: number): Pick<HostRecord, "sta
   return prior
     ? { state: prior.state, reason: prior.reason, since: prior.since }
     : { state: "ok", reason: "", since: now };
+}
+
+/**
+ * What a person should hear about a host whose record went from `prior` to `next`: a failure
+ * episode that began (or duplicates found) or ended, a stale host that reports again. Changes
+ * and drift are told by whoever made them (the report, the check).
+ */
+export function transitions(
+  host: string,
+  prior: HostRecord | undefined,
+  next: HostRecord,
+  result: HostResult | undefined,
+  at: number,
+): HealthEvent[] {
+  const events: HealthEvent[] = [];
+  const was = prior?.state ?? "ok";
+  if (
+    next.state === "failing" &&
+    was !== "failing" &&
+    result &&
+    result.status !== "good" &&
+    result.status !== "nochg"
+  ) {
+    const kind = result.status === "dnserr" ? "duplicates" : "failing";
+    events.push({ kind, host, at, message: `${host} is failing (${result.status}): ${next.reason}` });
+  }
+  if ((was === "failing" || was === "drift") && next.state === "ok") {
+    const since = prior?.since ? ` since ${iso(prior.since)}` : "";
+    events.push({ kind: "recovered", host, at, message: `${host} works again: it was ${was}${since}` });
+  }
+  if (was === "stale" && next.acceptedAt !== prior?.acceptedAt && next.last) {
+    events.push({
+      kind: "reporting",
+      host,
+      at,
+      message: `${host} reports again: ${next.last.client} from ${next.last.source ?? "an unknown address"}, after no report since ${iso(prior?.acceptedAt ?? at)}`,
+    });
+  }
+  return events;
+}
+
+/** The record of a host that the scheduled check finds stale at `at`, and the event; or nothing. */
+export function goneStale(
+  host: string,
+  record: HostRecord | undefined,
+  staleAfter: number,
+  at: number,
+): { record: HostRecord; event: HealthEvent } | undefined {
+  if (record?.state !== "ok") return undefined;
+  const staleAt = staleSince(record, staleAfter);
+  if (staleAt === null || staleAt > at) return undefined;
+  const reason = staleReason(record);
+  return {
+    record: { ...record, state: "stale", reason, since: staleAt },
+    event: { kind: "stale", host, at, message: `${host} is stale: ${reason}` },
+  };
 }
 
 /** One line for a person: what failed and what to check. */

@@ -5,7 +5,7 @@
 // previous entry (same client, source, addresses, outcome and note; neither changed a record nor
 // called OVH) adds to that entry's count instead of taking a new one, like syslog's "repeated N
 // times".
-import type { HistoryEntry, RecordChange } from "./protocol";
+import { CHECK_CLIENT, type HistoryEntry, type RecordChange } from "./protocol";
 
 /** Entries of each kind (changed a record, or not) each host keeps. */
 export const KEEP_PER_HOST = 500;
@@ -65,6 +65,19 @@ export class History {
       )
       .toArray()
       .map(toEntry);
+  }
+
+  /** The newest entry of a host that a client's report made (the scheduled check's aside). */
+  newestReport(host: string): HistoryEntry | undefined {
+    this.flush();
+    const row = this.sql
+      .exec<HistoryRow>(
+        "SELECT * FROM reports WHERE host = ? AND client != ? ORDER BY seq DESC LIMIT 1",
+        host,
+        CHECK_CLIENT,
+      )
+      .toArray()[0];
+    return row && toEntry(row);
   }
 
   private flush(): void {

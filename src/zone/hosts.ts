@@ -1,6 +1,18 @@
 // What the coordinator keeps per host to state its health (src/zone/health.ts says what follows
-// from it), in its SQLite storage.
+// from it), in its SQLite storage. A record is written when something a person reads in it
+// changes; an unchanged report moves only its times, which the history's newest entry of the
+// host already keeps exactly, so those are written at most once per PERSIST_AFTER_MS.
 import type { HostRecord, LastReport, StoredHealth } from "./protocol";
+
+const PERSIST_AFTER_MS = 3_600_000;
+
+/** The newest report of a host as its history keeps it (the scheduled check's entries aside). */
+export type NewestReport = (
+  host: string,
+) => (Pick<LastReport, "client" | "source" | "outcome"> & { lastAt: number }) | undefined;
+
+/** Outcomes of reports that were refused before they reached the coordinator's reconcile. */
+const REFUSED = new Set(["badrequest", "nohost"]);
 
 /**
  * What the coordinator keeps per host, in its SQLite storage. Reads come from memory after the
@@ -8,25 +20,44 @@ import type { HostRecord, LastReport, StoredHealth } from "./protocol";
  */
 export class HostRecords {
   private readonly known = new Map<string, HostRecord | null>();
+  /** As last written or read, to tell whether a new record needs a write. */
+  private readonly stored = new Map<string, HostRecord>();
   private readonly dirty = new Set<string>();
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly newestReport: NewestReport,
+  ) {
     sql.exec(
-      "CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, last TEXT, accepted_at INTEGER, state TEXT, reason TEXT, since INTEGER)",
+      "CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, last TEXT, accepted_at INTEGER, state TEXT, reason TEXT, since INTEGER, targets TEXT)",
     );
+    // Tables made before targets were kept get the column.
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('hosts')").toArray();
+    if (!columns.some((c) => c.name === "targets")) sql.exec("ALTER TABLE hosts ADD COLUMN targets TEXT");
+  }
+
+  /** Every host this zone keeps a record of. */
+  hosts(): string[] {
+    return this.sql
+      .exec<{ host: string }>("SELECT host FROM hosts")
+      .toArray()
+      .map((r) => r.host);
   }
 
   get(host: string): HostRecord | undefined {
     if (!this.known.has(host)) {
       const row = this.sql.exec<HostRow>("SELECT * FROM hosts WHERE host = ?", host).toArray()[0];
-      this.known.set(host, row ? toRecord(row) : null);
+      const record = row ? toRecord(row) : undefined;
+      if (record) this.stored.set(host, record);
+      this.known.set(host, record ? this.withNewest(host, record) : null);
     }
     return this.known.get(host) ?? undefined;
   }
 
   set(host: string, record: HostRecord): void {
     this.known.set(host, record);
-    this.dirty.add(host);
+    const stored = this.stored.get(host);
+    if (!stored || needsWrite(stored, record)) this.dirty.add(host);
   }
 
   /** Write what changed since the last flush. */
@@ -35,17 +66,51 @@ export class HostRecords {
       const r = this.known.get(host);
       if (!r) continue;
       this.sql.exec(
-        "INSERT OR REPLACE INTO hosts (host, last, accepted_at, state, reason, since) VALUES (?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO hosts (host, last, accepted_at, state, reason, since, targets) VALUES (?,?,?,?,?,?,?)",
         host,
         JSON.stringify(r.last),
         r.acceptedAt,
         r.state,
         r.reason,
         r.since,
+        JSON.stringify(r.targets),
       );
+      this.stored.set(host, r);
     }
     this.dirty.clear();
   }
+
+  /** The record with the times of the host's newest report in the history, when it is the same report. */
+  private withNewest(host: string, record: HostRecord): HostRecord {
+    const newest = this.newestReport(host);
+    const last = record.last;
+    if (!newest || !last || newest.lastAt <= last.at) return record;
+    if (newest.client !== last.client || newest.source !== last.source || newest.outcome !== last.outcome)
+      return record;
+    const acceptedAt = REFUSED.has(newest.outcome) ? record.acceptedAt : newest.lastAt;
+    return { ...record, last: { ...last, at: newest.lastAt }, acceptedAt };
+  }
+}
+
+/** Whether `next` differs from the stored record in more than times that moved less than PERSIST_AFTER_MS. */
+function needsWrite(stored: HostRecord, next: HostRecord): boolean {
+  const a = stored.last;
+  const b = next.last;
+  const moved = (from: number | null | undefined, to: number | null | undefined) =>
+    (from === null || from === undefined) !== (to === null || to === undefined) ||
+    (to ?? 0) - (from ?? 0) >= PERSIST_AFTER_MS;
+  return (
+    stored.state !== next.state ||
+    stored.reason !== next.reason ||
+    stored.since !== next.since ||
+    JSON.stringify(stored.targets) !== JSON.stringify(next.targets) ||
+    a?.client !== b?.client ||
+    a?.source !== b?.source ||
+    a?.agent !== b?.agent ||
+    a?.outcome !== b?.outcome ||
+    moved(stored.acceptedAt, next.acceptedAt) ||
+    moved(a?.at, b?.at)
+  );
 }
 
 type HostRow = {
@@ -55,6 +120,7 @@ type HostRow = {
   state: string;
   reason: string;
   since: number | null;
+  targets: string | null;
 };
 
 function toRecord(row: HostRow): HostRecord {
@@ -64,5 +130,6 @@ function toRecord(row: HostRow): HostRecord {
     state: row.state as StoredHealth,
     reason: row.reason,
     since: row.since,
+    targets: row.targets ? (JSON.parse(row.targets) as Record<string, string>) : {},
   };
 }

@@ -67,6 +67,8 @@ export interface ZoneReport {
   notes: string[];
   ovhCalls: number;
   queryIds: string[];
+  /** What the report changed in the hosts' health, for notifications. */
+  events: HealthEvent[];
 }
 
 /** What the coordinator remembers of one record between reports. */
@@ -142,6 +144,48 @@ export interface HostRecord {
   reason: string;
   /** Unix ms when `state` began. */
   since: number | null;
+  /**
+   * What the host's clients last asked its records to hold, by record key (recordKey()): the
+   * scheduled check writes these back when OVH holds something else.
+   */
+  targets: Record<string, string>;
+}
+
+/** What a notification is about (src/notify/ sends them). */
+export type EventKind =
+  | "changed"
+  | "failing"
+  | "recovered"
+  | "stale"
+  | "reporting"
+  | "drift"
+  | "duplicates"
+  | "config"
+  | "test";
+
+/** Something a person should hear about: one line, free of secrets. */
+export interface HealthEvent {
+  kind: EventKind;
+  /** The host it is about, when it is about one. */
+  host?: string;
+  message: string;
+  /** Unix ms. */
+  at: number;
+}
+
+/** The client name the scheduled check's history entries carry (no client name has a space). */
+export const CHECK_CLIENT = "scheduled check";
+
+/** What a zone's scheduled check did. */
+export interface CheckReport {
+  zone: string;
+  /** Hosts of the zone that were checked. */
+  hosts: number;
+  events: HealthEvent[];
+  /** Problems worth a log line (OVH failures, duplicates), free of secrets. */
+  notes: string[];
+  ovhCalls: number;
+  queryIds: string[];
 }
 
 /** What the coordinator tells the status page about some of its hosts. */

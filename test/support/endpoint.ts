@@ -68,6 +68,8 @@ export interface EndpointOptions {
   secondIsolate?: boolean;
   /** Keep Durable Object storage in this directory (one SQLite file per object), to look at it. */
   persist?: string;
+  /** Serve /cdn-cgi/handler/scheduled, which runs the Cron Trigger's handler (the demo's hand run). */
+  triggerHandlers?: boolean;
 }
 
 export interface UpdateReply {
@@ -199,6 +201,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     ...(options.persist ? { durableObjectsPersist: options.persist } : {}),
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
+    unsafeTriggerHandlers: options.triggerHandlers ?? false,
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
       readLines(stdout);
       readLines(stderr);

@@ -24,7 +24,7 @@ const nochg = { status: "nochg" } as const;
 describe("healthOf", () => {
   it("never without a report; ok after one; stale once stale_after has passed, since then", () => {
     expect(healthOf(undefined, 7200, T0).state).toBe("never");
-    const record = afterReport(undefined, report(T0), nochg);
+    const record = afterReport(undefined, report(T0), nochg, {});
     expect(healthOf(record, 7200, T0 + HOUR)).toEqual({ state: "ok", reason: "", since: T0 });
     const stale = healthOf(record, 7200, T0 + 2 * HOUR);
     expect(stale).toMatchObject({ state: "stale", since: T0 + 2 * HOUR });
@@ -35,7 +35,7 @@ describe("healthOf", () => {
   });
 
   it("refused reports do not count against staleness, and the reason says the last one was refused", () => {
-    let record = afterReport(undefined, report(T0), nochg);
+    let record = afterReport(undefined, report(T0), nochg, {});
     record = afterRefusal(record, report(T0 + HOUR, "badrequest"));
     const stale = healthOf(record, 3600, T0 + 1.5 * HOUR);
     expect(stale.state).toBe("stale");
@@ -44,18 +44,28 @@ describe("healthOf", () => {
   });
 
   it("failing keeps its start across failures and ends with a good report; the change limit keeps the state", () => {
-    let record = afterReport(undefined, report(T0), nochg);
-    record = afterReport(record, report(T0 + 1000, "911"), { status: "911", reason: "OVH PUT /x: 500 boom" });
-    record = afterReport(record, report(T0 + 2000, "911"), { status: "911", reason: "OVH PUT /x: 502 bad" });
+    let record = afterReport(undefined, report(T0), nochg, {});
+    record = afterReport(
+      record,
+      report(T0 + 1000, "911"),
+      { status: "911", reason: "OVH PUT /x: 500 boom" },
+      {},
+    );
+    record = afterReport(
+      record,
+      report(T0 + 2000, "911"),
+      { status: "911", reason: "OVH PUT /x: 502 bad" },
+      {},
+    );
     expect(healthOf(record, 7200, T0 + 3000)).toEqual({
       state: "failing",
       reason:
         "not written, OVH failed: OVH PUT /x: 502 bad; the client retries, and the scheduled check tries again",
       since: T0 + 1000,
     });
-    record = afterReport(record, report(T0 + 3000, "abuse"), { status: "abuse", reason: "too often" });
+    record = afterReport(record, report(T0 + 3000, "abuse"), { status: "abuse", reason: "too often" }, {});
     expect(healthOf(record, 7200, T0 + 3000).state).toBe("failing");
-    record = afterReport(record, report(T0 + 4000), { status: "good", changes: [] });
+    record = afterReport(record, report(T0 + 4000), { status: "good", changes: [] }, {});
     expect(healthOf(record, 7200, T0 + 5000)).toEqual({ state: "ok", reason: "", since: T0 + 4000 });
   });
 

@@ -1,0 +1,38 @@
+// The Cron Trigger's handler ([triggers] crons in wrangler.toml): each zone's scheduled check,
+// run by the zone's coordinator (src/zone/check.ts), one log line per zone.
+import { loadConfig } from "./config";
+import type { Env } from "./env";
+import { log } from "./log";
+import type { CheckReport } from "./zone/protocol";
+import { zoneStub } from "./zone/stubs";
+
+/** Check every zone of the configuration; `scheduledTime` is the time the checks stand for. */
+export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const config = loadConfig(env);
+  if (!config.ok) {
+    log("check", { status: "invalid configuration", notes: config.errors.map((e) => `config: ${e}`) });
+    return;
+  }
+  const zones = [...new Set([...config.value.hosts.values()].map((h) => h.zone))];
+  const at = controller.scheduledTime;
+  const results = await Promise.allSettled(zones.map((zone) => zoneStub(env, zone).check(zone, at)));
+  results.forEach((result, i) => {
+    if (result.status === "fulfilled") logCheck(result.value);
+    else log("check", { zone: zones[i], status: "error", notes: [messageOf(result.reason)] });
+  });
+}
+
+function logCheck(report: CheckReport): void {
+  log("check", {
+    zone: report.zone,
+    hosts: report.hosts,
+    events: report.events.length ? report.events.map((e) => e.message) : undefined,
+    ovhCalls: report.ovhCalls || undefined,
+    ovhQueryIds: report.queryIds.length ? report.queryIds : undefined,
+    notes: report.notes.length ? report.notes : undefined,
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,213 @@
+// The scheduled check (Cron Trigger → each zone's coordinator): records due for a recheck are
+// read once and set back when edited by hand (drift), failed writes are made good, duplicates
+// are found, silent hosts go stale; fresh records cost no OVH call.
+import { afterEach, describe, expect, it } from "vitest";
+import { type Endpoint, startEndpoint } from "../support/endpoint";
+import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+
+let ep: Endpoint;
+
+async function fresh(settings: Record<string, number> = {}): Promise<void> {
+  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings } });
+  ep.sim.addZone(ZONE);
+}
+afterEach(async () => {
+  expect(ep.unexpected).toEqual([]);
+  await ep.close();
+});
+
+const DAY = 86_400_000;
+const live = (sub: string) => liveTargets(ep.sim, "AAAA", sub);
+const kinds = () =>
+  ep.sim
+    .calls()
+    .filter((c) => c.kind !== "auth-time")
+    .map((c) => c.kind)
+    .sort();
+const recheck = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+/** Run the Cron Trigger as the platform would, for `at` (default now). */
+async function runCheck(at = Date.now()): Promise<void> {
+  const worker = await ep.mf.getWorker();
+  const result = await worker.scheduled({ scheduledTime: new Date(at), cron: "*/15 * * * *" });
+  expect(result.outcome).toBe("ok");
+}
+
+interface Status {
+  hosts: { name: string; health: { state: string; reason: string; since: string | null } }[];
+  history: {
+    host: string;
+    client: string;
+    outcome: string;
+    note?: string;
+    changes: { from?: string; to: string }[];
+  }[];
+}
+async function status(): Promise<Status> {
+  const r = await ep.fetch("/status", {
+    headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+  });
+  return (await r.json()) as Status;
+}
+const health = async (host: string) => (await status()).hosts.find((h) => h.name === host)?.health;
+
+/** The check log lines printed so far. */
+async function checkLines(): Promise<{ zone: string; events?: string[]; notes?: string[] }[]> {
+  await ep.flushLogs();
+  return ep.logs
+    .map((l) => JSON.parse(l) as { event: string; zone: string })
+    .filter((l) => l.event === "check");
+}
+
+/** The events of the check log lines printed so far, of every zone. */
+const checkEvents = async () => (await checkLines()).flatMap((l) => l.events ?? []);
+
+const id = (sub: string) => ep.sim.records(ZONE).find((r) => r.subDomain === sub)?.id ?? 0;
+
+describe("records", () => {
+  it("fresh records cost no OVH call", async () => {
+    await fresh();
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    ep.sim.resetCalls();
+    await runCheck();
+    expect(kinds()).toEqual([]);
+    expect(await checkLines()).toEqual([
+      { event: "check", zone: ZONE, hosts: 6 },
+      { event: "check", zone: "example.org", hosts: 1 },
+    ]);
+  });
+
+  it("a record edited by hand is read once when due, set back, refreshed, logged and in the history", async () => {
+    await fresh({ recheck_after: 1 });
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::99" });
+    await recheck();
+    ep.sim.resetCalls();
+    await runCheck();
+
+    expect(live("service")).toEqual(["2001:db8::1"]);
+    expect(live("service6")).toEqual(["2001:db8::1"]);
+    expect(kinds()).toEqual(["get", "get", "refresh", "update"]);
+    const message =
+      "service.example.tld: AAAA service.example.tld held 2001:db8::99 instead of 2001:db8::1 (changed outside this Worker); set back";
+    expect(await checkEvents()).toEqual([message]);
+    const s = await status();
+    expect(s.history[0]).toMatchObject({
+      host: "service.example.tld",
+      client: "scheduled check",
+      outcome: "drift",
+      changes: [expect.objectContaining({ from: "2001:db8::99", to: "2001:db8::1" })],
+    });
+    expect(s.hosts.find((h) => h.name === "service.example.tld")?.health.state).toBe("ok");
+
+    // confirmed: the next check has nothing to do until recheck_after passes again
+    ep.sim.resetCalls();
+    await runCheck();
+    expect(kinds()).toEqual([]);
+  });
+
+  it("a record deleted by hand is created again", async () => {
+    await fresh({ recheck_after: 1 });
+    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.4" });
+    ep.sim.deleteRecord(ZONE, id("firewall"));
+    await recheck();
+    await runCheck();
+    expect(liveTargets(ep.sim, "A", "firewall")).toEqual(["198.51.100.4"]);
+    expect(await checkEvents()).toEqual([
+      "firewall.example.tld: A firewall.example.tld held no record instead of 198.51.100.4 (changed outside this Worker); set back",
+    ]);
+  });
+
+  it("a write that failed is made good by the check, and the host works again", async () => {
+    await fresh();
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    ep.sim.injectFault({
+      method: "PUT",
+      path: `/domain/zone/${ZONE}/record/${id("service6")}`,
+      fault: { kind: "status", status: 500, body: '{"message":"Internal Server Error"}' },
+    });
+    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" })).body).toBe("911\n");
+    expect((await health("service.example.tld"))?.state).toBe("failing");
+    ep.sim.clearFaults();
+    await runCheck();
+    expect(live("service")).toEqual(["2001:db8::2"]);
+    expect(live("service6")).toEqual(["2001:db8::2"]);
+    expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
+    expect(await checkEvents()).toEqual([
+      expect.stringMatching(/^service\.example\.tld works again: it was failing since /),
+    ]);
+    expect((await status()).history[0]).toMatchObject({ client: "scheduled check", outcome: "good" });
+  });
+
+  it("a record that became two by hand is found as duplicates: failing, with what to delete", async () => {
+    await fresh({ recheck_after: 1 });
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    ep.sim.deleteRecord(ZONE, id("service"));
+    for (const target of ["2001:db8::7", "2001:db8::8"])
+      ep.sim.addRecord(ZONE, { fieldType: "AAAA", subDomain: "service", target, ttl: 60 });
+    await recheck();
+    await runCheck();
+    const h = await health("service.example.tld");
+    expect(h?.state).toBe("failing");
+    expect(h?.reason).toMatch(
+      /^not written: AAAA service\.example\.tld matches 2 records: .*; delete all but one$/,
+    );
+    expect(await checkEvents()).toEqual([
+      expect.stringMatching(
+        /^service\.example\.tld is failing \(dnserr\): not written: .* delete all but one$/,
+      ),
+    ]);
+    expect(ep.sim.records(ZONE).filter((r) => r.subDomain === "service")).toHaveLength(2);
+  });
+
+  it("OVH refusing the credentials at a check makes the hosts failing", async () => {
+    await fresh({ recheck_after: 1 });
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    ep.sim.setCredentialState("test-consumer-key-89ab", "expired");
+    await recheck();
+    await runCheck();
+    expect((await health("service.example.tld"))?.reason).toMatch(/^OVH refuses the credentials: /);
+  });
+});
+
+describe("stale hosts", () => {
+  it("a host that stops reporting goes stale at the check after stale_after, and is ok when it reports again", async () => {
+    await fresh({ stale_after: 3600 });
+    await ep.update(
+      { hostname: "service.example.tld", myipv6: "2001:db8::1" },
+      {
+        headers: { "CF-Connecting-IP": "203.0.113.5" },
+      },
+    );
+    await runCheck(Date.now() + 30 * 60_000);
+    expect((await health("service.example.tld"))?.state).toBe("ok");
+
+    await runCheck(Date.now() + 2 * DAY);
+    const h = await health("service.example.tld");
+    expect(h?.state).toBe("stale");
+    expect(h?.reason).toMatch(
+      /^no report since .*: check that the client home is online and still reports \(its last report came from 203\.0\.113\.5\)$/,
+    );
+    const events = await checkEvents();
+    expect(events).toEqual([expect.stringMatching(/^service\.example\.tld is stale: no report since /)]);
+    // hosts that never reported are not stale: they are never
+    expect((await health("nas.example.tld"))?.state).toBe("never");
+
+    await runCheck(Date.now() + 2 * DAY); // told once
+    expect(await checkEvents()).toHaveLength(1);
+
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
+  });
+
+  it("stale_after 0 on a host turns it off", async () => {
+    const vars = await testVars();
+    const hosts = vars.HOSTS as Record<string, Record<string, unknown>>;
+    hosts["service.example.tld"] = { ...hosts["service.example.tld"], stale_after: 0 };
+    ep = await startEndpoint({ vars });
+    ep.sim.addZone(ZONE);
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await runCheck(Date.now() + 30 * DAY);
+    expect((await health("service.example.tld"))?.state).toBe("ok");
+  });
+});
