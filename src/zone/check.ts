@@ -1,11 +1,11 @@
-// The scheduled check of one zone, run by its coordinator between reports (src/zone/scheduled.ts
+// The scheduled check of one zone, run by its coordinator between reports (src/scheduled.ts
 // starts it from the Cron Trigger). For each host of the zone it keeps the records at what the
 // host's clients last asked for, through the same reconcile as a report:
 //
-//   - a record whose recheck_after is due is read once; if OVH holds something else (edited or
-//     deleted by hand), that is drift: the last reported target is written back and the zone
-//     refreshed
-//   - a record whose last write failed is written again
+//   - a record whose recheck_after is due is confirmed as a report would (a list of its name
+//     and a read); if OVH holds something else (edited or deleted by hand), that is drift: the
+//     last reported target is written back and the zone refreshed
+//   - a record whose last write failed (or was not confirmed) is written again
 //   - a name with several records is found (duplicates), as a report would find it
 //
 // then marks hosts stale that have not reported for stale_after. Fresh records cost no OVH call.
@@ -61,7 +61,7 @@ export async function checkZone(zone: string, input: CheckInput): Promise<CheckO
       desired.push({ host: host.name, spec, target });
       keyOf.set(`${spec.type} ${spec.subdomain ? `${spec.subdomain}.${zone}` : zone}`, key);
       const known = memory.get(key);
-      if (known && sameAddress(known.target, target)) believed.add(key);
+      if (known && !known.unconfirmed && sameAddress(known.target, target)) believed.add(key);
     }
   }
   const result = await reconcile(api, zone, desired, memory, {
