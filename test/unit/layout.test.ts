@@ -13,13 +13,21 @@ import { ROOT } from "../support/endpoint";
  * plans): every stage may use it, and it uses no later stage. A new folder must be given its
  * stage here.
  */
-const STAGES: Record<string, number> = { access: 0, dyndns: 0, status: 0, core: 1, zone: 2, ovh: 3 };
+const STAGES: Record<string, number> = {
+  access: 0,
+  dyndns: 0,
+  status: 0,
+  notify: 0,
+  core: 1,
+  zone: 2,
+  ovh: 3,
+};
 
 /** What a module of an earlier stage may import from a later one. */
 const BOUNDARIES = new Set(["zone/protocol.ts", "ovh/records.ts"]);
 
 /** Modules outside the stages: they wire the stages together and may import any of them. */
-const EXEMPT = new Set(["index.ts", "env.ts", "config.ts", "log.ts"]);
+const EXEMPT = new Set(["index.ts", "scheduled.ts", "env.ts", "config.ts", "log.ts"]);
 
 /** Known crossings, each with why it is there; an entry no longer needed fails the test. */
 const ALLOWED: Record<string, string> = {
@@ -124,8 +132,8 @@ describe("the src/ layout", () => {
       "dyndns/update.ts -> zone/coordinator.ts",
       "zone/reconcile.ts -> ovh/client.ts",
     ]);
-    expect(unstaged(["notify/mail.ts", "index.ts", "zone/health.ts", "stray.ts"])).toEqual([
-      "notify/mail.ts",
+    expect(unstaged(["mail/send.ts", "index.ts", "zone/health.ts", "stray.ts"])).toEqual([
+      "mail/send.ts",
       "stray.ts",
     ]);
   });
