@@ -115,17 +115,10 @@ async function outside(): Promise<number> {
 
 async function main(): Promise<void> {
   const tmp = await tempDir("ovh-dyndns-bench-client");
-  say("building the Worker (wrangler deploy --dry-run)");
   // Under the repository, as `npm run bench` does: workerd resolves the bundle's path from there.
   const work = join(ROOT, ".tmp", `bench-client-${process.pid}`);
-  const bundle = await buildDeployable(join(ROOT, "wrangler.toml"), work);
-  const sim = await startOvhSimulator({ latencyMs: rtt });
-  seed(sim, 0);
-  const worker = await startWorker({
-    scriptPath: bundle.scriptPath,
-    bindings: await benchBindings(sim.url, 0),
-    durableObjects: MAIN_DURABLE_OBJECTS,
-  });
+  let sim: Awaited<ReturnType<typeof startOvhSimulator>> | undefined;
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   let watcher: Watcher | undefined;
   // Our own view of the kernel's announcements: when DAD ends for each address.
   const monitor = spawn(IP, ["-n", NS, "-6", "-o", "monitor", "address"], {
@@ -138,6 +131,15 @@ async function main(): Promise<void> {
       usable.set(m[1], performance.now());
   });
   try {
+    say("building the Worker (wrangler deploy --dry-run)");
+    const bundle = await buildDeployable(join(ROOT, "wrangler.toml"), work);
+    sim = await startOvhSimulator({ latencyMs: rtt });
+    seed(sim, 0);
+    worker = await startWorker({
+      scriptPath: bundle.scriptPath,
+      bindings: await benchBindings(sim.url, 0),
+      durableObjects: MAIN_DURABLE_OBJECTS,
+    });
     addVeth(NS, DEV, "b1");
     // The kernel's defaults, written out: one DAD probe, 1 s to wait for an answer.
     sysctl(NS, `net/ipv6/conf/${DEV}/dad_transmits`, "1");
@@ -216,8 +218,8 @@ async function main(): Promise<void> {
   } finally {
     await watcher?.stop();
     monitor.kill("SIGTERM");
-    await worker.close();
-    await sim.close();
+    await worker?.close();
+    await sim?.close();
     await tmp.remove();
     await rm(work, { recursive: true, force: true });
   }
