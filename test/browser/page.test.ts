@@ -185,6 +185,53 @@ describe("logging in", () => {
   });
 });
 
+describe("keyboard, labels and states", () => {
+  it("logs in with the keyboard alone, and every control has a name", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${ep.url}/status`);
+    await page.getByLabel("Client name").waitFor();
+    // The page puts the focus in the first field of the form.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("username");
+    await page.keyboard.type("home");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Log out" }).waitFor();
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, button, a")]
+        .filter((el) => (el as HTMLElement).offsetParent !== null)
+        .filter((el) => {
+          const input = el as HTMLInputElement;
+          const named =
+            (input.labels && input.labels.length > 0) ||
+            el.getAttribute("aria-label") ||
+            (el.textContent ?? "").trim() !== "";
+          return !named;
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unnamed).toEqual([]);
+    await context.close();
+  });
+
+  it("says so when the Worker cannot be reached, and tries again", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let failing = true;
+    await page.route(`${ep.url}/status?*`, (route) => (failing ? route.abort() : route.continue()));
+    await page.goto(`${ep.url}/status`);
+    const problem = page.getByRole("alert").filter({ hasText: "could not be reached" });
+    await problem.waitFor();
+    await screenshot(page, "status-unreachable");
+    failing = false;
+    await page.getByRole("button", { name: "Try again" }).click();
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
+    expect(await problem.isVisible()).toBe(false);
+    await context.close();
+  });
+});
+
 describe("the history", () => {
   it("lists changes old → new, refused reports with the reason and the user name, repeats folded", async () => {
     const { context, page } = await loggedIn();
