@@ -12,6 +12,7 @@ import {
   ddclientSnippet,
   fritzboxSnippet,
   generatePassword,
+  inadynSnippet,
   PASSWORD_LENGTH,
   parseWorkerUrl,
   placeholderUrl,
@@ -182,6 +183,10 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   io.out(hr);
   io.out("ddclient:");
   io.out(ddclientSnippet(url, name, password, hosts));
+  io.out("");
+  io.out(hr);
+  io.out("inadyn:");
+  io.out(inadynSnippet(url, name, password, hosts));
   io.out("");
   io.out(hr);
   io.out(

@@ -14,6 +14,7 @@ import {
   sessionsUnavailable,
 } from "../access/session";
 import type { ClientSpec, Config } from "../config";
+import { feedsOf, recipes } from "../dyndns/recipes";
 import { renderReply } from "../dyndns/reply";
 import type { Env } from "../env";
 import { log } from "../log";
@@ -133,4 +134,17 @@ statusRoutes.post("/status/logout", async (c) => {
   if (session.ok) await endSessions(c.env, session.client);
   log("logout", { client: session.ok ? session.client.name : undefined, status: 200 });
   return json({ ok: true }, 200, { "Set-Cookie": closedSessionCookie(new URL(c.req.url)) });
+});
+
+/** How to set up the client's routers and hosts, with this Worker's URL; the password is a placeholder. */
+statusRoutes.get("/status/setup", async (c) => {
+  const who = await authorize(c.req.raw, c.env, false);
+  if (!who.ok) return who.response;
+  const url = { base: new URL(c.req.url).origin, placeholder: false };
+  const hosts = [...who.client.hosts].sort();
+  const feeds = (host: string) => feedsOf(who.config.hosts.get(host));
+  return json({
+    client: who.client.name,
+    recipes: recipes(url, who.client.name, "<password>", hosts, feeds),
+  });
 });

@@ -232,6 +232,28 @@ describe("keyboard, labels and states", () => {
   });
 });
 
+describe("setup help", () => {
+  it("shows the client's FRITZ!Box, ddclient, inadyn and client.conf settings with this Worker's URL", async () => {
+    const { context, page } = await loggedIn();
+    const fritzbox = page.locator("details.recipe", { hasText: "FRITZ!Box" });
+    expect(await fritzbox.getAttribute("open")).toBe("");
+    expect(await fritzbox.locator("pre").textContent()).toContain(
+      `Update-URL:   ${ep.url}/nic/update?hostname=`,
+    );
+    expect(await page.locator("details.recipe summary").allTextContents()).toEqual([
+      "FRITZ!Box",
+      "ddclient",
+      "inadyn",
+      "The shell client (client.conf)",
+    ]);
+    await page.locator("details.recipe summary", { hasText: "inadyn" }).click();
+    expect(
+      await page.locator("details.recipe", { hasText: "inadyn" }).locator("pre").textContent(),
+    ).toContain("password    = <password>");
+    await context.close();
+  });
+});
+
 describe("the history", () => {
   it("lists changes old → new, refused reports with the reason and the user name, repeats folded", async () => {
     const { context, page } = await loggedIn();

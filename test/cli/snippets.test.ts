@@ -13,6 +13,7 @@ import {
   fritzboxSnippet,
   fritzboxUpdateUrl,
   generatePassword,
+  inadynSnippet,
   PASSWORD_ALPHABET,
   PASSWORD_LENGTH,
   parseWorkerUrl,
@@ -20,7 +21,11 @@ import {
   sha256Hex,
 } from "../../scripts/cli/snippets";
 import { removeClientSection, setClientSection } from "../../scripts/cli/toml-edit";
+import { hostFeeds } from "../../scripts/cli/wrangler-config";
 import { parseVars } from "../../src/config";
+import { feedsOf } from "../../src/dyndns/recipes";
+import { docBlock } from "../recipes/support";
+import { testVars } from "../support/fixtures";
 import { tempProject } from "./support";
 
 describe("generatePassword", () => {
@@ -173,6 +178,35 @@ describe("Worker URL and router settings", () => {
       .map((l) => l.split("=")[0]);
     expect(keys).toEqual(["ENDPOINT", "USERNAME", "PASSWORD", "INTERFACE", "HOSTNAMES"]);
     expect(conf).toContain("ENDPOINT=http://127.0.0.1:8787/nic/update\n");
+  });
+});
+
+describe("inadynSnippet", () => {
+  it("is the inadyn.conf of docs/recipes.md (which the recipe tests run inadyn with)", async () => {
+    const url = { base: "https://ovh-dyndns.example.workers.dev", placeholder: false };
+    const conf = inadynSnippet(url, "home", "YOUR-PASSWORD", ["router.example.tld"]);
+    expect(`${conf}\n`).toBe(await docBlock("docs/recipes.md", "inadyn"));
+  });
+
+  it("keeps a Worker's path and port, and turns TLS off only for plain HTTP", () => {
+    const conf = inadynSnippet({ base: "http://127.0.0.1:8787/dyndns", placeholder: false }, "wg", "PW", [
+      "a.example.tld",
+    ]);
+    expect(conf).toContain("    ddns-server = 127.0.0.1:8787\n");
+    expect(conf).toContain('    ddns-path   = "/dyndns/nic/update?hostname=%h&myip=%i"\n');
+    expect(conf).toContain("    ssl         = false\n");
+  });
+});
+
+describe("feedsOf", () => {
+  it("reads the Worker's parsed HOSTS as the CLI reads wrangler.toml", async () => {
+    const vars = await testVars();
+    const parsed = parseVars(vars);
+    if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+    const config = { vars, path: "", dir: "" } as unknown as Parameters<typeof hostFeeds>[0];
+    for (const host of parsed.value.hosts.keys()) {
+      expect(feedsOf(parsed.value.hosts.get(host))).toEqual(hostFeeds(config, host));
+    }
   });
 });
 

@@ -321,6 +321,39 @@ describe("who sees what", () => {
   });
 });
 
+describe("setup help", () => {
+  it("gives the logged-in client's recipes with this Worker's URL and the password as a placeholder", async () => {
+    const cookie = cookieOf(await login("neighbour", NEIGHBOUR_PASSWORD));
+    const r = await ep.fetch("/status/setup", { headers: { ...fromPage(), Cookie: cookie } });
+    expect(r.status).toBe(200);
+    const { client, recipes } = (await r.json()) as {
+      client: string;
+      recipes: { id: string; text: string }[];
+    };
+    expect(client).toBe("neighbour");
+    expect(recipes.map((x) => x.id)).toEqual(["fritzbox", "ddclient", "inadyn", "client-conf"]);
+    const text = (id: string) => recipes.find((x) => x.id === id)?.text ?? "";
+    expect(text("fritzbox")).toContain(
+      `Update-URL:   ${origin}/nic/update?hostname=<domain>&myipv6=<ip6addr>`,
+    );
+    expect(text("fritzbox")).toContain("Password:     <password>");
+    expect(text("ddclient")).toContain("password='<password>'\n");
+    expect(text("ddclient")).toContain("\nother.example.tld");
+    expect(text("inadyn")).toContain("hostname    = { other.example.tld }");
+    expect(text("client-conf")).toContain(
+      `ENDPOINT=${origin}/nic/update\nUSERNAME=neighbour\nPASSWORD=<password>`,
+    );
+    // Only the client's own host is in them.
+    expect(JSON.stringify(recipes)).not.toMatch(/service\.|wg-end|nas\.example|firewall/);
+    expect(JSON.stringify(recipes)).not.toContain(NEIGHBOUR_PASSWORD);
+  });
+
+  it("is for logged-in clients only", async () => {
+    const r = await ep.fetch("/status/setup", { headers: { ...fromPage(), Accept: "application/json" } });
+    expect(r.status).toBe(401);
+  });
+});
+
 describe("without SESSION_SECRET", () => {
   it("logging in says it is not set up, and updates work as before", async () => {
     const bare = await startEndpoint({ vars: await testVars(), secrets: OVH });
