@@ -76,6 +76,8 @@ export interface Settings {
   authFailWindow: number;
   /** The IPv6 prefix length that counts as one source for failed logins (IPv4: one address). */
   authIpv6Prefix: number;
+  /** OVH calls one zone's coordinator makes in any minute, at most (src/zone/pace.ts). */
+  ovhCallsPerMinute: number;
   /** Address changes of one host within changeWindow seconds before writes are refused. */
   changeLimit: number;
   changeWindow: number;
@@ -186,8 +188,10 @@ const clientSchema = z.strictObject({
 const seconds = between(1, 30 * 86_400);
 const settingsSchema = z.strictObject({
   recheck_after: z.optional(seconds),
-  ovh_timeout_ms: z.optional(between(100, 30_000)),
+  // At most 15 s: every report is answered within 20 s (src/zone/stubs.ts).
+  ovh_timeout_ms: z.optional(between(100, 15_000)),
   max_ovh_calls: z.optional(between(3, 10_000)),
+  ovh_calls_per_minute: z.optional(between(2, 10_000)),
   auth_fail_limit: z.optional(between(1, 10_000)),
   auth_fail_window: z.optional(seconds),
   auth_ipv6_prefix: z.optional(between(32, 64)),
@@ -211,6 +215,7 @@ export const DEFAULT_SETTINGS: Settings = {
   authFailLimit: 10,
   authFailWindow: 600,
   authIpv6Prefix: 56,
+  ovhCallsPerMinute: 60,
   changeLimit: 20,
   changeWindow: 3600,
   staleAfter: 2 * 86_400,
@@ -305,6 +310,7 @@ export function parseVars(env: unknown): ConfigResult<Vars> {
     authFailLimit: s.auth_fail_limit ?? DEFAULT_SETTINGS.authFailLimit,
     authFailWindow: s.auth_fail_window ?? DEFAULT_SETTINGS.authFailWindow,
     authIpv6Prefix: s.auth_ipv6_prefix ?? DEFAULT_SETTINGS.authIpv6Prefix,
+    ovhCallsPerMinute: s.ovh_calls_per_minute ?? DEFAULT_SETTINGS.ovhCallsPerMinute,
     changeLimit: s.change_limit ?? DEFAULT_SETTINGS.changeLimit,
     changeWindow: s.change_window ?? DEFAULT_SETTINGS.changeWindow,
     staleAfter: s.stale_after ?? DEFAULT_SETTINGS.staleAfter,

@@ -51,14 +51,32 @@ export interface RecordApi {
   refresh(zone: string): Promise<void>;
 }
 
+/** A call held back before it was sent (a breaker, a pace, a deadline): it cannot have reached OVH. */
+export class NotSent extends Error {
+  constructor(message: string) {
+    super(`not sent: ${message}`);
+    this.name = "NotSent";
+  }
+}
+
+/** Whether a failed call was never sent (NotSent, or the OVH client's call budget). */
+export function wasNotSent(error: unknown): boolean {
+  return error instanceof NotSent || (error instanceof OvhError && error.kind === "not-sent");
+}
+
+/** Whether a call failed by taking its whole time-out (a hung or very slow OVH). */
+export function timedOut(error: unknown): boolean {
+  return error instanceof OvhError && error.kind === "timeout";
+}
+
 /**
  * Whether a failed call may still have taken effect at OVH: anything but a call never sent or
  * one OVH refused with a 4xx answer (a time-out, a lost connection, a 5xx, an unreadable answer:
  * the write may have landed). Errors of other RecordApis count as "may have".
  */
 export function mayHaveLanded(error: unknown): boolean {
+  if (wasNotSent(error)) return false;
   if (!(error instanceof OvhError)) return true;
-  if (error.kind === "not-sent") return false;
   return !(error.kind === "http" && error.status >= 400 && error.status < 500);
 }
 

@@ -11,11 +11,15 @@ import type { Desired } from "../core/plan";
 import type { Env } from "../env";
 import { OvhClient } from "../ovh/client";
 import { OvhRecordApi } from "../ovh/records";
+import { Breaker } from "./breaker";
 import { checkZone } from "./check";
+import { Gate } from "./gate";
 import { afterRefusal, afterReport, noteFor, transitions } from "./health";
 import { History } from "./history";
 import { HostRecords } from "./hosts";
 import { ChangeLimit, writerOf } from "./limit";
+import { Pace } from "./pace";
+import { Pending } from "./pending";
 import {
   type CheckReport,
   describeChange,
@@ -30,7 +34,8 @@ import {
   type ZoneReport,
   type ZoneStatus,
 } from "./protocol";
-import { type RecordMemory, reconcile } from "./reconcile";
+import { answeredFromMemory, type RecordMemory, reconcile } from "./reconcile";
+import { REPORT_DEADLINE_MS } from "./stubs";
 
 export class ZoneCoordinator extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -38,8 +43,14 @@ export class ZoneCoordinator extends DurableObject<Env> {
   private readonly limit: ChangeLimit;
   private readonly history: History;
   private readonly hostRecords: HostRecords;
+  private readonly pending: Pending;
   /** The report being applied: the next one starts when it has finished. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Record keys of the reports queued or being applied, with how many of them. */
+  private readonly busy = new Map<string, number>();
+  /** Shared by every report of the zone (src/zone/breaker.ts, src/zone/pace.ts). */
+  private breaker: Breaker | undefined;
+  private pace: Pace | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -50,11 +61,42 @@ export class ZoneCoordinator extends DurableObject<Env> {
     this.history = new History(this.sql);
     const history = this.history;
     this.hostRecords = new HostRecords(this.sql, (host) => history.newestReport(host));
+    this.pending = new Pending(this.sql);
   }
 
-  /** Apply one report's targets for this zone, after every earlier report has finished. */
+  /**
+   * Apply one report's targets for this zone, after every earlier report has finished. A report
+   * that memory answers (nothing to write or read) and that no queued report touches is answered
+   * at once: it never waits behind writes.
+   */
   apply(batch: ZoneBatch): Promise<ZoneReport> {
-    return this.inTurn(() => this.applyNow(batch));
+    const arrived = Date.now();
+    const config = loadConfig(this.env);
+    const keys = batch.desired.map((d) => recordKey(d.spec.type, d.spec.subdomain));
+    const recheckAfterMs = config.ok ? config.value.settings.recheckAfter * 1000 : 0;
+    if (
+      keys.every((k) => !this.busy.has(k)) &&
+      answeredFromMemory(batch.desired, (k) => this.records.get(k), arrived, recheckAfterMs)
+    )
+      return this.applyNow(batch, arrived);
+    for (const k of keys) this.busy.set(k, (this.busy.get(k) ?? 0) + 1);
+    const done = () => {
+      for (const k of keys) {
+        const n = (this.busy.get(k) ?? 1) - 1;
+        if (n > 0) this.busy.set(k, n);
+        else this.busy.delete(k);
+      }
+    };
+    const run = this.inTurn(() => this.applyNow(batch, arrived));
+    run.then(done, done);
+    return run;
+  }
+
+  /** Continue the records reports could not finish (paced, or out of time or calls). */
+  override async alarm(): Promise<void> {
+    const config = loadConfig(this.env);
+    if (!config.ok) return;
+    for (const batch of this.pending.batches(config.value)) await this.apply(batch);
   }
 
   /**
@@ -142,15 +184,21 @@ export class ZoneCoordinator extends DurableObject<Env> {
     return { records, history: this.history.recent(hosts, client, limit), hosts: kept };
   }
 
-  private async applyNow(batch: ZoneBatch): Promise<ZoneReport> {
+  private async applyNow(batch: ZoneBatch, arrived: number): Promise<ZoneReport> {
     const config = this.config();
     const { settings } = config;
     const now = Date.now();
     const client = this.ovhClient(config);
     const windowMs = settings.changeWindow * 1000;
     const since = now - windowMs;
-    const writer = writerOf(batch.client, batch.source);
-    const result = await reconcile(new OvhRecordApi(client), batch.zone, batch.desired, this.records, {
+    const writer = writerOf(batch.client, batch.source, settings.authIpv6Prefix);
+    this.pending.drop(batch.desired); // this report takes them over
+    // No call starts once it could not end before the report's deadline.
+    this.breaker ??= new Breaker(batch.zone, 2 * settings.ovhTimeoutMs);
+    this.pace ??= new Pace(settings.ovhCallsPerMinute);
+    const deadline = arrived + REPORT_DEADLINE_MS - settings.ovhTimeoutMs - 1000;
+    const gate = new Gate(new OvhRecordApi(client), this.breaker, this.pace, deadline);
+    const result = await reconcile(gate, batch.zone, batch.desired, this.records, {
       now,
       recheckAfterMs: settings.recheckAfter * 1000,
       mayWrite: (host) => this.limit.count(host, writer, since) < settings.changeLimit,
@@ -204,7 +252,21 @@ export class ZoneCoordinator extends DurableObject<Env> {
       this.history.later(entries);
       this.persistLater();
     }
+    if (gate.deferred) await this.continueLater(batch, hosts);
     return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds, events };
+  }
+
+  /** Keep the records of hosts a held-back call left unfinished, for the alarm to continue. */
+  private async continueLater(
+    batch: ZoneBatch,
+    hosts: { host: string; result: HostResult }[],
+  ): Promise<void> {
+    const unfinished = new Set(hosts.filter((h) => h.result.status === "911").map((h) => h.host));
+    this.pending.keep(
+      batch,
+      batch.desired.filter((d) => unfinished.has(d.host)),
+    );
+    if (unfinished.size > 0) await this.ctx.storage.setAlarm(this.pace?.nextAt() ?? Date.now() + 1000);
   }
 
   /** Write the hosts' records just after the reply, as the history's entries are. */

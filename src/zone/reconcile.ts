@@ -113,6 +113,28 @@ function applyMemory(memory: RecordMemory, updates: MemoryUpdate[]): void {
   }
 }
 
+/**
+ * Whether memory alone answers these records: each is remembered, confirmed, fresh and holds
+ * its target and TTL, so reconcile() would make no OVH call and write nothing. Pure.
+ */
+export function answeredFromMemory(
+  desired: Desired[],
+  remembered: (key: string) => RecordState | undefined,
+  now: number,
+  recheckAfterMs: number,
+): boolean {
+  return desired.every((d) => {
+    const known = remembered(recordKey(d.spec.type, d.spec.subdomain));
+    return (
+      known !== undefined &&
+      !known.unconfirmed &&
+      now - known.confirmedAt < recheckAfterMs &&
+      sameAddress(known.target, d.target) &&
+      known.ttl === d.spec.ttl
+    );
+  });
+}
+
 // 1. Read.
 
 /** What OVH holds for one desired record. A remembered record that vanished is forgotten. */

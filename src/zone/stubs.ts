@@ -1,17 +1,23 @@
 // How the Worker reaches the zones' coordinators (one Durable Object per OVH zone, by name).
 import type { Env } from "../env";
 import { log } from "../log";
-import type { ZoneSide } from "./protocol";
+import type { ZoneBatch, ZoneReport, ZoneSide } from "./protocol";
 
 /** The coordinator of `zone`. */
 export function zoneStub(env: Env, zone: string) {
   return env.ZONES.get(env.ZONES.idFromName(zone));
 }
 
+/**
+ * Every report is answered within this, whatever OVH or the coordinator do: clients (ours
+ * included) give up after 30 s. The coordinator starts no OVH call it could not end by then.
+ */
+export const REPORT_DEADLINE_MS = 20_000;
+
 /** The zone side of an update: reports applied, refusals kept (a failure to keep one is only logged). */
 export function zoneSide(env: Env): ZoneSide {
   return {
-    apply: (batch) => zoneStub(env, batch.zone).apply(batch),
+    apply: (batch) => withDeadline(zoneStub(env, batch.zone).apply(batch), batch),
     refuse: async (batch) => {
       try {
         await zoneStub(env, batch.zone).refuse(batch);
@@ -22,4 +28,29 @@ export function zoneSide(env: Env): ZoneSide {
       }
     },
   };
+}
+
+/** The coordinator's report, or 911 for every host once the deadline has passed. */
+async function withDeadline(report: Promise<ZoneReport>, batch: ZoneBatch): Promise<ZoneReport> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reason = `no answer from the coordinator of ${batch.zone} within ${REPORT_DEADLINE_MS / 1000} s`;
+  const late = new Promise<ZoneReport>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          zone: batch.zone,
+          hosts: batch.hosts.map((host) => ({ host, result: { status: "911", reason } })),
+          notes: [reason],
+          ovhCalls: 0,
+          queryIds: [],
+          events: [],
+        }),
+      REPORT_DEADLINE_MS,
+    );
+  });
+  try {
+    return await Promise.race([report, late]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
 }

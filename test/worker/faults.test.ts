@@ -35,6 +35,9 @@ const live = (sub: string, zone = ZONE) =>
 
 async function expectRecovery(hostname = "service.example.tld", sub = "service", zone = ZONE): Promise<void> {
   ep.sim.clearFaults();
+  // A fault that made a call time out (a hang; a reset, when workerd waits on it) opened the
+  // zone's breaker for twice ovh_timeout_ms: recovery is tried once it has closed.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   const address = next();
   const reply = await ep.update({ hostname, myipv6: address });
   expect(reply.body).toBe(`good ${address}\n`);
@@ -97,6 +100,10 @@ describe("faults on every API call", () => {
     });
     expect(await r.text()).toBe("911\n");
     expect(r.status).toBe(503);
+    // A time-out opens the zone's breaker for twice ovh_timeout_ms: calls fail at once meanwhile.
+    const refused = await ep.update({ hostname: "service.example.tld", myipv6: next() });
+    expect(refused.body).toBe("911\n");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     await expectRecovery();
   });
 

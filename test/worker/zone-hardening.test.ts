@@ -76,7 +76,8 @@ describe("a write OVH did not confirm (item 1)", () => {
       fault: { kind: "lost" },
     });
     expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" })).body).toBe("911\n");
-    // Another host's change publishes the staged write.
+    // Past the breaker's cool-down (twice ovh_timeout_ms), another host's change publishes the staged write.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
     expect(live("A", "firewall")).toEqual(["198.51.100.8"]);
 
@@ -175,4 +176,93 @@ describe("the change limit is no lock-out weapon (item 7)", () => {
     expect(mixed.status).toBe(200);
     expect(mixed.body).toBe("abuse\ngood 198.51.100.2,2001:db8::5\n");
   });
+});
+
+describe("a hung OVH queues no one (item 11)", () => {
+  it("reports that need a write fail at once behind a hung call (the breaker), and an unchanged report is answered while they wait", async () => {
+    await fresh({ ovh_timeout_ms: 2000 });
+    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+      "good 198.51.100.7\n",
+    );
+    ep.sim.resetCalls();
+    ep.sim.injectFault({ path: /^\/domain\//, fault: { kind: "hang" } });
+    const settled: string[] = [];
+    const changes = [
+      "198.51.100.11",
+      "198.51.100.12",
+      "198.51.100.13",
+      "198.51.100.14",
+      "198.51.100.15",
+      "198.51.100.16",
+    ].map(async (ip, i) => {
+      const host = i % 2 === 0 ? "nas.example.tld" : "service.example.tld";
+      const reply = await ep.update({ hostname: host, myip: i % 2 === 0 ? ip : `2001:db8::${i}` });
+      settled.push(reply.body);
+      return reply;
+    });
+    // Queued behind six writes stuck on a hung OVH, an unchanged report does not wait.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const unchanged = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    expect(unchanged.body).toBe("nochg 198.51.100.7\n");
+    expect(settled).toEqual([]);
+
+    const replies = await Promise.all(changes);
+    for (const r of replies) {
+      expect(r.status).toBe(503);
+      expect(r.body).toBe("911\n");
+    }
+    // Only the first report's calls reached OVH; the breaker failed the others before sending.
+    const reached = ep.sim.calls().filter((c) => c.kind !== "auth-time");
+    expect(reached.length).toBeLessThanOrEqual(2);
+    await ep.flushLogs();
+    expect(ep.logs.filter((l) => l.includes('"event":"ovh-breaker"'))).toHaveLength(1);
+  });
+});
+
+describe("OVH calls are paced (item 16)", () => {
+  it("a cold change of 25 records never exceeds ovh_calls_per_minute, and the zone ends right with no further report", async () => {
+    const hosts: Record<string, unknown> = {};
+    const names: string[] = [];
+    // Five hosts of five A records each (a request names at most 20 hosts).
+    for (let h = 0; h < 5; h++) {
+      names.push(`h${h}.example.tld`);
+      const records = Array.from({ length: 5 }, (_, r) => ({ subdomain: `p${h * 5 + r}`, type: "A" }));
+      hosts[`h${h}.example.tld`] = { zone: ZONE, allow_private: true, records };
+    }
+    const vars = await testVars();
+    const perMinute = 240; // a burst of 10, then 230 a minute: the test takes seconds, not minutes
+    ep = await startEndpoint({
+      vars: {
+        HOSTS: hosts,
+        CLIENTS: { home: { ...(vars.CLIENTS as { home: object }).home, hosts: names } },
+        SETTINGS: { ovh_calls_per_minute: perMinute },
+      },
+    });
+    ep.sim.addZone(ZONE);
+    for (let i = 0; i < 25; i++)
+      ep.sim.addRecord(ZONE, { fieldType: "A", subDomain: `p${i}`, target: "198.51.100.1", ttl: 60 });
+
+    const first = await ep.update({ hostname: names.join(","), myip: "198.51.100.2" });
+    expect(first.status).toBe(503); // more than fits: the rest continues from the coordinator's alarm
+    for (let i = 0; i < 600 && !ep.sim.liveRecords(ZONE).every((r) => r.target === "198.51.100.2"); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ep.sim.liveRecords(ZONE).map((r) => r.target)).toEqual(Array(25).fill("198.51.100.2"));
+    expect(ep.sim.records(ZONE)).toHaveLength(25);
+
+    // In every stretch of time, at most the burst plus what the rate allows (one call of slack
+    // for the timers' rounding).
+    const at = ep.sim
+      .calls()
+      .filter((c) => c.kind !== "auth-time")
+      .map((c) => c.at);
+    const rate = (perMinute - 10) / 60_000;
+    for (let i = 0; i < at.length; i++)
+      for (let j = i; j < at.length; j++)
+        expect(j - i + 1).toBeLessThanOrEqual(10 + rate * ((at[j] ?? 0) - (at[i] ?? 0)) + 1);
+
+    ep.sim.resetCalls();
+    const again = await ep.update({ hostname: names.join(","), myip: "198.51.100.2" });
+    expect(again.body).toBe(`${Array(5).fill("nochg 198.51.100.2").join("\n")}\n`);
+    expect(ep.sim.calls()).toEqual([]);
+  }, 120_000);
 });

@@ -1,0 +1,29 @@
+// A circuit breaker for one zone's OVH calls. When a call takes its whole time-out (a hung or
+// very slow OVH), every call for the next cool-down (twice `ovh_timeout_ms`) fails at once
+// instead of waiting for a time-out of its own: the reports queued behind a hung call get their
+// 911 at once, not one time-out each. Fast failures (a 5xx, a reset connection) answer quickly
+// on their own and do not trip it. Reports that need no OVH call are not affected.
+import { log } from "../log";
+
+export class Breaker {
+  private openUntil = 0;
+
+  constructor(
+    private readonly zone: string,
+    private readonly coolDownMs: number,
+  ) {}
+
+  /** Why calls are refused now, or undefined when they may go. */
+  refusal(now = Date.now()): string | undefined {
+    if (now >= this.openUntil) return undefined;
+    const seconds = Math.ceil((this.openUntil - now) / 1000);
+    return `OVH failed or timed out just now; calls for ${this.zone} wait ${seconds} s before trying again`;
+  }
+
+  /** A call failed the way an outage does: refuse calls for the cool-down (logged once per trip). */
+  trip(reason: string, now = Date.now()): void {
+    if (now < this.openUntil) return;
+    this.openUntil = now + this.coolDownMs;
+    log("ovh-breaker", { zone: this.zone, until: new Date(this.openUntil).toISOString(), reason });
+  }
+}

@@ -1,0 +1,46 @@
+// The record API as one job of a coordinator uses it: every call passes the zone's breaker
+// (src/zone/breaker.ts) and pace (src/zone/pace.ts) first, and none starts after the job's
+// deadline. A call held back is refused with NotSent (it cannot have reached OVH), and the gate
+// remembers that the job was cut short, so the coordinator continues it later.
+import { NotSent, type RecordApi, timedOut, wasNotSent } from "../ovh/records";
+import type { Breaker } from "./breaker";
+import type { Pace } from "./pace";
+
+export class Gate implements RecordApi {
+  /** A call was held back by the pace or the deadline, or by the call budget of the client. */
+  deferred = false;
+
+  constructor(
+    private readonly api: RecordApi,
+    private readonly breaker: Breaker,
+    private readonly pace: Pace,
+    /** Unix ms after which no call starts. */
+    private readonly deadline: number,
+  ) {}
+
+  list: RecordApi["list"] = (...a) => this.call(() => this.api.list(...a));
+  get: RecordApi["get"] = (...a) => this.call(() => this.api.get(...a));
+  create: RecordApi["create"] = (...a) => this.call(() => this.api.create(...a));
+  update: RecordApi["update"] = (...a) => this.call(() => this.api.update(...a));
+  refresh: RecordApi["refresh"] = (...a) => this.call(() => this.api.refresh(...a));
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    const refused = this.breaker.refusal();
+    if (refused) throw new NotSent(refused);
+    if (!(await this.pace.take(this.deadline))) {
+      this.deferred = true;
+      throw new NotSent(
+        "paced: OVH is asked for at most ovh_calls_per_minute calls; the rest continues shortly",
+      );
+    }
+    const late = this.breaker.refusal(); // tripped while this call waited for its turn
+    if (late) throw new NotSent(late);
+    try {
+      return await run();
+    } catch (error) {
+      if (wasNotSent(error)) this.deferred = true;
+      else if (timedOut(error)) this.breaker.trip(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+}

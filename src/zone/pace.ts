@@ -1,0 +1,45 @@
+// Pacing a coordinator's OVH calls. OVH publishes no limit; its guidance is about 60 calls a
+// minute per consumer key (docs/reference/ovh-api.md, "Load"). A token bucket keeps every 60 s
+// at or under `ovh_calls_per_minute`: a burst of up to BURST calls at once (so a warm change of
+// a few records is not slowed), then the rest of the minute's calls evenly spaced.
+
+/** Calls that may go at once, at most (and at most half the minute's calls). */
+export const BURST = 10;
+
+export class Pace {
+  private readonly burst: number;
+  /** Tokens per millisecond. */
+  private readonly rate: number;
+  private tokens: number;
+  private at: number;
+
+  constructor(callsPerMinute: number, now = Date.now()) {
+    this.burst = Math.max(1, Math.min(BURST, Math.floor(callsPerMinute / 2)));
+    this.rate = (callsPerMinute - this.burst) / 60_000;
+    this.tokens = this.burst;
+    this.at = now;
+  }
+
+  /** Unix ms when the next call may go (now, or later). */
+  nextAt(now = Date.now()): number {
+    this.refill(now);
+    return this.tokens >= 1 ? now : now + Math.ceil((1 - this.tokens) / this.rate);
+  }
+
+  /**
+   * Take one call's token, waiting for it; false (nothing taken) when it would come after
+   * `deadline`, so the call is left for later.
+   */
+  async take(deadline: number): Promise<boolean> {
+    const due = this.nextAt();
+    if (due > deadline) return false;
+    this.tokens -= 1; // reserved now: calls waiting together get successive tokens
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    return true;
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.at) * this.rate);
+    this.at = now;
+  }
+}
