@@ -241,6 +241,163 @@ describe("OpenWrt ddns-scripts", () => {
     expect(live("A", "router")).toEqual(["198.51.100.51"]);
     expect(live("A", "firewall")).toEqual(["198.51.100.51"]);
   });
+
+  it("passes ddns-scripts' own checks of its options: no comma in domain, names in the DNS charset", async () => {
+    for (const [name, options] of await services()) {
+      // sanitize_variable with DNS_CHARSET_DOMAIN and DNS_CHARSET (dynamic_dns_functions.sh, 2.8.4).
+      expect(options.domain, name).toMatch(/^[@a-zA-Z0-9._*-]+$/);
+      expect(options.lookup_host, name).toMatch(/^[@a-zA-Z0-9.:_-]+$/);
+      expect(options.lookup_host, name).toBe(ROUTER);
+    }
+  });
+
+  it("the router's check passes: lookup_host resolves to the address sent; a derived name never would", async () => {
+    const v6 = (await services()).get("ovh_v6") ?? {};
+    const sent = "2001:db8:ab:cd00::1";
+    const { target, authorization } = split(updateUrl(v6, sent));
+    const reply = await rawRequest(port, target, headers("uclient-fetch", authorization));
+    expect(reply.body).toMatch(/^(good|nochg) 2001:db8:ab:cd00::1\n(good|nochg) 2001:db8:ab:cd00::1\n$/);
+    // get_registered_ip() resolves lookup_host; the updater compares it with what it sent.
+    expect(live("AAAA", (v6.lookup_host ?? "").replace(`.${ZONE}`, ""))).toEqual([sent]);
+    // wg-end holds the derived address: as lookup_host it would fail every check, forever.
+    expect(live("AAAA", "wg-end")).toEqual([WG_END]);
+    expect(live("AAAA", "wg-end")).not.toContain(sent);
+  });
+
+  it("a custom provider file with an answer to check: good and nochg match, a wrong password does not", async () => {
+    const provider = JSON.parse(await recipeBlock("openwrt-provider")) as {
+      ipv4: { url: string; answer: string };
+      ipv6: { url: string; answer: string };
+    };
+    const v4 = (await services()).get("ovh_v4") ?? {};
+    expect(provider.ipv4.url).toBe(v4.update_url);
+    expect(provider.ipv6.url).toBe((await services()).get("ovh_v6")?.update_url);
+    // send_update(): grep -i -E "$UPD_ANSWER" on the answer.
+    const accepted = (body: string) =>
+      body.split("\n").some((line) => new RegExp(provider.ipv4.answer, "i").test(line));
+
+    const right = split(updateUrl({ ...v4, update_url: provider.ipv4.url }, "198.51.100.52"));
+    const good = await rawRequest(port, right.target, headers("curl/8.5.0", right.authorization));
+    expect(good.body).toBe("good 198.51.100.52\n");
+    expect(accepted(good.body)).toBe(true);
+    const again = await rawRequest(port, right.target, headers("curl/8.5.0", right.authorization));
+    expect(again.body).toBe("nochg 198.51.100.52\n");
+    expect(accepted(again.body)).toBe(true);
+
+    // cURL sends the credentials at once; a wrong password is a 401 that cURL (without --fail)
+    // does not report, so only the answer check catches it.
+    const wrong = split(
+      updateUrl({ ...v4, password: "not-the-password", update_url: provider.ipv4.url }, "198.51.100.53"),
+    );
+    const refused = await rawRequest(port, wrong.target, headers("curl/8.5.0", wrong.authorization));
+    expect(refused.status).toBe(401);
+    expect(accepted(refused.body)).toBe(false);
+    expect(live("A", "router")).toEqual(["198.51.100.52"]);
+  });
+});
+
+describe("OpenWrt ddns-scripts with uclient-fetch and the Worker's own login limit", () => {
+  let limited: Endpoint;
+  beforeAll(async () => {
+    // The README's settings as they are: auth_fail_limit 10.
+    const base = await readmeVars();
+    const clients = base.CLIENTS as Record<string, unknown>;
+    limited = await startEndpoint({
+      vars: {
+        ...base,
+        CLIENTS: {
+          ...clients,
+          openwrt: { password_sha256: await sha256Hex(OPENWRT_PASSWORD), hosts: [ROUTER, WG_HOST] },
+        },
+      },
+    });
+    limited.sim.addZone(ZONE);
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  it("each update is two requests, the first without credentials: never counted as a failed login", async () => {
+    const auth = basic("openwrt", OPENWRT_PASSWORD);
+    const target = `/nic/update?hostname=${ROUTER}&myip=198.51.100.54`;
+    const agent: [string, string] = ["User-Agent", "uclient-fetch"];
+    // More updates than auth_fail_limit (10): every one still goes through.
+    for (let i = 0; i < 12; i++) {
+      const challenge = await rawRequest(portOf(limited.url), target, [["Host", RECIPE_WORKER], agent]);
+      expect(challenge.status).toBe(401);
+      expect(challenge.head).toMatch(/\r\nwww-authenticate: Basic /i);
+      const reply = await rawRequest(portOf(limited.url), target, [
+        ["Host", RECIPE_WORKER],
+        agent,
+        ["Authorization", auth],
+      ]);
+      expect(reply.body).toBe(i === 0 ? "good 198.51.100.54\n" : "nochg 198.51.100.54\n");
+    }
+    expect(liveTargets(limited.sim, "A", "router")).toEqual(["198.51.100.54"]);
+    expect(limited.unexpected).toEqual([]);
+  });
+});
+
+describe("ddclient 4.x (not in Debian 12: its request replayed as 4.0.0's nic_dyndns2_update builds it)", () => {
+  /** The documented ddclient.conf as key=value settings and the host line. */
+  async function conf(): Promise<{ settings: Map<string, string>; hosts: string[] }> {
+    const settings = new Map<string, string>();
+    let hosts: string[] = [];
+    for (const raw of (await recipeBlock("ddclient4")).split("\n")) {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#")) continue;
+      if (!line.includes("=")) {
+        hosts = line.split(",");
+        continue;
+      }
+      for (const part of line.split(/,\s*/)) {
+        const [key, ...value] = part.split("=");
+        settings.set(key?.trim() ?? "", value.join("=").replace(/^'(.*)'$/, "$1"));
+      }
+    }
+    return { settings, hosts };
+  }
+
+  it("no daemon= in the file, and the once-by-hand command has no -daemon, so it ends", async () => {
+    const { settings } = await conf();
+    expect(settings.has("daemon")).toBe(false);
+    const once = (await recipeBlock("ddclient4-once")).trim();
+    expect(once).toMatch(/^ddclient .*-foreground/);
+    expect(once).not.toMatch(/-daemon/);
+    expect(once).not.toMatch(/-debug/);
+  });
+
+  it("usev4 and usev6: one request for both hosts with myip=IPV4,IPV6; every record of the design follows", async () => {
+    const { settings, hosts } = await conf();
+    expect(settings.get("protocol")).toBe("dyndns2");
+    expect(settings.get("server")).toBe(RECIPE_WORKER);
+    expect(settings.get("usev4")).toBe("webv4");
+    expect(settings.get("usev6")).toBe("ifv6");
+    expect(hosts).toEqual([ROUTER, WG_HOST]);
+    // What webv4 finds, and the router's address on br-lan (ifv6), in the LAN /64.
+    const v4 = "203.0.113.71";
+    const v6 = "2001:db8:ab:cd00::1";
+    // "$server$script?hostname=$hosts&myip=$ipv4,$ipv6", curl --user (Basic at once).
+    const target = `/nic/update?hostname=${hosts.join(",")}&myip=${v4},${v6}`;
+    const reply = await rawRequest(port, target, [
+      ["Host", RECIPE_WORKER],
+      ["User-Agent", "ddclient/4.0.0"],
+      ["Authorization", basic(settings.get("login") ?? "", HOME_PASSWORD)],
+    ]);
+    expect(reply.status).toBe(200);
+    // ddclient maps one status line to each host, in order; good or nochg is success.
+    const statuses = reply.body
+      .trim()
+      .split("\n")
+      .map((l) => l.replace(/ .*$/, ""));
+    expect(statuses).toHaveLength(hosts.length);
+    for (const status of statuses) expect(status).toMatch(/^(good|nochg)$/);
+    expect(live("A", "router")).toEqual([v4]);
+    expect(live("A", "firewall")).toEqual([v4]);
+    expect(live("AAAA", "router")).toEqual([v6]);
+    expect(live("AAAA", "wg-end")).toEqual([WG_END]);
+    expect(live("AAAA", "firewall")).toEqual([WG_END]);
+  });
 });
 
 describe("UniFi OS (inadyn underneath)", () => {
