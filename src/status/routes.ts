@@ -28,6 +28,8 @@ const API_HEADERS = {
   "X-Content-Type-Options": "nosniff",
   // No page of another origin may embed the answer (a <script src>, an <img>), with or without cookies.
   "Cross-Origin-Resource-Policy": "same-origin",
+  // /status is the page or JSON depending on who asks: no cache may hand one out for the other.
+  Vary: "Accept, Sec-Fetch-Dest, Cookie",
 };
 
 /** The page runs its own script and style only, talks to its own origin only, and is never framed. */
@@ -41,6 +43,7 @@ const PAGE_HEADERS = {
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
   "Cross-Origin-Opener-Policy": "same-origin",
+  Vary: "Accept, Sec-Fetch-Dest, Cookie",
 };
 
 function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {

@@ -77,11 +77,19 @@ beforeAll(async () => {
   expect((await ep.update({ hostname: "nas.example.tld", myip: "198.51.100.20" }, as)).body).toBe(
     "good 198.51.100.20\n",
   );
+  // Unchanged reports from two networks in turn (so none folds into the one before): 25 entries
+  // for nas, more than a page of the history.
+  for (let i = 0; i < 24; i++) {
+    const from = { ...as, headers: { ...as.headers, "CF-Connecting-IP": `203.0.113.${1 + (i % 2)}` } };
+    expect((await ep.update({ hostname: "nas.example.tld", myip: "198.51.100.20" }, from)).body).toBe(
+      "nochg 198.51.100.20\n",
+    );
+  }
   for (const prefix of ["2001:db8:1:100::/56", "2001:db8:2:200::/56"]) {
     await ep.update({ hostname: "wg-end.example.tld", ip6lanprefix: prefix, myipv6: "2001:db8::1" }, as);
   }
-  await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" }, as);
-  await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" }, as);
+  // A change, then the same report twice: one entry "unchanged, 2 times".
+  for (let i = 0; i < 3; i++) await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" }, as);
   // Refused reports: a name that is not the client's, and an address that is not one.
   expect((await ep.update({ hostname: "intruder.example.tld", myip: "198.51.100.9" }, as)).body).toBe(
     "nohost\n",
@@ -255,7 +263,7 @@ describe("setup help", () => {
 });
 
 describe("the history", () => {
-  it("lists changes old → new, refused reports with the reason and the user name, repeats folded", async () => {
+  it("lists changes old → new, refused reports with the reason and the user name, by host, in pages", async () => {
     const { context, page } = await loggedIn();
     const entries = page.locator("#history > li");
     const texts = await entries.allTextContents();
@@ -269,17 +277,25 @@ describe("the history", () => {
     );
     const change = texts.find((t) => t.includes("2001:db8:1:110:211:32ff:fe12:3456 → 2001:db8:2:210"));
     expect(change).toContain("wg-end.example.tld");
-    expect(texts.find((t) => t.includes("unchanged") && t.includes("firewall.example.tld"))).toBeDefined();
+    expect(texts.find((t) => t.includes("unchanged") && t.includes("firewall.example.tld"))).toContain(
+      "2 times, the last",
+    );
 
     await page.getByLabel("Changes only").check();
     const changesOnly = await entries.allTextContents();
     expect(changesOnly.length).toBeGreaterThan(0);
     for (const t of changesOnly) expect(t).toContain("→");
     await page.getByLabel("Everything").check();
+    // One host's history, a page at a time, newest first.
     await page.getByLabel("Host", { exact: true }).selectOption("nas.example.tld");
-    const nasOnly = await entries.allTextContents();
-    expect(nasOnly).toHaveLength(1);
-    expect(nasOnly[0]).toContain("(new) → 198.51.100.20");
+    expect(await entries.count()).toBe(20);
+    expect(await page.locator("#page-info").textContent()).toBe("Page 1 of 2");
+    expect(await page.getByRole("button", { name: "← Newer" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Older →" }).click();
+    const older = await entries.allTextContents();
+    expect(older).toHaveLength(5);
+    expect(older.at(-1)).toContain("(new) → 198.51.100.20");
+    expect(await page.getByRole("button", { name: "Older →" }).isDisabled()).toBe(true);
     await context.close();
   });
 });
