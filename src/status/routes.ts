@@ -82,6 +82,23 @@ export async function authorize(request: Request, env: Env, change: boolean): Pr
   return { ok: false, response: new Response(body, { status, headers }) };
 }
 
+/**
+ * Read and drop a request's body before answering without it: an answer sent while the body is
+ * still arriving ends the connection, and a client that reuses it fails its next request. Past
+ * the size of any login form, the rest is left unread.
+ */
+async function discardBody(request: Request): Promise<void> {
+  const reader = request.body?.getReader();
+  if (!reader) return;
+  let size = 0;
+  while (size <= 64 * 1024) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.byteLength;
+  }
+  await reader.cancel();
+}
+
 /** The page itself: the same static HTML for everyone, with headers that keep it to itself. */
 async function page(env: Env, url: string): Promise<Response> {
   const asset = await env.ASSETS?.fetch(new URL("/status/index.html", url));
@@ -104,9 +121,13 @@ statusRoutes.get("/status", async (c) => {
 /** Log in with the client's name and password (a form), counted by the guard like any login. */
 statusRoutes.post("/status/login", async (c) => {
   const url = new URL(c.req.url);
-  if (!fromOwnPage(c.req.raw)) return json({ error: "Log in on the status page itself." }, 403);
+  if (!fromOwnPage(c.req.raw)) {
+    await discardBody(c.req.raw);
+    return json({ error: "Log in on the status page itself." }, 403);
+  }
   const unavailable = sessionsUnavailable(c.env);
   if (unavailable) {
+    await discardBody(c.req.raw);
     log("login", { status: 503, notes: [unavailable] });
     return json({ error: "Logging in is not set up yet: the Worker has no SESSION_SECRET." }, 503);
   }
