@@ -1,6 +1,7 @@
 // The Worker's bindings, grouped as wrangler.toml and `wrangler secret put` provide them.
 // Their shapes are checked at run time by config.ts; here they are only named.
 import type { AuthGuard } from "./access/guard";
+import type { Notifier } from "./notify/notifier";
 import type { ZoneCoordinator } from "./zone/coordinator";
 
 export interface Env {
@@ -9,6 +10,8 @@ export interface Env {
   ZONES: DurableObjectNamespace<ZoneCoordinator>;
   /** Failed logins per source network, for the abuse limit. */
   GUARD: DurableObjectNamespace<AuthGuard>;
+  /** The notifier: dedupes and sends events to NOTIFY_URLS (absent in setups without notifications). */
+  NOTIFY?: DurableObjectNamespace<Notifier>;
 
   // vars (wrangler.toml [vars])
   /** OVH endpoint name ("ovh-eu", …) or a base URL such as a local simulator's. */
@@ -29,6 +32,8 @@ export interface Env {
   OVH_CLIENT_SECRET?: string;
   /** Key material for the status page's session cookies (npm run setup -- session). */
   SESSION_SECRET?: string;
+  /** Where notifications go: ntfy://, gotify://, discord://, slack://, telegram://, generic+https:// URLs (they hold tokens). */
+  NOTIFY_URLS?: string;
 
   // static assets (wrangler.toml [assets]): the status page's HTML, CSS and script
   ASSETS?: Fetcher;

@@ -17,6 +17,7 @@ import { statusRoutes } from "./status/routes";
 import { zoneSide } from "./zone/stubs";
 
 export { AuthGuard } from "./access/guard";
+export { Notifier } from "./notify/notifier";
 export { ZoneCoordinator } from "./zone/coordinator";
 
 const UPDATE_PATHS = ["/nic/update", "/update"];
@@ -40,7 +41,7 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
       granted.config,
       granted.client,
       { params: granted.params, connectingIp: source, agent },
-      zoneSide(c.env),
+      zoneSide(c.env, (work) => c.executionCtx.waitUntil(work)),
     ));
   } else reply = granted.reply;
   const rendered = renderReply(reply);

@@ -7,6 +7,7 @@ import { parseFlags } from "./args";
 import { UsageError } from "./errors";
 import { describeRecord, fqdnOf, inspectRecords } from "./inspect";
 import type { Io } from "./io";
+import { describeNotifyUrls, findNotifyUrls, NOTIFY_KEY, notifyTest } from "./notify";
 import { currentCredential, explainOvhError, isOvhError, OVH_MESSAGES, ovhClient } from "./ovh";
 import { broaderRules, formatRule, missingCalls } from "./rules";
 import { DEV_VARS, findCredentials } from "./secrets";
@@ -30,11 +31,18 @@ $${KEYS.consumerKey}, or ${DEV_VARS} next to wrangler.toml) it also checks, read
 consumer key is valid and its rights cover every zone, that every zone is reachable, and that no
 configured name has duplicate records (the Worker answers dnserr for those).
 
+${NOTIFY_KEY} (from the environment or ${DEV_VARS}) is checked with the Worker's own parser; only
+each target's position, service and host are printed, never a URL (they hold tokens).
+
 \`npm run deploy\` runs this first.
 
 options:
   --config PATH   wrangler.toml to check (default ${DEFAULT_CONFIG})
   --offline       do not contact OVH even when credentials are present
+  --notify-test URL  ask the Worker deployed at URL to send its test notification to every
+                  target, and say per target whether it arrived (needs --user)
+  --user NAME     the client to log in as for --notify-test; its password from
+                  $DYNDNS_PASSWORD or typed (not shown)
   -h, --help      this text
 
 Exit status: 0 ready to deploy (warnings allowed), 1 problems found, 2 usage error.`;
@@ -64,6 +72,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     config: { type: "string" },
     offline: { type: "boolean" },
+    "notify-test": { type: "string" },
+    user: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -71,6 +81,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`check: unexpected argument "${positionals[0]}"`);
+  const testUrl = values["notify-test"];
+  if (testUrl !== undefined && !values.user) throw new UsageError("check: --notify-test needs --user NAME");
 
   const config = await requireWranglerConfig(io.cwd, values.config);
   const report = new Report(io);
@@ -105,7 +117,36 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   } else {
     await onlineChecks(report, io, config, vars);
   }
+  await notifyChecks(report, io, config.dir, testUrl, values.user);
   return finish(report);
+}
+
+/** NOTIFY_URLS, when it is at hand, and the test message through a deployed Worker when asked. */
+async function notifyChecks(
+  report: Report,
+  io: Io,
+  dir: string,
+  testUrl: string | undefined,
+  user: string | undefined,
+): Promise<void> {
+  report.line("");
+  const found = await findNotifyUrls(io, dir);
+  if (!found) {
+    report.line(
+      `Notifications: ${NOTIFY_KEY} is not in the environment or ${DEV_VARS}, so not checked here (set it on the Worker with: npx wrangler secret put ${NOTIFY_KEY}).`,
+    );
+  } else {
+    const { lines, errors } = describeNotifyUrls(found.value);
+    report.line(`Notifications (${NOTIFY_KEY} from ${found.source}): ${lines.length} target(s)`);
+    for (const line of lines) report.line(line);
+    for (const e of errors) report.problem("error", e);
+  }
+  if (testUrl === undefined || user === undefined) return;
+  report.line(`Test notification sent by ${testUrl}:`);
+  const { lines, ok } = await notifyTest(io, testUrl, user);
+  for (const line of lines) report.line(line);
+  if (!ok)
+    report.problem("error", "the test notification did not reach every target (the Worker's log says why)");
 }
 
 function finish(report: Report): number {

@@ -18,6 +18,7 @@ import { feedsOf, recipes } from "../dyndns/recipes";
 import { renderReply } from "../dyndns/reply";
 import type { Env } from "../env";
 import { log } from "../log";
+import { sendTest } from "../notify/notify";
 import { historyLength, statusReport } from "../zone/status";
 
 export const statusRoutes = new Hono<{ Bindings: Env }>();
@@ -171,4 +172,22 @@ statusRoutes.get("/status/setup", async (c) => {
     client: who.client.name,
     recipes: recipes(url, who.client.name, "<password>", hosts, feeds),
   });
+});
+
+/**
+ * A test message to every NOTIFY_URLS target (src/notify/), answered per target: delivered, or
+ * the service's status. Any logged-in client may ask; from a browser, only the page itself.
+ */
+statusRoutes.post("/status/notify-test", async (c) => {
+  const who = await authorize(c.req.raw, c.env, true);
+  if (!who.ok) return who.response;
+  const result = await sendTest(c.env, who.client.name);
+  const failed = result.targets.filter((t) => !t.delivered).map((t) => `${t.target}: ${t.error}`);
+  log("notify-test", {
+    client: who.client.name,
+    status: 200,
+    delivered: result.targets.length - failed.length,
+    notes: [...failed, ...result.errors],
+  });
+  return json(result);
 });

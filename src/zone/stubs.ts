@@ -1,6 +1,7 @@
 // How the Worker reaches the zones' coordinators (one Durable Object per OVH zone, by name).
 import type { Env } from "../env";
 import { log } from "../log";
+import { notify } from "../notify/notify";
 import type { ZoneBatch, ZoneReport, ZoneSide } from "./protocol";
 
 /** The coordinator of `zone`. */
@@ -14,10 +15,17 @@ export function zoneStub(env: Env, zone: string) {
  */
 export const REPORT_DEADLINE_MS = 20_000;
 
-/** The zone side of an update: reports applied, refusals kept (a failure to keep one is only logged). */
-export function zoneSide(env: Env): ZoneSide {
+/**
+ * The zone side of an update: reports applied, their events handed to the notifier after the
+ * reply (`later`: the request's waitUntil), refusals kept (a failure to keep one is only logged).
+ */
+export function zoneSide(env: Env, later: (work: Promise<unknown>) => void): ZoneSide {
   return {
-    apply: (batch) => withDeadline(zoneStub(env, batch.zone).apply(batch), batch),
+    apply: async (batch) => {
+      const report = await withDeadline(zoneStub(env, batch.zone).apply(batch), batch);
+      if (report.events.length > 0) later(notify(env, report.events));
+      return report;
+    },
     refuse: async (batch) => {
       try {
         await zoneStub(env, batch.zone).refuse(batch);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { accessRulesFor } from "../../scripts/cli/rules";
 import type { OvhSimulator } from "../../sim/ovh-simulator";
+import { startReceiver } from "../support/receivers";
 import { APP, runCli, runInProcess, simWithApp, tempProject, writeWranglerToml } from "./support";
 
 let sim: OvhSimulator;
@@ -308,5 +309,73 @@ describe("check against OVH", () => {
     expect(code).toBe(1);
     expect(io.stdout).toContain("error: OVH_APPLICATION_SECRET: is not set");
     expect(io.stdout).toContain("error: OVH_CONSUMER_KEY: is not set");
+  });
+});
+
+describe("check: notifications", () => {
+  const URLS = "ntfy://alice:ntfy-secret-77@ntfy.example.net/dns\ndiscord://discord-secret-88@123456789";
+
+  it("lists NOTIFY_URLS by position, service and host, never a token", async () => {
+    const { code, io } = await check(["--offline"], { NOTIFY_URLS: URLS });
+    expect(code).toBe(0);
+    expect(io.stdout).toContain(
+      "Notifications (NOTIFY_URLS from the environment): 2 target(s)\n  #1 ntfy ntfy.example.net\n  #2 discord\n",
+    );
+    expect(io.stdout + io.stderr).not.toMatch(/secret-77|secret-88/);
+  });
+
+  it("exits 1 for a wrong URL, naming its position and service only; reads .dev.vars too", async () => {
+    await writeFile(join(dir, ".dev.vars"), "NOTIFY_URLS='discord://discord-secret-88@not-an-id'\n", {
+      mode: 0o600,
+    });
+    const { code, io } = await check(["--offline"]);
+    expect(code).toBe(1);
+    expect(io.stdout).toContain("error: NOTIFY_URLS, URL 1 (discord): must be discord://TOKEN@WEBHOOK_ID");
+    expect(io.stdout + io.stderr).not.toContain("secret-88");
+  });
+
+  it("says it did not check NOTIFY_URLS when it is not at hand", async () => {
+    const { code, io } = await check(["--offline"]);
+    expect(code).toBe(0);
+    expect(io.stdout).toContain("Notifications: NOTIFY_URLS is not in the environment or .dev.vars");
+  });
+
+  it("--notify-test asks the deployed Worker to send the test and prints what each target got", async () => {
+    const worker = await startReceiver();
+    try {
+      worker.answer(
+        200,
+        JSON.stringify({
+          targets: [
+            { target: "#1 ntfy ntfy.example.net", delivered: true },
+            { target: "#2 discord", delivered: false, status: 404, error: "HTTP 404" },
+          ],
+          errors: [],
+        }),
+      );
+      const { code, io } = await runInProcess(
+        ["check", "--offline", "--notify-test", worker.origin, "--user", "fritzbox"],
+        { cwd: dir, stdin: ["router-password"] },
+      );
+      expect(code).toBe(1);
+      expect(io.stdout).toContain(
+        `Test notification sent by ${worker.origin}:\n  #1 ntfy ntfy.example.net: delivered\n  #2 discord: NOT delivered (HTTP 404)\n`,
+      );
+      expect(worker.requests).toEqual([
+        expect.objectContaining({
+          method: "POST",
+          path: "/status/notify-test",
+          headers: expect.objectContaining({ authorization: `Basic ${btoa("fritzbox:router-password")}` }),
+        }),
+      ]);
+      expect(io.stdout + io.stderr).not.toContain("router-password");
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("--notify-test without --user is a usage error", async () => {
+    const { code } = await check(["--notify-test", "https://dyndns.example.workers.dev"]);
+    expect(code).toBe(2);
   });
 });

@@ -70,6 +70,12 @@ export interface EndpointOptions {
   persist?: string;
   /** Serve /cdn-cgi/handler/scheduled, which runs the Cron Trigger's handler (the demo's hand run). */
   triggerHandlers?: boolean;
+  /**
+   * Stand-ins for outside services, in tests only: a real origin ("https://ntfy.sh") → a local
+   * receiver's origin (test/support/receivers.ts). The Worker's requests to it are forwarded
+   * there as sent; a receiver's own origin may map to itself (a generic+http:// target).
+   */
+  receivers?: Record<string, string>;
 }
 
 export interface UpdateReply {
@@ -141,10 +147,12 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
   const outboundService = async (request: MfRequest) => {
     const url = new URL(request.url);
-    if (url.origin !== sim.origin) {
+    const stand = options.receivers?.[url.origin];
+    if (url.origin !== sim.origin && !stand) {
       unexpected.push(`${request.method} ${url.origin}${url.pathname}`);
       return new MfResponse("unexpected outbound request in a test", { status: 599 });
     }
+    const target = stand ? `${stand}${url.pathname}${url.search}` : request.url;
     // Forward as sent; Node's fetch sets its own framing headers.
     const headers = new Headers();
     request.headers.forEach((value: string, key: string) => {
@@ -153,7 +161,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     });
     const body =
       request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-    const answer = await fetch(request.url, { method: request.method, headers, body, redirect: "manual" });
+    const answer = await fetch(target, { method: request.method, headers, body, redirect: "manual" });
     // A 204 (OVH's refresh sometimes) or 304 has no body, and a Response may not be given one.
     const nullBody = [204, 205, 304].includes(answer.status);
     return new MfResponse(nullBody ? null : await answer.arrayBuffer(), {
@@ -183,6 +191,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
         durableObjects: {
           ZONES: { className: "ZoneCoordinator", useSQLite: true },
           GUARD: { className: "AuthGuard", useSQLite: true },
+          NOTIFY: { className: "Notifier", useSQLite: true },
         },
       },
       ...(options.secondIsolate
@@ -193,6 +202,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
               durableObjects: {
                 ZONES: { className: "ZoneCoordinator", scriptName: "first", useSQLite: true },
                 GUARD: { className: "AuthGuard", scriptName: "first", useSQLite: true },
+                NOTIFY: { className: "Notifier", scriptName: "first", useSQLite: true },
               },
             },
           ]

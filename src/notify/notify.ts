@@ -1,0 +1,57 @@
+// The Worker's side of notifications: events handed to the notifier (src/notify/notifier.ts),
+// and the test message, sent straight to every target. Nothing is done without NOTIFY_URLS, and
+// a failure here is only logged: it never changes or delays a dyndns2 reply.
+import type { Env } from "../env";
+import { log } from "../log";
+import type { HealthEvent } from "../zone/protocol";
+import { type Delivery, deliver } from "./send";
+import { parseTargets } from "./targets";
+
+const NOTIFIER = "notify";
+
+const notifier = (env: Env) => env.NOTIFY?.get(env.NOTIFY.idFromName(NOTIFIER));
+
+/** Hand events to the notifier (run it with waitUntil: the reply does not wait). */
+export async function notify(env: Env, events: HealthEvent[]): Promise<void> {
+  if (events.length === 0 || !env.NOTIFY_URLS?.trim()) return;
+  try {
+    await notifier(env)?.notify(events);
+  } catch (error) {
+    log("error", { message: `notify: ${error instanceof Error ? error.message : String(error)}` });
+  }
+}
+
+/**
+ * At the scheduled check (`at`: the time it stands for): the check's events, then what the
+ * notifier held back past its hour, and one more try of each failed delivery.
+ */
+export async function notifyAtCheck(env: Env, events: HealthEvent[], at: number): Promise<void> {
+  if (!env.NOTIFY_URLS?.trim()) return;
+  try {
+    const stub = notifier(env);
+    if (events.length > 0) await stub?.notify(events);
+    await stub?.check(at);
+  } catch (error) {
+    log("error", { message: `notify: ${error instanceof Error ? error.message : String(error)}` });
+  }
+}
+
+export interface TestResult {
+  /** Per target, by label: delivered or why not. */
+  targets: Delivery[];
+  /** What is wrong with NOTIFY_URLS (positions and services only). */
+  errors: string[];
+}
+
+/** Send one test message to every target, now, and say per target whether it was delivered. */
+export async function sendTest(env: Env, client: string): Promise<TestResult> {
+  const { targets, errors } = parseTargets(env.NOTIFY_URLS);
+  if (targets.length === 0 && errors.length === 0)
+    errors.push("NOTIFY_URLS is not set (wrangler secret put NOTIFY_URLS)");
+  const event: HealthEvent = {
+    kind: "test",
+    message: `Test message from ovh-dyndns-worker, asked for by ${client}: notifications reach this target.`,
+    at: Date.now(),
+  };
+  return { targets: await Promise.all(targets.map((t) => deliver(t, event))), errors };
+}

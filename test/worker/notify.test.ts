@@ -1,0 +1,381 @@
+// Notifications end to end: the Worker in workerd sends each event to every NOTIFY_URLS target;
+// local receivers stand in for ntfy, Gotify, Discord, Slack, Telegram and a webhook (their real
+// origins are mapped to the receivers in the test harness only) and check the exact request each
+// service's API expects. The dyndns2 reply never changes or waits for a delivery.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+import { type Received, type Receiver, startReceiver } from "../support/receivers";
+
+const TOKENS = {
+  ntfy: "ntfy-pass-4711",
+  gotify: "AzyoeNS.D4iJLVa",
+  discord: "discord-token-0815",
+  slack: "XXXXXXXXXXXXXXXXXXXXXXXX",
+  telegram: "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+  generic: "generic-bearer-1234",
+};
+const SERVICES = ["ntfy", "gotify", "discord", "slack", "telegram", "generic", "local"] as const;
+type ServiceName = (typeof SERVICES)[number];
+
+let ep: Endpoint;
+const rx = {} as Record<ServiceName, Receiver>;
+
+function notifyUrls(): string {
+  return [
+    `ntfy://dyndns:${TOKENS.ntfy}@ntfy.sh/home-dns`,
+    `gotify://gotify.example.net/${TOKENS.gotify}`,
+    `discord://${TOKENS.discord}@123456789012345678`,
+    `slack://hook:T00000000-B00000000-${TOKENS.slack}@webhook`,
+    `telegram://${TOKENS.telegram}@telegram?chats=@homelab,-100123`,
+    `generic+https://hooks.example.net/dyndns?@Authorization=Bearer+${TOKENS.generic}`,
+    `generic+http://${new URL(rx.local.origin).host}/local`,
+  ].join("\n");
+}
+
+async function fresh(settings: Record<string, number> = {}, vars?: Record<string, unknown>): Promise<void> {
+  for (const r of Object.values(rx)) {
+    r.requests.length = 0;
+    r.answer(200);
+  }
+  ep = await startEndpoint({
+    vars: vars ?? { ...(await testVars()), SETTINGS: settings },
+    secrets: {
+      OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
+      OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
+      OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+      NOTIFY_URLS: notifyUrls(),
+    },
+    receivers: {
+      "https://ntfy.sh": rx.ntfy.origin,
+      "https://gotify.example.net": rx.gotify.origin,
+      "https://discord.com": rx.discord.origin,
+      "https://hooks.slack.com": rx.slack.origin,
+      "https://api.telegram.org": rx.telegram.origin,
+      "https://hooks.example.net": rx.generic.origin,
+      [rx.local.origin]: rx.local.origin,
+    },
+  });
+  ep.sim.addZone(ZONE);
+}
+
+beforeAll(async () => {
+  for (const name of SERVICES) rx[name] = await startReceiver();
+});
+afterAll(async () => {
+  await Promise.all(Object.values(rx).map((r) => r.close()));
+});
+afterEach(async () => {
+  expect(ep.unexpected).toEqual([]);
+  // No token in any log line (the harness also checks the whole NOTIFY_URLS value).
+  for (const token of Object.values(TOKENS)) expect(ep.logs.join("\n")).not.toContain(token);
+  await ep.close();
+});
+
+/** The generic webhook's messages so far, as JSON. */
+const webhook = () =>
+  rx.generic.requests.map(
+    (r) => JSON.parse(r.body) as { event: string; host?: string; message: string; at: string },
+  );
+const eventsOf = (r: Receiver) => r.requests.map((q) => (JSON.parse(q.body) as { event: string }).event);
+
+/** Wait until the webhook has `n` messages (deliveries run after the reply). */
+const messages = async (n: number) => {
+  await rx.generic.waitFor(n);
+  return webhook();
+};
+
+async function runCheck(at = Date.now()): Promise<void> {
+  const worker = await ep.mf.getWorker();
+  expect((await worker.scheduled({ scheduledTime: new Date(at), cron: "*/15 * * * *" })).outcome).toBe("ok");
+}
+
+const CHANGE =
+  "service.example.tld: AAAA service.example.tld: (new) -> 2001:db8::1, AAAA service6.example.tld: (new) -> 2001:db8::1";
+
+describe("a change notifies every service with the request its API expects", () => {
+  beforeEach(() => fresh());
+
+  it("ntfy, Gotify, Discord, Slack, Telegram and the webhooks each get one message", async () => {
+    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    expect(reply.body).toBe("good 2001:db8::1\n");
+
+    const only = async (r: Receiver, n = 1): Promise<Received[]> => {
+      await r.waitFor(n);
+      expect(r.requests).toHaveLength(n);
+      return r.requests;
+    };
+    const [ntfy] = await only(rx.ntfy);
+    expect(ntfy).toMatchObject({
+      method: "POST",
+      path: "/home-dns",
+      headers: {
+        "content-type": "text/plain; charset=utf-8",
+        title: "DynDNS changed: service.example.tld",
+        tags: "changed",
+        authorization: `Basic ${btoa(`dyndns:${TOKENS.ntfy}`)}`,
+      },
+      body: CHANGE,
+    });
+
+    const [gotify] = await only(rx.gotify);
+    expect(gotify).toMatchObject({
+      method: "POST",
+      path: "/message",
+      headers: { "content-type": "application/json", "x-gotify-key": TOKENS.gotify },
+    });
+    expect(JSON.parse(gotify?.body ?? "")).toEqual({
+      title: "DynDNS changed: service.example.tld",
+      message: CHANGE,
+      priority: 5,
+    });
+
+    const [discord] = await only(rx.discord);
+    expect(discord).toMatchObject({
+      method: "POST",
+      path: `/api/webhooks/123456789012345678/${TOKENS.discord}`,
+      headers: { "content-type": "application/json" },
+    });
+    expect(JSON.parse(discord?.body ?? "")).toEqual({ content: CHANGE });
+
+    const [slack] = await only(rx.slack);
+    expect(slack).toMatchObject({ method: "POST", path: `/services/T00000000/B00000000/${TOKENS.slack}` });
+    expect(JSON.parse(slack?.body ?? "")).toEqual({ text: CHANGE });
+
+    const telegram = await only(rx.telegram, 2);
+    for (const request of telegram) {
+      expect(request).toMatchObject({ method: "POST", path: `/bot${TOKENS.telegram}/sendMessage` });
+    }
+    expect(
+      telegram.map((r) => JSON.parse(r.body)).sort((a, b) => a.chat_id.localeCompare(b.chat_id)),
+    ).toEqual([
+      { chat_id: "-100123", text: CHANGE },
+      { chat_id: "@homelab", text: CHANGE },
+    ]);
+
+    const [generic] = await only(rx.generic);
+    expect(generic).toMatchObject({
+      method: "POST",
+      path: "/dyndns",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS.generic}` },
+    });
+    expect(JSON.parse(generic?.body ?? "")).toEqual({
+      event: "changed",
+      host: "service.example.tld",
+      message: CHANGE,
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+    });
+    const [local] = await only(rx.local);
+    expect(local).toMatchObject({ method: "POST", path: "/local" });
+  });
+
+  it("an unchanged report sends nothing", async () => {
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await messages(1);
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.4" });
+    const all = await messages(2);
+    expect(all.map((m) => m.host)).toEqual(["service.example.tld", "firewall.example.tld"]);
+  });
+});
+
+describe("health events", () => {
+  beforeEach(() => fresh({ recheck_after: 1 }));
+
+  it("an OVH fault notifies once when the failure begins, and once when it ends", async () => {
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await messages(1);
+    ep.sim.injectFault({
+      method: "PUT",
+      path: /^\/domain\/zone\/example\.tld\/record\/\d+$/,
+      fault: { kind: "status", status: 500, body: '{"message":"Internal Server Error"}' },
+    });
+    for (const address of ["2001:db8::2", "2001:db8::3", "2001:db8::2"]) {
+      expect((await ep.update({ hostname: "service.example.tld", myipv6: address })).body).toBe("911\n");
+    }
+    ep.sim.clearFaults();
+    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" })).body).toBe(
+      "good 2001:db8::2\n",
+    );
+    const all = await messages(3);
+    await ep.flushLogs();
+    expect(all.map((m) => m.event)).toEqual(["changed", "failing", "recovered"]);
+    expect(all[1]?.message).toMatch(
+      /^service\.example\.tld is failing \(911\): not written, OVH failed: OVH PUT \/domain\/zone\/example\.tld\/record\/\d+: 500 Internal Server Error \(query id [\w.-]+\)/,
+    );
+    expect(all[2]?.message).toMatch(/^service\.example\.tld works again: it was failing since /);
+    // the change that ended the episode is within the hour of the first change: held back
+    expect(webhook()).toHaveLength(3);
+  });
+
+  it("a silent host goes stale at the scheduled check, and reports again", async () => {
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await messages(1);
+    await runCheck(Date.now() + 3 * 86_400_000);
+    let all = await messages(2);
+    expect(all[1]).toMatchObject({ event: "stale", host: "service.example.tld" });
+    expect(all[1]?.message).toMatch(
+      /^service\.example\.tld is stale: no report since .*check that the client home/,
+    );
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    all = await messages(3);
+    expect(all[2]).toMatchObject({ event: "reporting", host: "service.example.tld" });
+    expect(all[2]?.message).toMatch(/^service\.example\.tld reports again: home from /);
+  });
+
+  it("drift made by editing the zone is set back and notified", async () => {
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await messages(1);
+    const record = ep.sim.records(ZONE).find((r) => r.subDomain === "service6");
+    ep.sim.editRecord(ZONE, record?.id ?? 0, { target: "2001:db8::bad" });
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // recheck_after: 1
+    await runCheck();
+    const all = await messages(2);
+    expect(all[1]).toEqual({
+      event: "drift",
+      host: "service.example.tld",
+      message:
+        "service.example.tld: AAAA service6.example.tld held 2001:db8::bad instead of 2001:db8::1 (changed outside this Worker); set back",
+      at: expect.any(String),
+    });
+    expect(liveTargets(ep.sim, "AAAA", "service6")).toEqual(["2001:db8::1"]);
+  });
+});
+
+describe("once per host and kind per hour", () => {
+  beforeEach(() => fresh());
+
+  it("changes within the hour are held back, then counted in one message once the hour is over", async () => {
+    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.1" });
+    await messages(1);
+    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.2" });
+    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.3" });
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" }); // another host: its own
+    await messages(2);
+    await runCheck(); // within the hour: still held
+    await runCheck(Date.now() + 3_700_000);
+    const all = await messages(3);
+    expect(all.map((m) => [m.event, m.host])).toEqual([
+      ["changed", "firewall.example.tld"],
+      ["changed", "service.example.tld"],
+      ["changed", "firewall.example.tld"],
+    ]);
+    expect(all[2]?.message).toMatch(
+      /^2 changed message\(s\) for firewall\.example\.tld held back since .*; the last: firewall\.example\.tld: A firewall\.example\.tld: 198\.51\.100\.2 -> 198\.51\.100\.3$/,
+    );
+  });
+});
+
+describe("an invalid configuration", () => {
+  it("is told at the scheduled check, with what is wrong", async () => {
+    const vars = await testVars();
+    const clients = vars.CLIENTS as Record<string, { hosts: string[] }>;
+    clients.home?.hosts.push("typo.example.tld");
+    await fresh({}, vars);
+    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" })).body).toBe("911\n");
+    await runCheck();
+    const [config] = await messages(1);
+    expect(config).toEqual({
+      event: "config",
+      message: expect.stringMatching(
+        /^The configuration is invalid, so every report answers 911: CLIENTS\.home\.hosts: "typo\.example\.tld" is not a key of HOSTS; run npm run check$/,
+      ),
+      at: expect.any(String),
+    });
+  });
+});
+
+describe("a receiver that fails", () => {
+  beforeEach(() => fresh());
+
+  it("is logged without its URL, never changes the reply, and is tried once more at the next check", async () => {
+    rx.generic.answer(500, '{"error":"down"}');
+    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    expect(reply.body).toBe("good 2001:db8::1\n");
+    await rx.generic.waitFor(1);
+    await rx.ntfy.waitFor(1); // the others are delivered all the same
+    await ep.flushLogs();
+    const failures = () =>
+      ep.logs
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              event: string;
+              target?: string;
+              delivered?: boolean;
+              error?: string;
+              note?: string;
+            },
+        )
+        .filter((l) => l.event === "notify" && l.delivered === false);
+    await expect.poll(() => failures().length).toBe(1);
+    expect(failures()[0]).toMatchObject({
+      target: "#6 generic hooks.example.net",
+      error: "HTTP 500",
+      note: "tried again at the next scheduled check",
+    });
+
+    await runCheck();
+    await rx.generic.waitFor(2);
+    await ep.flushLogs();
+    await expect.poll(() => failures().length).toBe(2);
+    expect(failures()[1]?.note).toBe("tried twice; given up");
+    await runCheck();
+    await ep.flushLogs();
+    expect(rx.generic.requests).toHaveLength(2);
+    expect(rx.ntfy.requests).toHaveLength(1);
+  });
+});
+
+describe("POST /status/notify-test", () => {
+  beforeEach(() => fresh());
+  const basic = { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` };
+
+  it("sends one test message to every target and answers per target whether it was delivered", async () => {
+    rx.discord.answer(404, '{"message":"Unknown Webhook"}');
+    const r = await ep.fetch("/status/notify-test", { method: "POST", headers: basic });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { targets: unknown[]; errors: string[] };
+    expect(body).toEqual({
+      targets: [
+        { target: "#1 ntfy ntfy.sh", delivered: true },
+        { target: "#2 gotify gotify.example.net", delivered: true },
+        { target: "#3 discord", delivered: false, status: 404, error: "HTTP 404" },
+        { target: "#4 slack", delivered: true },
+        { target: "#5 telegram", delivered: true },
+        { target: "#6 generic hooks.example.net", delivered: true },
+        { target: `#7 generic ${new URL(rx.local.origin).host}`, delivered: true },
+      ],
+      errors: [],
+    });
+    expect(eventsOf(rx.generic)).toEqual(["test"]);
+    for (const token of Object.values(TOKENS)) expect(JSON.stringify(body)).not.toContain(token);
+  });
+
+  it("is refused from another site and without credentials", async () => {
+    const other = await ep.fetch("/status/notify-test", {
+      method: "POST",
+      headers: { ...basic, Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" },
+    });
+    expect(other.status).toBe(403);
+    const nobody = await ep.fetch("/status/notify-test", { method: "POST" });
+    expect(nobody.status).toBe(401);
+    expect(rx.generic.requests).toEqual([]);
+  });
+});
+
+describe("no token leaves the Worker but in the request to its own service", () => {
+  beforeEach(() => fresh());
+
+  it("the status, replies and logs hold none", async () => {
+    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await messages(1);
+    const status = await (
+      await ep.fetch("/status", { headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` } })
+    ).text();
+    for (const token of Object.values(TOKENS)) {
+      expect(reply.body).not.toContain(token);
+      expect(status).not.toContain(token);
+    }
+  });
+});
