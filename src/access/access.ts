@@ -5,7 +5,7 @@ import { type Params, readParams } from "../dyndns/params";
 import { RETRY_AFTER_911, type Reply } from "../dyndns/reply";
 import type { Env } from "../env";
 import { authenticate, readCredentials } from "./credentials";
-import { sourceKey } from "./guard";
+import { loginsGuardName, sourceKey } from "./guard";
 import { crossSite } from "./origin";
 
 export type Access =
@@ -68,6 +68,9 @@ export async function access(request: Request, env: Env, options: AccessOptions 
     const state = client
       ? await guard.check(user, authFailLimit, authFailWindow)
       : await guard.fail(user, authFailLimit, authFailWindow);
+    // A configured client's failed logins, per source, for its status (unknown names are not kept).
+    if (!client && config.value.clients.has(user))
+      await env.GUARD.get(env.GUARD.idFromName(loginsGuardName(user))).noteFailedLogin(source);
     if (known.size >= MAX_KNOWN) known.clear();
     const at = Date.now();
     if (state.sourceBlockedForMs > 0) known.set(source, { blockedUntil: at + state.sourceBlockedForMs });

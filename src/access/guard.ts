@@ -24,6 +24,12 @@ export interface GuardState {
 
 const CLEAR: GuardState = { blockedForMs: 0, sourceBlockedForMs: 0 };
 
+/** How long a client's failed logins stay listed in its status (failedLogins). */
+export const FAILED_LOGINS_KEPT_MS = 86_400_000;
+
+/** The guard that lists a configured user name's failed logins (see noteFailedLogin). */
+export const loginsGuardName = (user: string) => `logins ${user}`;
+
 /** The name of the guard that watches a source address: IPv4 per address, IPv6 per prefix. */
 export function sourceKey(ip: string | undefined, ipv6Prefix: number): string {
   const addr = ip ? parseAddress(ip) : undefined;
@@ -49,6 +55,39 @@ export class AuthGuard extends DurableObject<Env> {
 
   endSessions(at: number): void {
     this.ctx.storage.kv.put("sessionsEndedAt", Math.max(at, this.sessionsEndedAt()));
+  }
+
+  // The guard named "logins USER" (a configured client's name; never a source's) keeps that
+  // user's failed logins per source network for the status page, for FAILED_LOGINS_KEPT_MS.
+
+  /** Count one failed login of this guard's user from `source`. */
+  async noteFailedLogin(source: string): Promise<void> {
+    const now = Date.now();
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS user_failures (source TEXT PRIMARY KEY, count INTEGER, last_at INTEGER)",
+    );
+    this.sql.exec("DELETE FROM user_failures WHERE last_at <= ?", now - FAILED_LOGINS_KEPT_MS);
+    this.sql.exec(
+      "INSERT INTO user_failures (source, count, last_at) VALUES (?, 1, ?) ON CONFLICT (source) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+      source,
+      now,
+    );
+    await this.ctx.storage.setAlarm(now + FAILED_LOGINS_KEPT_MS);
+  }
+
+  /** This guard's user's failed logins per source within FAILED_LOGINS_KEPT_MS, newest first. */
+  failedLogins(): { source: string; count: number; lastAt: number }[] {
+    const exists = this.sql
+      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'user_failures'")
+      .toArray().length;
+    if (!exists) return [];
+    return this.sql
+      .exec<{ source: string; count: number; last_at: number }>(
+        "SELECT * FROM user_failures WHERE last_at > ? ORDER BY last_at DESC LIMIT 20",
+        Date.now() - FAILED_LOGINS_KEPT_MS,
+      )
+      .toArray()
+      .map((r) => ({ source: r.source, count: r.count, lastAt: r.last_at }));
   }
 
   /** Is this user name, or the whole source, blocked now? Writes nothing. */

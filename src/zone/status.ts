@@ -1,6 +1,8 @@
 // The /status answer: what a client's hosts hold and their recent reports, asked of each zone's
 // coordinator. Scripts read it as JSON, and so does the status page. Nothing secret is in the
 // report to begin with.
+
+import { loginsGuardName } from "../access/guard";
 import { type ClientSpec, type Config, staleAfterOf } from "../config";
 import type { Env } from "../env";
 import { type HealthState, healthOf } from "./health";
@@ -33,6 +35,8 @@ export interface StatusReport {
     }[];
   }[];
   history: HistoryEntry[];
+  /** Failed logins with the client's own user name in the last day, per source network. */
+  failedLogins: { user: string; source: string; count: number; lastAt: string }[];
 }
 
 /** How many history entries `?history=N` shows: N within 0…HISTORY_LIMIT, 50 when unset or not a number. */
@@ -54,8 +58,9 @@ export async function statusReport(
     const host = config.hosts.get(name);
     if (host) byZone.set(host.zone, [...(byZone.get(host.zone) ?? []), name]);
   }
-  const report: StatusReport = { client: client.name, hosts: [], history: [] };
+  const report: StatusReport = { client: client.name, hosts: [], history: [], failedLogins: [] };
   const now = Date.now();
+  const logins = env.GUARD.get(env.GUARD.idFromName(loginsGuardName(client.name))).failedLogins();
   await Promise.all(
     [...byZone].map(async ([zone, names]) => {
       const keys = names.flatMap(
@@ -95,6 +100,7 @@ export async function statusReport(
       );
     }),
   );
+  report.failedLogins = (await logins).map((f) => ({ user: client.name, ...f, lastAt: iso(f.lastAt) }));
   report.hosts.sort((a, b) => a.name.localeCompare(b.name));
   report.history.sort((a, b) => b.lastAt - a.lastAt);
   report.history.splice(historyLength);

@@ -222,3 +222,39 @@ describe("refused reports", () => {
     expect(hostOf(theirs, "other.example.tld")?.health.state).toBe("never");
   });
 });
+
+describe("failed logins", () => {
+  beforeEach(() => fresh());
+
+  it("the client's own failed logins are counted per source network; other names are not shown", async () => {
+    const query = { hostname: "service.example.tld", myipv6: "2001:db8::1" };
+    for (const ip of ["203.0.113.9", "203.0.113.9", "2001:db8:77:1::5"]) {
+      const r = await ep.update(query, { password: "wrong-guess", headers: { "CF-Connecting-IP": ip } });
+      expect(r.body).toBe("badauth\n");
+    }
+    await ep.update(query, {
+      user: "mallory",
+      password: "x",
+      headers: { "CF-Connecting-IP": "198.51.100.66" },
+    });
+    await ep.update(query, {
+      user: "neighbour",
+      password: "wrong",
+      headers: { "CF-Connecting-IP": "198.51.100.67" },
+    });
+
+    const r = await ep.fetch("/status", {
+      headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+    });
+    const { failedLogins } = (await r.json()) as {
+      failedLogins: { user: string; source: string; count: number; lastAt: string }[];
+    };
+    expect(
+      failedLogins.map(({ lastAt: _, ...f }) => f).sort((a, b) => a.source.localeCompare(b.source)),
+    ).toEqual([
+      { user: "home", source: "2001:db8:77::/56", count: 1 },
+      { user: "home", source: "203.0.113.9", count: 2 },
+    ]);
+    for (const f of failedLogins) expect(f.lastAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+});
