@@ -27,6 +27,10 @@ export async function notify(env: Env, events: HealthEvent[]): Promise<void> {
  */
 export async function notifyAtCheck(env: Env, events: HealthEvent[], at: number): Promise<void> {
   if (!env.NOTIFY_URLS?.trim()) return;
+  // What is wrong with a URL (its position and service, never the URL) shows in the log.
+  const { errors } = parseTargets(env.NOTIFY_URLS);
+  if (errors.length > 0)
+    log("notify", { status: "NOTIFY_URLS has errors; those targets get nothing", notes: errors });
   try {
     const stub = notifier(env);
     if (events.length > 0) await stub?.notify(events);

@@ -33,7 +33,11 @@ function notifyUrls(): string {
   ].join("\n");
 }
 
-async function fresh(settings: Record<string, number> = {}, vars?: Record<string, unknown>): Promise<void> {
+async function fresh(
+  settings: Record<string, number> = {},
+  vars?: Record<string, unknown>,
+  extraUrl = "",
+): Promise<void> {
   for (const r of Object.values(rx)) {
     r.requests.length = 0;
     r.answer(200);
@@ -44,7 +48,7 @@ async function fresh(settings: Record<string, number> = {}, vars?: Record<string
       OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
       OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
       OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
-      NOTIFY_URLS: notifyUrls(),
+      NOTIFY_URLS: `${notifyUrls()} ${extraUrl}`,
     },
     receivers: {
       "https://ntfy.sh": rx.ntfy.origin,
@@ -282,6 +286,21 @@ describe("an invalid configuration", () => {
       ),
       at: expect.any(String),
     });
+  });
+});
+
+describe("a wrong URL among the targets", () => {
+  it("is named in the log at the check by position and service, and the others still get their messages", async () => {
+    await fresh({}, undefined, "discord://token-in-a-wrong-url@not-an-id");
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await messages(1);
+    await runCheck();
+    await ep.flushLogs();
+    const lines = ep.logs.map((l) => JSON.parse(l) as { event: string; notes?: string[] });
+    expect(lines.filter((l) => l.event === "notify").flatMap((l) => l.notes ?? [])).toEqual([
+      "NOTIFY_URLS, URL 8 (discord): must be discord://TOKEN@WEBHOOK_ID",
+    ]);
+    expect(ep.logs.join("\n")).not.toContain("token-in-a-wrong-url");
   });
 });
 
