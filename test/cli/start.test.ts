@@ -80,6 +80,7 @@ describe("npm start", () => {
     const v6 = find("the box's IPv6", (l) => l.includes("&myipv6="));
     const status = find("/status", (l) => l.trim().endsWith("/status"));
     const zone = find("the zone", (l) => l.includes("/_sim/zones/"));
+    const check = find("the scheduled check", (l) => l.includes("/cdn-cgi/handler/scheduled"));
     expect(prefix).toContain("ip6lanprefix=2001:db8:ab:cd00::/64");
 
     expect(await curl(prefix)).toEqual({ status: 200, body: "good 2001:db8:ab:cd00::/64\n" });
@@ -106,6 +107,11 @@ describe("npm start", () => {
     for (let waited = 0; waited < 5000 && !run.output().includes("worker: "); waited += 100)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(run.output()).toContain('worker: {"event":"update"');
+    // The scheduled check, by hand.
+    expect((await curl(check)).status).toBe(200);
+    for (let waited = 0; waited < 5000 && !run.output().includes('worker: {"event":"check"'); waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(run.output()).toContain('worker: {"event":"check","zone":"example.test"');
   }, 90_000);
 
   it.each([
