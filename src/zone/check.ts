@@ -110,7 +110,9 @@ export async function checkZone(zone: string, input: CheckInput): Promise<CheckO
       (prior.state === "failing" || prior.state === "drift")
     )
       next = { ...prior, ...enter(prior, "ok", "", now) };
-    if (r && (r.status === "911" || r.status === "dnserr")) {
+    // A call the zone's pace, breaker or deadline held back never reached OVH: the next check goes on.
+    const heldBack = r?.status === "911" && r.reason.includes("not sent: ");
+    if (r && !heldBack && (r.status === "911" || r.status === "dnserr")) {
       // Believed records that OVH no longer holds, and that could not be set back.
       const drifted = host.records.filter((spec) => {
         const key = recordKey(spec.type, spec.subdomain);

@@ -107,8 +107,11 @@ export class ZoneCoordinator extends DurableObject<Env> {
     return this.inTurn(async () => {
       const config = this.config();
       const client = this.ovhClient(config);
-      const input = { config, api: new OvhRecordApi(client), memory: this.records, hosts: this.hostRecords };
-      const outcome = await checkZone(zone, { ...input, now: Date.now(), at });
+      const now = Date.now();
+      // Through the zone's breaker and pace, like a report: a call held back is left to the next check.
+      const api = this.gate(zone, config, client, now);
+      const input = { config, api, memory: this.records, hosts: this.hostRecords };
+      const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
       this.hostRecords.flush();
       const { checked: hosts, events, notes } = outcome;
@@ -194,10 +197,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     const writer = writerOf(batch.client, batch.source, settings.authIpv6Prefix);
     this.pending.drop(batch.desired); // this report takes them over
     // No call starts once it could not end before the report's deadline.
-    this.breaker ??= new Breaker(batch.zone, 2 * settings.ovhTimeoutMs);
-    this.pace ??= new Pace(settings.ovhCallsPerMinute);
-    const deadline = arrived + REPORT_DEADLINE_MS - settings.ovhTimeoutMs - 1000;
-    const gate = new Gate(new OvhRecordApi(client), this.breaker, this.pace, deadline);
+    const gate = this.gate(batch.zone, config, client, arrived);
     const result = await reconcile(gate, batch.zone, batch.desired, this.records, {
       now,
       recheckAfterMs: settings.recheckAfter * 1000,
@@ -254,6 +254,14 @@ export class ZoneCoordinator extends DurableObject<Env> {
     }
     if (gate.deferred) await this.continueLater(batch, hosts);
     return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds, events };
+  }
+
+  /** The record API for one job that began at `arrived`: the zone's breaker and pace, and the job's deadline. */
+  private gate(zone: string, { settings }: Config, client: OvhClient, arrived: number): Gate {
+    this.breaker ??= new Breaker(zone, 2 * settings.ovhTimeoutMs);
+    this.pace ??= new Pace(settings.ovhCallsPerMinute);
+    const deadline = arrived + REPORT_DEADLINE_MS - settings.ovhTimeoutMs - 1000;
+    return new Gate(new OvhRecordApi(client), this.breaker, this.pace, deadline);
   }
 
   /** Keep the records of hosts a held-back call left unfinished, for the alarm to continue. */
