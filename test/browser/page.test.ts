@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, screenshot } from "../support/browser";
 import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
 import { SESSION_SECRET, WG_HOST_ID, ZONE } from "../support/fixtures";
+import { type Receiver, startReceiver } from "../support/receivers";
 
 const PASSWORD = "page-test-password";
 const GUEST_PASSWORD = "guest-test-password";
@@ -16,10 +17,15 @@ const STALE_AFTER = 60; // the shortest stale_after the configuration takes
 
 let ep: Endpoint;
 let browser: Browser;
+/** A webhook (NOTIFY_URLS generic+http://) on loopback. */
+let hook: Receiver;
+/** The test messages the webhook got (events of changes and health go there too). */
+const tests = () => hook.requests.filter((q) => (JSON.parse(q.body) as { event: string }).event === "test");
 /** When cellar.example.tld's one report was accepted: it is stale STALE_AFTER seconds later. */
 let cellarReportedAt = 0;
 
 beforeAll(async () => {
+  hook = await startReceiver();
   ep = await startEndpoint({
     vars: {
       HOSTS: {
@@ -65,7 +71,9 @@ beforeAll(async () => {
       OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
       OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
       SESSION_SECRET,
+      NOTIFY_URLS: `generic+http://${new URL(hook.origin).host}/hook`,
     },
+    receivers: { [hook.origin]: hook.origin },
   });
   ep.sim.addZone(ZONE);
   const as = { user: "home", password: PASSWORD, headers: { "User-Agent": "FRITZ!Box 7590 (test)" } };
@@ -104,6 +112,7 @@ afterAll(async () => {
   await browser?.close();
   expect(ep.unexpected).toEqual([]);
   await ep.close();
+  await hook.close();
 });
 
 async function loggedIn(
@@ -335,6 +344,41 @@ describe("log-out", () => {
   });
 });
 
+describe("notifications and failed logins", () => {
+  it("the test button sends one message and shows the result per target", async () => {
+    const before = tests().length;
+    const { context, page } = await loggedIn();
+    await page.getByRole("button", { name: "Send a test notification" }).click();
+    const result = page.locator("#notify-result li");
+    await result.first().waitFor();
+    expect(await result.allTextContents()).toEqual([`delivered #1 generic ${new URL(hook.origin).host}`]);
+    await expect.poll(() => tests().length).toBe(before + 1);
+    hook.answer(500, "down");
+    await page.getByRole("button", { name: "Send a test notification" }).click();
+    await page.locator("#notify-result li", { hasText: "failed" }).waitFor();
+    expect(await result.first().textContent()).toMatch(/^failed #1 generic .* — HTTP 500$/);
+    hook.answer(200);
+    await context.close();
+  });
+
+  it("lists the client's own failed logins", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${ep.url}/status`);
+    await page.getByLabel("Client name").fill("home");
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.locator("#login-error").waitFor();
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("button", { name: "Log out" }).waitFor();
+    const rows = await page.locator("#failed-rows tr").allTextContents();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/^home127\.0\.0\.11/);
+    await context.close();
+  });
+});
+
 describe("a page of another local origin", () => {
   let other: Server;
   let otherOrigin: string;
@@ -357,6 +401,7 @@ describe("a page of another local origin", () => {
     // Same host, another port: same-site, so a SameSite=Strict cookie goes along. Only the
     // Worker's own checks stand between this page and the data.
     const worker = ep.url;
+    const sentBefore = tests().length;
     const tried = await page.evaluate(async (w) => {
       const out: Record<string, string> = {};
       try {
@@ -390,6 +435,8 @@ describe("a page of another local origin", () => {
     await page.waitForURL(/\/nic\/update/);
     expect(await page.textContent("body")).toMatch(/^badrequest: a request from another web site is refused/);
     expect(JSON.stringify(ep.sim.liveRecords(ZONE))).toBe(before);
+    // The no-cors POST to /status/notify-test sent nothing.
+    expect(tests().length).toBe(sentBefore);
 
     // The session still works on the page's own origin: the log-out attempt did nothing.
     await page.goto(`${ep.url}/status`);
