@@ -1,8 +1,12 @@
 // The Worker's routes. The flow of an update, stage by stage:
-//   access/   configuration, credentials and the failed-login guard
+//   access/   credentials, the browser session and the failed-login guard
 //   dyndns/   the request's parameters, the report they carry, the plan per host, the reply
-//   zone/     each zone's coordinator (a Durable Object) reconciles the planned records
-//   ovh/      the record API over OVH's signed HTTP API
+//   core/     the pure core every stage uses: addresses, prefixes and the plan of a host's records
+//   zone/     each zone's coordinator (a Durable Object) reconciles the planned records, keeps
+//             the history and each host's health, and runs the scheduled check
+//   ovh/      the record API over OVH's signed HTTP API, behind the zone's call policy
+// Beside the flow: status/ (the /status page and its JSON) and notify/ (the notifier, a Durable
+// Object, and the services it sends to).
 // Every request gets one dyndns2 answer and one structured log line; anything unexpected answers
 // 911, never a 500. The Cron Trigger runs each zone's scheduled check (src/scheduled.ts).
 import { Hono } from "hono/tiny";
@@ -41,7 +45,7 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
       granted.config,
       granted.client,
       { params: granted.params, connectingIp: source, agent },
-      zoneSide(c.env, (work) => c.executionCtx.waitUntil(work)),
+      zoneSide(c.env),
     ));
   } else reply = granted.reply;
   const rendered = renderReply(reply);

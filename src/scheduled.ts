@@ -1,5 +1,5 @@
 // The Cron Trigger's handler ([triggers] crons in wrangler.toml): each zone's scheduled check,
-// run by the zone's coordinator (src/zone/check.ts), one log line per zone; then the checks'
+// run by the zone's coordinator (src/zone/health/check.ts), one log line per zone; then the checks'
 // events go to the notifier, which also sends what it held back and retries failed deliveries.
 import { loadConfig } from "./config";
 import type { Env } from "./env";

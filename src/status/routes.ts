@@ -19,7 +19,7 @@ import { renderReply } from "../dyndns/reply";
 import type { Env } from "../env";
 import { log } from "../log";
 import { sendTest } from "../notify/notify";
-import { historyLength, statusReport } from "../zone/status";
+import { historyLength, statusReport } from "./report";
 
 export const statusRoutes = new Hono<{ Bindings: Env }>();
 

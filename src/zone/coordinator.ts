@@ -1,32 +1,27 @@
 // The per-zone coordinator: one Durable Object (SQLite-backed) owns each OVH zone. Every report
 // for the zone goes through it, one at a time, so two reports that arrive together cannot both
-// create a record. It remembers each record's id and target, so an unchanged report costs no
-// OVH call; it keeps the zone's history (src/zone/history.ts) and each host's health
-// (src/zone/health.ts), counts each host's address changes for the change limit
-// (src/zone/limit.ts), and runs the zone's scheduled check (src/zone/check.ts) in turn with the
-// reports.
+// create a record. It remembers each record's id and target (src/zone/store/records.ts), so an
+// unchanged report costs no OVH call; it keeps the zone's history, each host's health record and
+// each writer's changes for the change limit (src/zone/store/), runs the zone's scheduled check
+// (src/zone/health/check.ts) in turn with the reports, and hands what its reports changed in the
+// hosts' health to the notifier.
 import { DurableObject } from "cloudflare:workers";
-import { type Config, loadConfig } from "../config";
+import { type Config, loadConfig, staleAfterOf } from "../config";
 import type { Desired } from "../core/plan";
 import type { Env } from "../env";
-import { OvhClient } from "../ovh/client";
-import { OvhRecordApi } from "../ovh/records";
-import { Breaker } from "./breaker";
-import { checkZone } from "./check";
-import { Gate } from "./gate";
-import { afterRefusal, afterReport, noteFor, transitions } from "./health";
-import { History } from "./history";
-import { HostRecords } from "./hosts";
-import { ChangeLimit, writerOf } from "./limit";
-import { Pace } from "./pace";
-import { Pending } from "./pending";
+import { notify } from "../notify/notify";
+import { CallPolicy, type Job } from "../ovh/calls";
+import { checkZone } from "./health/check";
+import { afterRefusal, afterReport, healthOf, noteFor, transitions } from "./health/state";
 import {
   type CheckReport,
   describeChange,
+  type Health,
   type HealthEvent,
   type HistoryEntry,
   type HostRecord,
   type HostResult,
+  REPORT_DEADLINE_MS,
   type RecordState,
   type RefusedBatch,
   recordKey,
@@ -34,8 +29,12 @@ import {
   type ZoneReport,
   type ZoneStatus,
 } from "./protocol";
-import { answeredFromMemory, type RecordMemory, reconcile } from "./reconcile";
-import { REPORT_DEADLINE_MS } from "./stubs";
+import { answeredFromMemory, reconcile } from "./reconcile";
+import { History } from "./store/history";
+import { HostRecords } from "./store/hosts";
+import { ChangeLimit, writerOf } from "./store/limit";
+import { Pending } from "./store/pending";
+import { StoredRecords } from "./store/records";
 
 export class ZoneCoordinator extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -48,9 +47,8 @@ export class ZoneCoordinator extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
   /** Record keys of the reports queued or being applied, with how many of them. */
   private readonly busy = new Map<string, number>();
-  /** Shared by every report of the zone (src/zone/breaker.ts, src/zone/pace.ts). */
-  private breaker: Breaker | undefined;
-  private pace: Pace | undefined;
+  /** The breaker and pace shared by every job of the zone (src/ovh/calls.ts). */
+  private calls: CallPolicy | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,16 +98,15 @@ export class ZoneCoordinator extends DurableObject<Env> {
   }
 
   /**
-   * The scheduled check of this zone (src/zone/check.ts), in turn with the reports. `at` is the
+   * The scheduled check of this zone (src/zone/health/check.ts), in turn with the reports. `at` is the
    * time the check stands for (the cron's scheduled time), for staleness.
    */
   check(zone: string, at: number): Promise<CheckReport> {
     return this.inTurn(async () => {
       const config = this.config();
-      const client = this.ovhClient(config);
       const now = Date.now();
       // Through the zone's breaker and pace, like a report: a call held back is left to the next check.
-      const api = this.gate(zone, config, client, now);
+      const { api, client } = this.job(zone, config, now);
       const input = { config, api, memory: this.records, hosts: this.hostRecords };
       const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
@@ -130,15 +127,6 @@ export class ZoneCoordinator extends DurableObject<Env> {
     const config = loadConfig(this.env);
     if (!config.ok) throw new Error(`invalid configuration: ${config.errors.join("; ")}`);
     return config.value;
-  }
-
-  private ovhClient({ endpoint, credentials, settings }: Config): OvhClient {
-    return new OvhClient({
-      endpoint,
-      credentials,
-      timeoutMs: settings.ovhTimeoutMs,
-      maxCalls: settings.maxOvhCalls,
-    });
   }
 
   /** Keep a refused report of an authenticated client in the history (and as its hosts' last report). */
@@ -179,25 +167,30 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const state = this.records.get(key);
       if (state) records[key] = state;
     }
+    const config = loadConfig(this.env);
+    const now = Date.now();
     const kept: Record<string, HostRecord> = {};
+    const health: Record<string, Health> = {};
     for (const host of hosts) {
       const record = this.hostRecords.get(host);
       if (record) kept[host] = record;
+      const spec = config.ok ? config.value.hosts.get(host) : undefined;
+      const staleAfter = config.ok && spec ? staleAfterOf(spec, config.value.settings) : 0;
+      health[host] = healthOf(record, staleAfter, now);
     }
-    return { records, history: this.history.recent(hosts, client, limit), hosts: kept };
+    return { records, history: this.history.recent(hosts, client, limit), hosts: kept, health };
   }
 
   private async applyNow(batch: ZoneBatch, arrived: number): Promise<ZoneReport> {
     const config = this.config();
     const { settings } = config;
     const now = Date.now();
-    const client = this.ovhClient(config);
     const windowMs = settings.changeWindow * 1000;
     const since = now - windowMs;
     const writer = writerOf(batch.client, batch.source, settings.authIpv6Prefix);
     this.pending.drop(batch.desired); // this report takes them over
     // No call starts once it could not end before the report's deadline.
-    const gate = this.gate(batch.zone, config, client, arrived);
+    const { api: gate, client } = this.job(batch.zone, config, arrived);
     const result = await reconcile(gate, batch.zone, batch.desired, this.records, {
       now,
       recheckAfterMs: settings.recheckAfter * 1000,
@@ -253,15 +246,14 @@ export class ZoneCoordinator extends DurableObject<Env> {
       this.persistLater();
     }
     if (gate.deferred) await this.continueLater(batch, hosts);
-    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds, events };
+    if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
+    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
   }
 
-  /** The record API for one job that began at `arrived`: the zone's breaker and pace, and the job's deadline. */
-  private gate(zone: string, { settings }: Config, client: OvhClient, arrived: number): Gate {
-    this.breaker ??= new Breaker(zone, 2 * settings.ovhTimeoutMs);
-    this.pace ??= new Pace(settings.ovhCallsPerMinute);
-    const deadline = arrived + REPORT_DEADLINE_MS - settings.ovhTimeoutMs - 1000;
-    return new Gate(new OvhRecordApi(client), this.breaker, this.pace, deadline);
+  /** The way to OVH of one job that began at `arrived`: the zone's breaker and pace, and the job's deadline. */
+  private job(zone: string, config: Config, arrived: number): Job {
+    this.calls ??= new CallPolicy(zone, config);
+    return this.calls.job(config, arrived + REPORT_DEADLINE_MS - config.settings.ovhTimeoutMs - 1000);
   }
 
   /** Keep the records of hosts a held-back call left unfinished, for the alarm to continue. */
@@ -274,71 +266,12 @@ export class ZoneCoordinator extends DurableObject<Env> {
       batch,
       batch.desired.filter((d) => unfinished.has(d.host)),
     );
-    if (unfinished.size > 0) await this.ctx.storage.setAlarm(this.pace?.nextAt() ?? Date.now() + 1000);
+    if (unfinished.size > 0) await this.ctx.storage.setAlarm(this.calls?.nextAt() ?? Date.now() + 1000);
   }
 
   /** Write the hosts' records just after the reply, as the history's entries are. */
   private persistLater(): void {
     setTimeout(() => this.hostRecords.flush(), 0);
-  }
-}
-
-/**
- * The remembered records of the zone, in SQLite and, once read, in memory as well: the
- * coordinator is the only writer of its storage, and a failed storage write resets the object.
- */
-class StoredRecords implements RecordMemory {
-  private cache: Map<string, RecordState> | undefined;
-
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, id INTEGER, target TEXT, ttl INTEGER, confirmed_at INTEGER, changed_at INTEGER)",
-    );
-    // Added after the first layout: a write sent and not confirmed (RecordState.unconfirmed).
-    const columns = sql.exec<{ name: string }>("PRAGMA table_info(records)").toArray();
-    if (!columns.some((c) => c.name === "unconfirmed"))
-      sql.exec("ALTER TABLE records ADD COLUMN unconfirmed INTEGER");
-  }
-
-  get(key: string): RecordState | undefined {
-    return this.all().get(key);
-  }
-
-  set(key: string, s: RecordState): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO records (key, id, target, ttl, confirmed_at, changed_at, unconfirmed) VALUES (?,?,?,?,?,?,?)",
-      key,
-      s.id,
-      s.target,
-      s.ttl,
-      s.confirmedAt,
-      s.changedAt,
-      s.unconfirmed ? 1 : null,
-    );
-    this.all().set(key, { ...s });
-  }
-
-  delete(key: string): void {
-    this.sql.exec("DELETE FROM records WHERE key = ?", key);
-    this.all().delete(key);
-  }
-
-  private all(): Map<string, RecordState> {
-    if (!this.cache) {
-      this.cache = new Map();
-      for (const row of this.sql.exec<RecordRow>("SELECT * FROM records")) {
-        const { key, id, target, ttl, confirmed_at: confirmedAt, changed_at: changedAt } = row;
-        this.cache.set(key, {
-          id,
-          target,
-          ttl,
-          confirmedAt,
-          changedAt,
-          ...(row.unconfirmed ? { unconfirmed: true } : {}),
-        });
-      }
-    }
-    return this.cache;
   }
 }
 
@@ -348,13 +281,3 @@ function targetsOf(desired: Desired[], host: string): Record<string, string> {
   for (const d of desired) if (d.host === host) targets[recordKey(d.spec.type, d.spec.subdomain)] = d.target;
   return targets;
 }
-
-type RecordRow = {
-  key: string;
-  id: number | null;
-  target: string;
-  ttl: number;
-  confirmed_at: number;
-  changed_at: number;
-  unconfirmed: number | null;
-};

@@ -1,9 +1,15 @@
 // What crosses the boundary between the Worker and a zone's coordinator (a Durable Object): the
 // batch a report sends, the report that comes back, the history and status the coordinator
-// keeps. Plain data only, since it is serialized across the boundary. Both sides import this
-// module; neither imports the other.
+// keeps, and the constants both sides go by. Plain data only, since it is serialized across the
+// boundary. Both sides import this module; neither imports the other.
 import type { RecordType } from "../config";
 import type { Desired } from "../core/plan";
+
+/**
+ * Every report is answered within this, whatever OVH or the coordinator do: clients (ours
+ * included) give up after 30 s. The coordinator starts no OVH call it could not end by then.
+ */
+export const REPORT_DEADLINE_MS = 20_000;
 
 /** One zone's share of a dyndns2 report: what each configured record should hold. */
 export interface ZoneBatch {
@@ -34,7 +40,7 @@ export interface RefusedBatch {
   hosts: { host: string; outcome: RefusedOutcome; note: string }[];
 }
 
-/** The coordinators as the update flow reaches them (src/zone/stubs.ts, or a test double). */
+/** The coordinators as the update flow reaches them (src/zone/stubs.ts). */
 export interface ZoneSide {
   apply(batch: ZoneBatch): Promise<ZoneReport>;
   /** Keep a refused report in the zone's history; never fails the request. */
@@ -67,8 +73,6 @@ export interface ZoneReport {
   notes: string[];
   ovhCalls: number;
   queryIds: string[];
-  /** What the report changed in the hosts' health, for notifications. */
-  events: HealthEvent[];
 }
 
 /** What the coordinator remembers of one record between reports. */
@@ -134,7 +138,17 @@ export interface LastReport {
 /** The health states a coordinator stores; `never` and `stale` follow from the reports' times. */
 export type StoredHealth = "ok" | "stale" | "failing" | "drift";
 
-/** What the coordinator keeps per host to state its health (src/zone/health.ts). */
+/** The health states a host can be in (src/zone/health/state.ts says what each means). */
+export type HealthState = StoredHealth | "never";
+
+/** A host's health as /status shows it: `reason` is one line for a person, "" when ok. */
+export interface Health {
+  state: HealthState;
+  reason: string;
+  since: number | null;
+}
+
+/** What the coordinator keeps per host to state its health (src/zone/health/state.ts). */
 export interface HostRecord {
   last: LastReport | null;
   /** Unix ms of the last report that was not refused (good, nochg, dnserr, 911, abuse). */
@@ -195,4 +209,6 @@ export interface ZoneStatus {
   history: HistoryEntry[];
   /** Per host asked for: what its health follows from (absent: never reported). */
   hosts: Record<string, HostRecord>;
+  /** Per host asked for: its health now. */
+  health: Record<string, Health>;
 }

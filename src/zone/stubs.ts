@@ -1,8 +1,7 @@
 // How the Worker reaches the zones' coordinators (one Durable Object per OVH zone, by name).
 import type { Env } from "../env";
 import { log } from "../log";
-import { notify } from "../notify/notify";
-import type { ZoneBatch, ZoneReport, ZoneSide } from "./protocol";
+import { REPORT_DEADLINE_MS, type ZoneBatch, type ZoneReport, type ZoneSide } from "./protocol";
 
 /** The coordinator of `zone`. */
 export function zoneStub(env: Env, zone: string) {
@@ -10,22 +9,12 @@ export function zoneStub(env: Env, zone: string) {
 }
 
 /**
- * Every report is answered within this, whatever OVH or the coordinator do: clients (ours
- * included) give up after 30 s. The coordinator starts no OVH call it could not end by then.
+ * The zone side of an update: reports applied (each answered within REPORT_DEADLINE_MS),
+ * refusals kept (a failure to keep one is only logged).
  */
-export const REPORT_DEADLINE_MS = 20_000;
-
-/**
- * The zone side of an update: reports applied, their events handed to the notifier after the
- * reply (`later`: the request's waitUntil), refusals kept (a failure to keep one is only logged).
- */
-export function zoneSide(env: Env, later: (work: Promise<unknown>) => void): ZoneSide {
+export function zoneSide(env: Env): ZoneSide {
   return {
-    apply: async (batch) => {
-      const report = await withDeadline(zoneStub(env, batch.zone).apply(batch), batch);
-      if (report.events.length > 0) later(notify(env, report.events));
-      return report;
-    },
+    apply: (batch) => withDeadline(zoneStub(env, batch.zone).apply(batch), batch),
     refuse: async (batch) => {
       try {
         await zoneStub(env, batch.zone).refuse(batch);
@@ -51,7 +40,6 @@ async function withDeadline(report: Promise<ZoneReport>, batch: ZoneBatch): Prom
           notes: [reason],
           ovhCalls: 0,
           queryIds: [],
-          events: [],
         }),
       REPORT_DEADLINE_MS,
     );

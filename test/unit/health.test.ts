@@ -1,4 +1,4 @@
-// A host's health from what the coordinator keeps (src/zone/health.ts), and the notes that say
+// A host's health from what the coordinator keeps (src/zone/health/state.ts), and the notes that say
 // why part of a report changes nothing (src/dyndns/notes.ts). Pure functions, no Worker.
 import { describe, expect, it } from "vitest";
 import type { HostSpec } from "../../src/config";
@@ -7,7 +7,7 @@ import { planHost } from "../../src/core/plan";
 import { hostNote } from "../../src/dyndns/notes";
 import { collectParams } from "../../src/dyndns/params";
 import { parseUpdate } from "../../src/dyndns/report";
-import { afterRefusal, afterReport, failingReason, healthOf } from "../../src/zone/health";
+import { afterRefusal, afterReport, failingReason, healthOf } from "../../src/zone/health/state";
 import type { LastReport } from "../../src/zone/protocol";
 
 const T0 = Date.parse("2026-12-01T08:00:00Z");

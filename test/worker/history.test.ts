@@ -66,7 +66,7 @@ describe("history per host", () => {
     const home = await history("home", HOME_PASSWORD);
     expect(home.filter((e) => e.outcome === "good").map((e) => e.host)).toEqual(["service.example.tld"]);
     // The host keeps its own share of unchanged entries, not the whole zone's: KEEP_PER_HOST (500),
-    // and up to TRIM_EVERY - 1 (49) more between trims (src/zone/history.ts).
+    // and up to TRIM_EVERY - 1 (49) more between trims (src/zone/store/history.ts).
     expect(home.filter((e) => e.outcome === "nochg").length).toBeLessThan(500 + 50);
   });
 });

@@ -10,16 +10,7 @@
 //            credentials, or the name has several records)
 //   drift    a check found OVH holding something other than what was last written, and could
 //            not set it back (a drift set back at once is history, not a state)
-import type { HealthEvent, HostRecord, HostResult, LastReport, StoredHealth } from "./protocol";
-
-export type HealthState = "ok" | "never" | "stale" | "failing" | "drift";
-
-/** A host's health as /status shows it: `reason` is one line for a person, "" when ok. */
-export interface Health {
-  state: HealthState;
-  reason: string;
-  since: number | null;
-}
+import type { Health, HealthEvent, HostRecord, HostResult, LastReport, StoredHealth } from "../protocol";
 
 /** The health of a host from what is kept of it, at `now`; staleAfter in seconds, 0 = off. */
 export function healthOf(record: HostRecord | undefined, staleAfter: number, now: number): Health {

@@ -9,12 +9,10 @@
 //   - a name with several records is found (duplicates), as a report would find it
 //
 // then marks hosts stale that have not reported for stale_after. Fresh records cost no OVH call.
-import { type Config, staleAfterOf } from "../config";
-import { sameAddress } from "../core/address";
-import type { Desired } from "../core/plan";
-import type { RecordApi } from "../ovh/records";
-import { enter, failingReason, goneStale, transitions } from "./health";
-import type { HostRecords } from "./hosts";
+import { type Config, staleAfterOf } from "../../config";
+import { sameAddress } from "../../core/address";
+import type { Desired } from "../../core/plan";
+import type { RecordApi } from "../../ovh/records";
 import {
   CHECK_CLIENT,
   type HealthEvent,
@@ -22,8 +20,10 @@ import {
   type HostRecord,
   type RecordChange,
   recordKey,
-} from "./protocol";
-import { type RecordMemory, reconcile } from "./reconcile";
+} from "../protocol";
+import { type RecordMemory, reconcile } from "../reconcile";
+import type { HostRecords } from "../store/hosts";
+import { enter, failingReason, goneStale, transitions } from "./state";
 
 export interface CheckInput {
   config: Config;

@@ -1,8 +1,8 @@
 // The record API as one job of a coordinator uses it: every call passes the zone's breaker
-// (src/zone/breaker.ts) and pace (src/zone/pace.ts) first, and none starts after the job's
+// (src/ovh/policy/breaker.ts) and pace (src/ovh/policy/pace.ts) first, and none starts after the job's
 // deadline. A call held back is refused with NotSent (it cannot have reached OVH), and the gate
 // remembers that the job was cut short, so the coordinator continues it later.
-import { NotSent, type RecordApi, timedOut, wasNotSent } from "../ovh/records";
+import { NotSent, type RecordApi, timedOut, wasNotSent } from "../records";
 import type { Breaker } from "./breaker";
 import type { Pace } from "./pace";
 

@@ -1,13 +1,17 @@
 // The /status answer: what a client's hosts hold and their recent reports, asked of each zone's
 // coordinator. Scripts read it as JSON, and so does the status page. Nothing secret is in the
 // report to begin with.
-
 import { loginsGuardName } from "../access/guard";
-import { type ClientSpec, type Config, staleAfterOf } from "../config";
+import type { ClientSpec, Config } from "../config";
 import type { Env } from "../env";
-import { type HealthState, healthOf } from "./health";
-import { HISTORY_LIMIT, type HistoryEntry, type LastReport, recordKey } from "./protocol";
-import { zoneStub } from "./stubs";
+import {
+  type HealthState,
+  HISTORY_LIMIT,
+  type HistoryEntry,
+  type LastReport,
+  recordKey,
+} from "../zone/protocol";
+import { zoneStub } from "../zone/stubs";
 
 export interface StatusReport {
   client: string;
@@ -59,7 +63,6 @@ export async function statusReport(
     if (host) byZone.set(host.zone, [...(byZone.get(host.zone) ?? []), name]);
   }
   const report: StatusReport = { client: client.name, hosts: [], history: [], failedLogins: [] };
-  const now = Date.now();
   const logins = env.GUARD.get(env.GUARD.idFromName(loginsGuardName(client.name))).failedLogins();
   await Promise.all(
     [...byZone].map(async ([zone, names]) => {
@@ -69,9 +72,8 @@ export async function statusReport(
       const status = await zoneStub(env, zone).status(keys, names, client.name, historyLength);
       for (const name of names) {
         const host = config.hosts.get(name);
-        const kept = status.hosts[name];
-        const health = healthOf(kept, host ? staleAfterOf(host, config.settings) : 0, now);
-        const last = kept?.last;
+        const health = status.health[name] ?? { state: "never", reason: "", since: null };
+        const last = status.hosts[name]?.last;
         report.hosts.push({
           name,
           zone,

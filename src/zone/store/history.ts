@@ -5,7 +5,8 @@
 // previous entry (same client, source, addresses, outcome and note; neither changed a record nor
 // called OVH) adds to that entry's count instead of taking a new one, like syslog's "repeated N
 // times".
-import { CHECK_CLIENT, type HistoryEntry, type RecordChange } from "./protocol";
+import { CHECK_CLIENT, type HistoryEntry, type RecordChange } from "../protocol";
+import { ensureTable } from "./schema";
 
 /** Entries of each kind (changed a record, or not) each host keeps. */
 export const KEEP_PER_HOST = 500;
@@ -24,14 +25,27 @@ export class History {
 
   constructor(private readonly sql: SqlStorage) {
     // Not named history: that table, of the unreleased 0.1 layout, has no repeats.
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER, last_at INTEGER, repeats INTEGER, client TEXT, host TEXT, source TEXT, reported TEXT, outcome TEXT, changed INTEGER, changes TEXT, query_ids TEXT);" +
-        "CREATE INDEX IF NOT EXISTS reports_host ON reports (host, at);" +
-        "CREATE INDEX IF NOT EXISTS reports_host_kind ON reports (host, changed, seq)",
+    ensureTable(
+      sql,
+      "reports",
+      [
+        "seq INTEGER PRIMARY KEY AUTOINCREMENT",
+        "at INTEGER",
+        "last_at INTEGER",
+        "repeats INTEGER",
+        "client TEXT",
+        "host TEXT",
+        "source TEXT",
+        "reported TEXT",
+        "outcome TEXT",
+        "changed INTEGER",
+        "changes TEXT",
+        "query_ids TEXT",
+        // Added after the first layout (NULL in older rows).
+        "note TEXT",
+      ],
+      { reports_host: "host, at", reports_host_kind: "host, changed, seq" },
     );
-    // Tables made before notes existed get the column (NULL in their rows).
-    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('reports')").toArray();
-    if (!columns.some((c) => c.name === "note")) sql.exec("ALTER TABLE reports ADD COLUMN note TEXT");
   }
 
   /** Write the entries now (with any still waiting, in order). */

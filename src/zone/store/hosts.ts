@@ -1,8 +1,9 @@
-// What the coordinator keeps per host to state its health (src/zone/health.ts says what follows
+// What the coordinator keeps per host to state its health (src/zone/health/state.ts says what follows
 // from it), in its SQLite storage. A record is written when something a person reads in it
 // changes; an unchanged report moves only its times, which the history's newest entry of the
 // host already keeps exactly, so those are written at most once per PERSIST_AFTER_MS.
-import type { HostRecord, LastReport, StoredHealth } from "./protocol";
+import type { HostRecord, LastReport, StoredHealth } from "../protocol";
+import { ensureTable } from "./schema";
 
 const PERSIST_AFTER_MS = 3_600_000;
 
@@ -28,12 +29,16 @@ export class HostRecords {
     private readonly sql: SqlStorage,
     private readonly newestReport: NewestReport,
   ) {
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, last TEXT, accepted_at INTEGER, state TEXT, reason TEXT, since INTEGER, targets TEXT)",
-    );
-    // Tables made before targets were kept get the column.
-    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('hosts')").toArray();
-    if (!columns.some((c) => c.name === "targets")) sql.exec("ALTER TABLE hosts ADD COLUMN targets TEXT");
+    ensureTable(sql, "hosts", [
+      "host TEXT PRIMARY KEY",
+      "last TEXT",
+      "accepted_at INTEGER",
+      "state TEXT",
+      "reason TEXT",
+      "since INTEGER",
+      // Added after the first layout (NULL in older rows: no targets).
+      "targets TEXT",
+    ]);
   }
 
   /** Every host this zone keeps a record of. */

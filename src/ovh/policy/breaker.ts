@@ -3,7 +3,7 @@
 // instead of waiting for a time-out of its own: the reports queued behind a hung call get their
 // 911 at once, not one time-out each. Fast failures (a 5xx, a reset connection) answer quickly
 // on their own and do not trip it. Reports that need no OVH call are not affected.
-import { log } from "../log";
+import { log } from "../../log";
 
 export class Breaker {
   private openUntil = 0;

@@ -1,10 +1,10 @@
 // Records a report could not finish (held back by the pace, the call budget or its deadline),
 // kept in the coordinator's SQLite storage until its alarm continues them. One row per record:
 // a later report of the same record replaces it.
-import type { Config } from "../config";
-import type { Desired } from "../core/plan";
-import type { ZoneBatch } from "./protocol";
-import { recordKey } from "./protocol";
+import type { Config } from "../../config";
+import type { Desired } from "../../core/plan";
+import { recordKey, type ZoneBatch } from "../protocol";
+import { ensureTable } from "./schema";
 
 type PendingRow = {
   key: string;
@@ -19,9 +19,16 @@ type PendingRow = {
 
 export class Pending {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, zone TEXT, host TEXT, target TEXT, client TEXT, source TEXT, agent TEXT, reported TEXT)",
-    );
+    ensureTable(sql, "pending", [
+      "key TEXT PRIMARY KEY",
+      "zone TEXT",
+      "host TEXT",
+      "target TEXT",
+      "client TEXT",
+      "source TEXT",
+      "agent TEXT",
+      "reported TEXT",
+    ]);
   }
 
   /** Forget these records: a newer report takes them over. */

@@ -4,7 +4,8 @@
 // that host; every other writer of the host is untouched, so a stolen credential used from
 // elsewhere, or a second client sharing the host, cannot spend the real router's changes and
 // lock it out of correcting the record (SECURITY.md says what this does and does not stop).
-import { parseAddress, prefixOf } from "../core/address";
+import { parseAddress, prefixOf } from "../../core/address";
+import { ensureTable } from "./schema";
 
 /** Who a change is counted against: the client and its source network. */
 export function writerOf(client: string, source: string | undefined, ipv6Prefix: number): string {
@@ -21,11 +22,10 @@ export function writerOf(client: string, source: string | undefined, ipv6Prefix:
 export class ChangeLimit {
   constructor(private readonly sql: SqlStorage) {
     // `changes` (per host only) was the first layout; what it counted ages out within a window.
-    sql.exec(
-      "DROP TABLE IF EXISTS changes;" +
-        "CREATE TABLE IF NOT EXISTS host_changes (host TEXT, writer TEXT, at INTEGER);" +
-        "CREATE INDEX IF NOT EXISTS host_changes_by ON host_changes (host, writer, at)",
-    );
+    sql.exec("DROP TABLE IF EXISTS changes");
+    ensureTable(sql, "host_changes", ["host TEXT", "writer TEXT", "at INTEGER"], {
+      host_changes_by: "host, writer, at",
+    });
   }
 
   /** Changes of `host` by `writer` since `since` (unix ms). */
