@@ -117,6 +117,12 @@ firewall, the IPv6 one the router's own AAAA and, from the prefix, those of fire
   curl ${auth} '${update}router.${zone}&myip=203.0.113.45'
   curl ${auth} '${update}router.${zone},wg-end.${zone}&myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:cd00::/64'
 
+The next day the ISP hands out another prefix (and the box another address of its own): both
+AAAA records follow to 2001:db8:ab:ef10:211:32ff:fe12:3456, and A firewall stays as it is. The
+zone below and the status page's history show each record's move, old -> new:
+
+  curl ${auth} '${update}router.${zone},wg-end.${zone}&myipv6=2001:db8:ff:2::45&ip6lanprefix=2001:db8:ab:ef00::/64'
+
 Open the status page in a browser and log in as ${DEMO_USER} / ${DEMO_PASSWORD}:
 
   ${endpoint.url}/status

@@ -1,6 +1,7 @@
 // `npm start`: the demo shows the point of the project. Every command its banner prints works
-// as printed (the prefix report moves the derived records, /status answers), and a port that is
-// taken is one clear line, not a stack trace.
+// as printed (the prefix report creates the derived records, the next prefix moves both AAAA
+// records and leaves A firewall, /status answers), and a port that is taken is one clear line,
+// not a stack trace.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
@@ -66,7 +67,7 @@ async function freePort(): Promise<{ server: Server; port: number }> {
 }
 
 describe("npm start", () => {
-  it("prints commands that work as printed: the prefix report moves wg-end's and firewall's AAAA records", async () => {
+  it("prints commands that work as printed: a prefix creates wg-end's and firewall's AAAA records, the next one moves both and A firewall stays", async () => {
     const run = start({ PORT: "0", SIM_PORT: "0" });
     const text = await banner(run);
     const lines = text.split("\n").filter((l) => l.trim().startsWith("curl "));
@@ -77,7 +78,8 @@ describe("npm start", () => {
     };
     const prefix = find("the prefix", (l) => l.includes("ip6lanprefix=") && !l.includes("myip"));
     const v4 = find("the box's IPv4", (l) => l.includes("&myip="));
-    const v6 = find("the box's IPv6", (l) => l.includes("&myipv6="));
+    const v6 = find("the box's IPv6", (l) => l.includes("&myipv6=") && l.includes("cd00::/64"));
+    const move = find("the next prefix", (l) => l.includes("&myipv6=") && !l.includes("cd00::/64"));
     const status = find("/status", (l) => l.trim().endsWith("/status"));
     const zone = find("the zone", (l) => l.includes("/_sim/zones/"));
     const check = find("the scheduled check", (l) => l.includes("/cdn-cgi/handler/scheduled"));
@@ -96,11 +98,22 @@ describe("npm start", () => {
     expect((await curl(v4)).body).toBe("good 203.0.113.45\n");
     // The box's own AAAA is new; wg-end's host already holds what this prefix gives.
     expect((await curl(v6)).body).toBe("good 2001:db8:ff:1::45\nnochg 2001:db8:ff:1::45\n");
+    // The headline story: the prefix changes, both AAAA records follow, A firewall stays.
+    expect(move).toContain("ip6lanprefix=2001:db8:ab:ef00::/64");
+    expect((await curl(move)).body).toBe("good 2001:db8:ff:2::45\ngood 2001:db8:ff:2::45\n");
+    const moved = JSON.parse((await curl(zone)).body) as typeof published;
+    const now = (type: string, sub: string) =>
+      moved.live.filter((r) => r.fieldType === type && r.subDomain === sub).map((r) => r.target);
+    expect(now("AAAA", "wg-end")).toEqual(["2001:db8:ab:ef10:211:32ff:fe12:3456"]);
+    expect(now("AAAA", "firewall")).toEqual(["2001:db8:ab:ef10:211:32ff:fe12:3456"]);
+    expect(now("AAAA", "router")).toEqual(["2001:db8:ff:2::45"]);
+    expect(now("A", "firewall")).toEqual(["203.0.113.45"]);
+    expect(text).toContain("2001:db8:ab:ef10:211:32ff:fe12:3456");
     const shown = await curl(status);
     expect(shown.status).toBe(200);
     expect(shown.body).toContain("wg-end.example.test");
     // Any other command it prints answers too.
-    for (const line of lines.filter((l) => ![prefix, v4, v6, status, zone].includes(l))) {
+    for (const line of lines.filter((l) => ![prefix, v4, v6, move, status, zone].includes(l))) {
       expect((await curl(line)).status, line).toBeLessThan(400);
     }
     // The Worker's own log lines reach the terminal.
