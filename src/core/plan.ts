@@ -2,13 +2,18 @@
 
 import type { HostSpec, RecordSpec } from "../config";
 import type { UpdateRequest } from "../dyndns/report";
-import { type Address, inPrefix, isGlobal, joinPrefix, prefixOf } from "./address";
+import { type Address, inPrefix, isGlobal, joinPrefix, type Prefix, prefixOf } from "./address";
 
 /** A record and the target it should have. */
 export interface Desired {
   host: string;
   spec: RecordSpec;
   target: string;
+  /**
+   * For a record with host_id: the prefix its target was derived from (the reported prefix, or
+   * the reported address's /64), so the history can say where the address came from.
+   */
+  prefix?: string;
 }
 
 export type HostPlan = { ok: true; records: Desired[] } | { ok: false; reason: string };
@@ -42,7 +47,9 @@ export function planHost(host: HostSpec, req: UpdateRequest): HostPlan {
     if (!host.allowPrivate && !isGlobal(target.value)) {
       return { ok: false, reason: refusal(target.value, spec, req) };
     }
-    records.push({ host: host.name, spec, target: target.value.text });
+    const desired: Desired = { host: host.name, spec, target: target.value.text };
+    if (target.prefix) desired.prefix = target.prefix.text;
+    records.push(desired);
   }
   if (fromAddress && fromPrefix && req.v6 && req.prefix && !inPrefix(req.v6, req.prefix)) {
     return {
@@ -53,14 +60,17 @@ export function planHost(host: HostSpec, req: UpdateRequest): HostPlan {
   return { ok: true, records };
 }
 
-type Target = { ok: true; value: Address } | { ok: false; reason: string };
+type Target = { ok: true; value: Address; prefix?: Prefix } | { ok: false; reason: string };
 
 function targetFor(spec: RecordSpec, req: UpdateRequest): Target | undefined {
   if (spec.type === "A") return req.v4 && { ok: true, value: req.v4 };
   if (spec.hostId === undefined) return req.v6 && { ok: true, value: req.v6 };
-  // An address alone stands for its /64, or for as many bits as the record keeps past that.
+  // An address alone stands for its /64, or for as many bits as the record keeps past that. Not
+  // when the request sent its prefix field empty: that client (a FRITZ!Box) keeps its LAN
+  // prefix apart from its address, which is then its WAN address, usually in another network.
   const fromAddress = Math.max(DEFAULT_LAN_PREFIX, spec.prefixLength ?? 0);
-  const prefix = req.prefix ?? (req.v6 ? prefixOf(req.v6, fromAddress) : undefined);
+  const prefix =
+    req.prefix ?? (req.v6 && req.emptyPrefix.length === 0 ? prefixOf(req.v6, fromAddress) : undefined);
   if (!prefix) return undefined;
   // Keeping more bits than were reported would fill the missing ones with zeros.
   if (spec.prefixLength !== undefined && spec.prefixLength > prefix.length) {
@@ -69,7 +79,8 @@ function targetFor(spec: RecordSpec, req: UpdateRequest): Target | undefined {
       reason: `the reported prefix is a /${prefix.length}, shorter than the /${spec.prefixLength} the record keeps`,
     };
   }
-  return joinPrefix(prefix, spec.prefixLength ?? prefix.length, spec.hostId);
+  const joined = joinPrefix(prefix, spec.prefixLength ?? prefix.length, spec.hostId);
+  return joined.ok ? { ...joined, prefix } : joined;
 }
 
 /**

@@ -1,5 +1,6 @@
 // Why part of a report changes nothing for a host, in one line for the log and the history: a
-// family reported for a host with no record of that family, or an address field sent empty.
+// family reported for a host with no record of that family, an IPv6 address that records with
+// host_id do not take, or an address field sent empty.
 // Pure: no I/O. The reply is not affected (nochg stays nochg).
 import type { HostSpec } from "../config";
 import type { Desired } from "../core/plan";
@@ -18,8 +19,22 @@ export function hostNote(
   const plans = (type: "A" | "AAAA") => planned.some((d) => d.spec.type === type);
 
   if (req.v4 && !plans("A")) notes.push(`IPv4 ${req.v4.text} ignored: no A record for ${host.name}`);
-  const v6 = req.v6 ? `IPv6 ${req.v6.text}` : req.prefix ? `prefix ${req.prefix.text}` : undefined;
-  if (v6 && !plans("AAAA")) {
+  // Records with host_id take the prefix; an address feeds them only when no prefix field came.
+  const takesAddress = (d: Desired) => d.spec.hostId === undefined || !req.prefix;
+  const v6Used = planned.some((d) => d.spec.type === "AAAA" && takesAddress(d));
+  if (req.v6 && !v6Used) {
+    const v6 = `IPv6 ${req.v6.text}`;
+    if (!has("AAAA")) notes.push(`${v6} ignored: no AAAA record for ${host.name}`);
+    else if (req.prefix)
+      notes.push(
+        `${v6} not used: the AAAA records of ${host.name} have a host_id and take the prefix ${req.prefix.text}`,
+      );
+    else
+      notes.push(
+        `${v6} not used: the AAAA records of ${host.name} have a host_id and take a prefix, and ${req.emptyPrefix.join(", ")} came empty (the router has no prefix yet); they are left as they are`,
+      );
+  } else if (!req.v6 && req.prefix && !plans("AAAA")) {
+    const v6 = `prefix ${req.prefix.text}`;
     notes.push(
       has("AAAA")
         ? `${v6} ignored: the AAAA records of ${host.name} without host_id take an IPv6 address, not a prefix`

@@ -10,7 +10,12 @@ export interface UpdateRequest {
   v4?: Address;
   v6?: Address;
   prefix?: Prefix;
-  /** True when no address was given and the connecting address was used. */
+  /**
+   * Prefix parameters the request named but left empty (a FRITZ!Box before it has a prefix
+   * sends `ip6lanprefix=`): the client keeps its prefix apart from its address, and has none.
+   */
+  emptyPrefix: string[];
+  /** True when the connecting address was used: no address given, or `auto` (unifi-ddns's `ip=auto`). */
   fromConnection: boolean;
 }
 
@@ -55,6 +60,7 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
 
   let v4: Address | undefined;
   let v6: Address | undefined;
+  let fromConnection = false;
   const take = (addr: Address, from: string): string | undefined => {
     const slot = addr.family === "v4" ? v4 : v6;
     if (slot && slot.text !== addr.text)
@@ -66,6 +72,7 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
 
   // myip: one address of either family, or "v4,v6" (ddclient ≥ 3.10, Dyn). A FRITZ!Box with
   // myip=<ipaddr>,<ip6addr> and one family down leaves that placeholder in: absent, too.
+  // `auto` (unifi-ddns's ip=auto) names the connecting address.
   for (const { name, value } of values(params, PARAM_NAMES.myip)) {
     const parts = value
       .split(",")
@@ -73,8 +80,12 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
       .filter((p) => !isAbsent(p));
     if (parts.length > 2) return bad(`${name} holds more than two addresses`);
     for (const part of parts) {
-      const addr = parseAddress(part);
-      if (!addr.ok) return bad(`${name}: ${addr.reason}`);
+      const auto = part.toLowerCase() === "auto";
+      const text = auto ? connectingIp : part;
+      if (text === undefined) return bad(`${name}=auto: the connecting address is unknown`);
+      const addr = parseAddress(text);
+      if (!addr.ok) return bad(`${name}: ${auto ? "the connecting address: " : ""}${addr.reason}`);
+      if (auto) fromConnection = true;
       const problem = take(addr.value, name);
       if (problem) return bad(problem);
     }
@@ -112,7 +123,6 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
     [...PARAM_NAMES.myip, ...PARAM_NAMES.v4, ...PARAM_NAMES.v6, ...PARAM_NAMES.prefix].some((n) =>
       params.has(n),
     );
-  let fromConnection = false;
   if (!v4 && !v6 && !prefix && !named()) {
     // An address under a name we do not read is what the client meant to report: writing the
     // connecting address instead would answer good to the wrong address.
@@ -127,7 +137,8 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
     if (addr.value.family === "v4") v4 = addr.value;
     else v6 = addr.value;
   }
-  return { ok: true, value: { hostnames, v4, v6, prefix, fromConnection } };
+  const emptyPrefix = prefix ? [] : PARAM_NAMES.prefix.filter((n) => params.has(n));
+  return { ok: true, value: { hostnames, v4, v6, prefix, emptyPrefix, fromConnection } };
 }
 
 /** The longest text an address or a prefix can be ("ffff:…:ffff/128" is 43 characters). */
@@ -150,6 +161,17 @@ function strayAddress(params: Params): string | undefined {
 
 function bad(reason: string): ParsedRequest {
   return { ok: false, error: "badrequest", reason };
+}
+
+/**
+ * Everything a report carried, for the log line and the history, so that the request can be
+ * replayed from it: the addresses as the reply echoes them, the prefix (the part with a "/"),
+ * and prefix parameters sent empty ("2001:db8:ff:1::45 (ip6lanprefix empty)").
+ */
+export function reportedText(req: UpdateRequest): string {
+  const parts = [req.v4?.text, req.v6?.text, req.prefix?.text].filter((p): p is string => p !== undefined);
+  const empty = req.emptyPrefix.length > 0 ? `(${req.emptyPrefix.join(", ")} empty)` : "";
+  return [parts.join(","), empty].filter((p) => p !== "").join(" ");
 }
 
 /** The addresses a reply echoes: "v4", "v6", "v4,v6", or the prefix when only a prefix came. */

@@ -14,7 +14,7 @@ import {
 import { hostNote } from "./notes";
 import { PARAM_NAMES, type Params, values } from "./params";
 import type { HostOutcome, Reply } from "./reply";
-import { parseUpdate, reportedAddresses, splitHostnames } from "./report";
+import { parseUpdate, reportedAddresses, reportedText, splitHostnames } from "./report";
 
 /** What the log line says about the request (no secrets by construction: no credential field). */
 export interface UpdateFacts {
@@ -54,7 +54,9 @@ export async function handleUpdate(
     return { reply: { kind: "badrequest", reason: parsed.reason }, facts: {} };
   }
   const req = parsed.value;
-  const reported = reportedAddresses(req);
+  // What came, for the log line and the history; the reply echoes only the addresses.
+  const reported = reportedText(req);
+  const echo = reportedAddresses(req);
   const facts: UpdateFacts = { hosts: req.hostnames, reported };
   const notes: string[] = [];
 
@@ -116,15 +118,15 @@ export async function handleUpdate(
     facts.queryIds = [...(facts.queryIds ?? []), ...report.queryIds];
     for (const { host: name, result: r } of report.hosts) {
       if (r.status === "good") {
-        byHost.set(name, { code: "good", addresses: reported });
+        byHost.set(name, { code: "good", addresses: echo });
         facts.changes = [...(facts.changes ?? []), ...r.changes.map(describeChange)];
-      } else if (r.status === "nochg") byHost.set(name, { code: "nochg", addresses: reported });
+      } else if (r.status === "nochg") byHost.set(name, { code: "nochg", addresses: echo });
       else if (r.status === "abuse") byHost.set(name, { code: "abuse", retryAfter: r.retryAfter });
       else byHost.set(name, { code: r.status });
     }
   }
   const hosts = req.hostnames.map(
-    (name, i) => outcomes[i] ?? byHost.get(name) ?? { code: "nochg" as const, addresses: reported },
+    (name, i) => outcomes[i] ?? byHost.get(name) ?? { code: "nochg" as const, addresses: echo },
   );
   return { reply: { kind: "hosts", hosts }, facts };
 }

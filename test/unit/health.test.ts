@@ -126,14 +126,29 @@ describe("hostNote", () => {
       "myip=198.51.100.1&ip6addr=&ip6lanprefix=",
       "ip6addr, ip6lanprefix empty: the AAAA records of h.example.tld are left as they are",
     ],
+    // A FRITZ!Box sends its own IPv6 address and the prefix: the reply echoes the address, so
+    // the note says that host_id records took the prefix instead (issue 21 item 12).
+    [
+      ["AAAA+id"],
+      "ip6addr=2001:db8::1&ip6lanprefix=2001:db8:1::/56",
+      "IPv6 2001:db8::1 not used: the AAAA records of h.example.tld have a host_id and take the prefix 2001:db8:1::/56",
+    ],
+    // Its placeholder before it has a prefix: the WAN address is no stand-in (issue 23 item 7).
+    [
+      ["A", "AAAA+id"],
+      "myip=198.51.100.1&myipv6=2001:db8::1&ip6lanprefix=",
+      "IPv6 2001:db8::1 not used: the AAAA records of h.example.tld have a host_id and take a prefix, and ip6lanprefix came empty (the router has no prefix yet); they are left as they are",
+    ],
   ] as const)("%j with %s: %s", (types, query, expected) => {
     expect(note(host([...types]), query)).toBe(expected);
   });
 
   it.each([
     [["A", "AAAA"], "myip=198.51.100.1,2001:db8::1"],
-    // A FRITZ!Box sends its own IPv6 address and the prefix; host_id records use the prefix.
-    [["AAAA+id"], "ip6addr=2001:db8::1&ip6lanprefix=2001:db8:1::/56"],
+    // A host with both kinds of AAAA record uses the address and the prefix.
+    [["AAAA", "AAAA+id"], "ip6addr=2001:db8:1::1&ip6lanprefix=2001:db8:1::/56"],
+    // An address alone feeds host_id records through its /64.
+    [["AAAA+id"], "myipv6=2001:db8::1"],
     // No A record: an empty IPv4 field is no news.
     [["AAAA"], "myip=&myipv6=2001:db8::1"],
   ] as const)("nothing to say for %j with %s", (types, query) => {

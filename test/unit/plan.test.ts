@@ -111,6 +111,25 @@ describe("prefix derivation", () => {
     ]);
   });
 
+  it("an address beside a prefix field sent empty feeds no host_id record: the router has no prefix yet", () => {
+    // A FRITZ!Box before its prefix: its WAN address, usually outside the delegated prefix.
+    expect(targets(planHost(wgEnd, request("myipv6=2a01:4f8:cafe:ab12::1&ip6lanprefix=")))).toEqual([]);
+    expect(targets(planHost(nas, request("myipv6=2a01:4f8:5:6::1&ip6lanprefix=<ip6lanprefix>")))).toEqual([]);
+    // A plain AAAA record still takes the address.
+    expect(targets(planHost(dual, request("myipv6=2a01:4f8::1&ip6lanprefix=")))).toEqual([
+      "AAAA h 2a01:4f8::1",
+    ]);
+  });
+
+  it("each derived record names the prefix it came from: the reported one, or the address's /64", () => {
+    const from = (plan: HostPlan) => (plan.ok ? plan.records.map((d) => d.prefix) : plan.reason);
+    expect(
+      from(planHost(wgEnd, request("myipv6=2a01:4f8:ff:1::45&ip6lanprefix=2a01:4f8:ab:cd00::/64"))),
+    ).toEqual(["2a01:4f8:ab:cd00::/64"]);
+    expect(from(planHost(nas, request("myipv6=2a01:4f8:5:6:aaaa::1")))).toEqual(["2a01:4f8:5:6::/64"]);
+    expect(from(planHost(dual, request("myip=81.2.69.160,2a01:4f8::1")))).toEqual([undefined, undefined]);
+  });
+
   it("a host whose records would take the address and a prefix it lies outside is refused", () => {
     const mixed = host([
       { subdomain: "nas", type: "AAAA", hostId: "::1" },

@@ -5,6 +5,7 @@ import {
   type ParsedRequest,
   parseUpdate,
   reportedAddresses,
+  reportedText,
   splitHostnames,
   type UpdateRequest,
 } from "../../src/dyndns/report";
@@ -292,6 +293,23 @@ describe("the connecting address (CF-Connecting-IP) is the fallback", () => {
     expect(texts(ok(`${H}&prefix=2001:db8:1:2::/64`, "198.51.100.77")).v4).toBeUndefined();
   });
 
+  it.each(["ip=auto", "myip=AUTO", "ip=auto&myipv6=2001:db8::1"])(
+    "%s (unifi-ddns) names it, beside any address of the other family",
+    (query) => {
+      const r = ok(`${H}&${query}`, "198.51.100.77");
+      expect(r.v4?.text).toBe("198.51.100.77");
+      expect(r.fromConnection).toBe(true);
+    },
+  );
+
+  it("auto with an unknown connecting address, or one of a family already given: badrequest", () => {
+    expect(bad(`${H}&ip=auto`)).toBe("ip=auto: the connecting address is unknown");
+    expect(bad(`${H}&ip=auto`, "unknown")).toBe("ip: the connecting address: not an IPv4 address");
+    expect(bad(`${H}&ip=auto&myipv4=198.51.100.1`, "198.51.100.77")).toBe(
+      "myipv4 gives a second, different IPv4 address",
+    );
+  });
+
   it.each([undefined, "", "unknown", "198.51.100.1, 203.0.113.1", "127.1", "fe80::1%eth0"])(
     "missing or unusable (%j): badrequest",
     (ip) => {
@@ -374,5 +392,22 @@ describe("reportedAddresses", () => {
     expect(reportedAddresses(ok(`${H}&myipv6=2001:DB8::1`))).toBe("2001:db8::1");
     expect(reportedAddresses(ok(`${H}&prefix=2001:db8:1:2:3::/64`))).toBe("2001:db8:1:2::/64");
     expect(reportedAddresses(ok(`${H}&prefix=2001:db8:1:2::/64&myip=198.51.100.1`))).toBe("198.51.100.1");
+  });
+});
+
+describe("reportedText (the log line's and the history's reported)", () => {
+  it("keeps every address and the prefix, and names prefix fields sent empty", () => {
+    expect(reportedText(ok(`${H}&myip=2001:db8::1,198.51.100.1`))).toBe("198.51.100.1,2001:db8::1");
+    expect(reportedText(ok(`${H}&prefix=2001:db8:1:2:3::/64`))).toBe("2001:db8:1:2::/64");
+    // The documented FRITZ!Box URL: its own address and the LAN prefix.
+    expect(reportedText(ok(`${H}&myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:cd00::/64`))).toBe(
+      "2001:db8:ff:1::45,2001:db8:ab:cd00::/64",
+    );
+    expect(reportedText(ok(`${H}&myipv6=2001:db8:ff:1::45&ip6lanprefix=`))).toBe(
+      "2001:db8:ff:1::45 (ip6lanprefix empty)",
+    );
+    expect(reportedText(ok(`${H}&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&prefix=`))).toBe(
+      "(ip6lanprefix, prefix empty)",
+    );
   });
 });

@@ -385,3 +385,90 @@ describe("empty address parameters", () => {
     expect(writes()).toEqual([]);
   });
 });
+
+describe("what a FRITZ!Box report carried is kept (issue 23 items 6 and 7, issue 21 item 12)", () => {
+  interface Entry {
+    host: string;
+    reported: string;
+    outcome: string;
+    note?: string;
+    changes: { name: string; prefix?: string }[];
+  }
+  async function newest(host: string): Promise<Entry | undefined> {
+    const r = await ep.fetch("/status?history=50", {
+      headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+    });
+    return ((await r.json()) as { history: Entry[] }).history.find((e) => e.host === host);
+  }
+  async function logLine(
+    after: number,
+  ): Promise<{ reported?: string; notes?: string[]; changes?: string[] }> {
+    await ep.flushLogs();
+    const line = ep.logs.slice(after).find((l) => l.includes('"event":"update"'));
+    return JSON.parse(line ?? "{}");
+  }
+  const box = (query: string) =>
+    ep.update(
+      `username=home&password=${HOME_PASSWORD}&hostname=service.example.tld,wg-end.example.tld&${query}`,
+      {
+        auth: "none",
+        headers: { "User-Agent": "Fritz!Box DDNS/1.0.1" },
+      },
+    );
+
+  it("the log line and the history keep the address and the prefix; wg-end's note says the address was not used", async () => {
+    const before = ep.logs.length;
+    const reply = await box("myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:e100::/64");
+    expect(reply.body).toBe("good 2001:db8:ff:1::45\ngood 2001:db8:ff:1::45\n");
+    const log = await logLine(before);
+    expect(log.reported).toBe("2001:db8:ff:1::45,2001:db8:ab:e100::/64");
+    const note =
+      "IPv6 2001:db8:ff:1::45 not used: the AAAA records of wg-end.example.tld have a host_id and take the prefix 2001:db8:ab:e100::/64";
+    expect(log.notes).toEqual([note]);
+    expect(await newest("wg-end.example.tld")).toMatchObject({
+      reported: "2001:db8:ff:1::45,2001:db8:ab:e100::/64",
+      outcome: "good",
+      note,
+    });
+    // The same report again: nochg with the address, which the note says was not used.
+    expect((await box("myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:e100::/64")).body).toBe(
+      "nochg 2001:db8:ff:1::45\nnochg 2001:db8:ff:1::45\n",
+    );
+    expect(await newest("wg-end.example.tld")).toMatchObject({ outcome: "nochg", note });
+  });
+
+  it("an empty ip6lanprefix leaves wg-end where it is, not in the router's WAN /64, and says why", async () => {
+    await box("myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:e200::/64");
+    const before = live("AAAA", "wg-end");
+    expect(before).toEqual(["2001:db8:ab:e210:211:32ff:fe12:3456"]);
+    ep.sim.resetCalls();
+    const logsBefore = ep.logs.length;
+
+    const reply = await box("myipv6=2001:db8:ff:2::45&ip6lanprefix=");
+
+    // The router's own AAAA follows its address; wg-end's records stay.
+    expect(reply.body).toBe("good 2001:db8:ff:2::45\nnochg 2001:db8:ff:2::45\n");
+    expect(live("AAAA", "service")).toEqual(["2001:db8:ff:2::45"]);
+    expect(live("AAAA", "wg-end")).toEqual(before);
+    expect(live("AAAA", "firewall")).toEqual(before);
+    const note =
+      "IPv6 2001:db8:ff:2::45 not used: the AAAA records of wg-end.example.tld have a host_id and take a prefix, and ip6lanprefix came empty (the router has no prefix yet); they are left as they are";
+    const log = await logLine(logsBefore);
+    expect(log.reported).toBe("2001:db8:ff:2::45 (ip6lanprefix empty)");
+    expect(log.notes).toEqual([note]);
+    expect(await newest("wg-end.example.tld")).toMatchObject({
+      reported: "2001:db8:ff:2::45 (ip6lanprefix empty)",
+      outcome: "nochg",
+      note,
+    });
+  });
+
+  it("ip=auto (unifi-ddns) writes the connecting address", async () => {
+    const reply = await ep.update(
+      { hostname: "service.example.tld", ip: "auto" },
+      { headers: { "CF-Connecting-IP": "2001:db8:77::8" } },
+    );
+    expect(reply.body).toBe("good 2001:db8:77::8\n");
+    expect(live("AAAA", "service")).toEqual(["2001:db8:77::8"]);
+  });
+});
