@@ -100,6 +100,8 @@ export interface FaultRule {
   path?: RegExp | string;
   /** Default Infinity. */
   times?: number;
+  /** The share of matching calls that fail (0 to 1, drawn per call); default 1 (every one). */
+  chance?: number;
   fault: Fault;
   name?: string;
 }
@@ -113,6 +115,8 @@ export interface Quirks {
   createIdZero?: boolean;
   /** How POST …/refresh answers: 200 `null` (the default), 204 No Content, or 200 with an empty body. */
   refreshAnswer?: "null" | "204" | "empty";
+  /** The first GET of a record the API created answers 404, as if it did not exist yet. */
+  readAfterCreate404?: boolean;
 }
 
 export interface AccessRule {
@@ -154,6 +158,11 @@ export interface OvhSimulator {
     change: { target?: string; ttl?: number },
     o?: { live?: boolean },
   ): void;
+  /**
+   * An edit of the zone in text mode in OVH's console: every record is made anew with a new id,
+   * written and live alike.
+   */
+  renumberRecords(zone: string): void;
   /** Written state (what the API serves), sorted by id. */
   records(zone: string): SimRecord[];
   /** Published state: as of the last refresh (or seeded live), sorted by id. */
@@ -321,6 +330,7 @@ export function faultRuleFromJson(v: unknown): FaultRule {
   if (typeof v.method === "string") rule.method = v.method;
   if (typeof v.path === "string") rule.path = v.path.startsWith("^") ? new RegExp(v.path) : v.path;
   if (typeof v.times === "number") rule.times = v.times;
+  if (typeof v.chance === "number") rule.chance = v.chance;
   if (typeof v.name === "string") rule.name = v.name;
   return rule;
 }
@@ -389,6 +399,8 @@ interface Zone {
   name: string;
   written: Map<number, SimRecord>;
   live: Map<number, SimRecord>;
+  /** Ids created through the API and not read since (the readAfterCreate404 quirk). */
+  unread: Set<number>;
 }
 
 interface ActiveFault {
@@ -554,7 +566,7 @@ class Simulator implements OvhSimulator {
 
   addZone(zone: string): void {
     const name = zone.toLowerCase();
-    if (!this.zones.has(name)) this.zones.set(name, { name, written: new Map(), live: new Map() });
+    if (!this.zones.has(name)) this.zones.set(name, { name, written: new Map(), live: new Map(), unread: new Set() });
   }
 
   addRecord(
@@ -585,6 +597,21 @@ class Simulator implements OvhSimulator {
     if (!rec) throw new Error(`no record ${id} in ${zone}`);
     Object.assign(rec, change);
     if (o?.live ?? true) z.live.set(id, copy(rec));
+  }
+
+  renumberRecords(zone: string): void {
+    const z = this.zoneOrThrow(zone);
+    const written = new Map<number, SimRecord>();
+    const live = new Map<number, SimRecord>();
+    for (const [id, rec] of z.written) {
+      this.nextId += 1 + randomInt(1000);
+      written.set(this.nextId, { ...copy(rec), id: this.nextId });
+      const served = z.live.get(id);
+      if (served) live.set(this.nextId, { ...copy(served), id: this.nextId });
+    }
+    z.written = written;
+    z.live = live;
+    z.unread.clear();
   }
 
   records(zone: string): SimRecord[] {
@@ -662,6 +689,7 @@ class Simulator implements OvhSimulator {
     for (const f of this.faults) {
       const r = f.rule;
       if (f.remaining <= 0) continue;
+      if (r.chance !== undefined && Math.random() >= r.chance) continue;
       if (r.method && r.method.toUpperCase() !== call.method) continue;
       if (r.path !== undefined) {
         if (r.path instanceof RegExp) r.path.lastIndex = 0; // a /g or /y RegExp is stateful
@@ -907,7 +935,12 @@ class Simulator implements OvhSimulator {
         const r = z.written.get(Number(id));
         return r ? run(z, r, c) : ovhError(404, `The requested object (id = ${id}) does not exist`);
       });
-    if (method === "GET") return withRecord("get", (_z, r) => json(recordJson(r)));
+    if (method === "GET")
+      return withRecord("get", (z, r) =>
+        this.quirks.readAfterCreate404 && z.unread.delete(r.id)
+          ? ovhError(404, `The requested object (id = ${r.id}) does not exist`)
+          : json(recordJson(r)),
+      );
     if (method === "PUT") return withRecord("update", (_z, r, c) => updateRecord(r, c.rawBody));
     if (method === "DELETE") {
       return withRecord("delete", (z, r) => {
@@ -960,6 +993,7 @@ class Simulator implements OvhSimulator {
     const bad = targetError(fieldType, target);
     if (bad) return ovhError(400, bad);
     const rec = this.newRecord(z, fieldType, subDomain ?? "", target, ttl ?? 0);
+    if (this.quirks.readAfterCreate404) z.unread.add(rec.id);
     return json(this.quirks.createIdZero ? { ...recordJson(rec), id: 0 } : recordJson(rec));
   }
 
@@ -1132,6 +1166,7 @@ class Simulator implements OvhSimulator {
         case "POST 1:quirks":
           this.setQuirks({
             ...(typeof obj.createIdZero === "boolean" ? { createIdZero: obj.createIdZero } : {}),
+            ...(typeof obj.readAfterCreate404 === "boolean" ? { readAfterCreate404: obj.readAfterCreate404 } : {}),
             ...(obj.refreshAnswer === "null" || obj.refreshAnswer === "204" || obj.refreshAnswer === "empty"
               ? { refreshAnswer: obj.refreshAnswer }
               : {}),

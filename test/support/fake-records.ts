@@ -19,7 +19,7 @@ export interface FakeCall {
   subdomain?: string;
   target?: string;
   ttl?: number;
-  outcome: "pending" | "ok" | "failed" | "lost";
+  outcome: "pending" | "ok" | "failed" | "lost" | "missing";
 }
 
 type CallFacts = Omit<FakeCall, "outcome">;
@@ -32,8 +32,12 @@ export interface FailureRule {
   times?: number;
   /** Let this many matching calls succeed first; default 0. */
   after?: number;
-  /** "lost": apply the call, then fail as a time-out would; default "error" (nothing applied). */
-  how?: "error" | "lost";
+  /**
+   * "lost": apply the call, then fail as a time-out would; "missing": answer as OVH's 404 does
+   * (a get undefined, an update false) though the record exists, as OVH's read just after a
+   * create can; default "error" (nothing applied).
+   */
+  how?: "error" | "lost" | "missing";
 }
 
 interface Zone {
@@ -123,8 +127,8 @@ export class FakeRecordApi implements RecordApi {
   }
 
   async get(zone: string, id: number): Promise<ZoneRecord | undefined> {
-    return this.call({ method: "get", zone, id }, (z) => {
-      const r = z.staged.get(id);
+    return this.call({ method: "get", zone, id }, (z, call) => {
+      const r = call.outcome === "missing" ? undefined : z.staged.get(id);
       return r && copy(r);
     });
   }
@@ -148,8 +152,8 @@ export class FakeRecordApi implements RecordApi {
   }
 
   async update(zone: string, id: number, change: Pick<RecordData, "target" | "ttl">): Promise<boolean> {
-    return this.call({ method: "update", zone, id, target: change.target, ttl: change.ttl }, (z) => {
-      const r = z.staged.get(id);
+    return this.call({ method: "update", zone, id, target: change.target, ttl: change.ttl }, (z, call) => {
+      const r = call.outcome === "missing" ? undefined : z.staged.get(id);
       if (!r) return false;
       checkTarget(r.fieldType, change.target);
       r.target = change.target;
@@ -170,7 +174,7 @@ export class FakeRecordApi implements RecordApi {
     this.calls.push(call);
     const what = `fake ${call.method} in zone ${call.zone}${call.id === undefined ? "" : ` (record ${call.id})`}`;
     const rule = this.rules.find((r) => r.method === call.method && r.left > 0 && (r.when?.(facts) ?? true));
-    let failing: "error" | "lost" | undefined;
+    let failing: FailureRule["how"];
     if (rule) {
       rule.seen++;
       if (rule.seen > (rule.after ?? 0)) {
@@ -182,6 +186,7 @@ export class FakeRecordApi implements RecordApi {
       call.outcome = "failed";
       throw new Error(`${what}: 500 injected failure`);
     }
+    if (failing === "missing") call.outcome = "missing";
     let result: T;
     try {
       const z = this.zones.get(call.zone.toLowerCase());
@@ -195,7 +200,7 @@ export class FakeRecordApi implements RecordApi {
       call.outcome = "lost";
       throw new Error(`${what}: no answer within the time-out (injected; the call was applied)`);
     }
-    call.outcome = "ok";
+    if (call.outcome === "pending") call.outcome = "ok";
     return result;
   }
 
