@@ -566,7 +566,8 @@ class Simulator implements OvhSimulator {
 
   addZone(zone: string): void {
     const name = zone.toLowerCase();
-    if (!this.zones.has(name)) this.zones.set(name, { name, written: new Map(), live: new Map(), unread: new Set() });
+    if (!this.zones.has(name))
+      this.zones.set(name, { name, written: new Map(), live: new Map(), unread: new Set() });
   }
 
   addRecord(
@@ -1166,7 +1167,9 @@ class Simulator implements OvhSimulator {
         case "POST 1:quirks":
           this.setQuirks({
             ...(typeof obj.createIdZero === "boolean" ? { createIdZero: obj.createIdZero } : {}),
-            ...(typeof obj.readAfterCreate404 === "boolean" ? { readAfterCreate404: obj.readAfterCreate404 } : {}),
+            ...(typeof obj.readAfterCreate404 === "boolean"
+              ? { readAfterCreate404: obj.readAfterCreate404 }
+              : {}),
             ...(obj.refreshAnswer === "null" || obj.refreshAnswer === "204" || obj.refreshAnswer === "empty"
               ? { refreshAnswer: obj.refreshAnswer }
               : {}),

@@ -736,6 +736,45 @@ describe("OVH's quirks, switched on", () => {
     },
   );
 
+  it("readAfterCreate404: the first read of a created record answers 404 though the list names it; the next read finds it", async () => {
+    sim.setQuirks({ readAfterCreate404: true });
+    try {
+      const created = await api("POST", `/domain/zone/${zone}/record`, {
+        body: { fieldType: "AAAA", subDomain: "late", target: "2001:db8::9", ttl: 60 },
+      });
+      const id = (created.body as { id: number }).id;
+      const listed = await api("GET", `/domain/zone/${zone}/record?fieldType=AAAA&subDomain=late`);
+      expect(listed.body).toEqual([id]);
+      expect((await api("GET", `/domain/zone/${zone}/record/${id}`)).status).toBe(404);
+      expect((await api("GET", `/domain/zone/${zone}/record/${id}`)).body).toMatchObject({ id });
+    } finally {
+      sim.setQuirks({ readAfterCreate404: false });
+    }
+  });
+
+  it("renumberRecords: every record gets a new id, written and live alike, and the old ids answer 404", async () => {
+    const id = sim.addRecord(zone, { fieldType: "A", subDomain: "renum", target: "192.0.2.5" });
+    const before = sim.records(zone).length;
+    sim.renumberRecords(zone);
+    const [moved] = sim.records(zone).filter((r) => r.subDomain === "renum");
+    expect(moved?.id).not.toBe(id);
+    expect(sim.records(zone)).toHaveLength(before);
+    expect(sim.liveRecords(zone).find((r) => r.subDomain === "renum")?.id).toBe(moved?.id);
+    expect((await api("GET", `/domain/zone/${zone}/record/${id}`)).status).toBe(404);
+  });
+
+  it("a fault with a chance fails only some of the calls it matches", async () => {
+    const own = `/domain/zone/${zone}/record`;
+    sim.injectFault({ path: own, chance: 0.5, fault: { kind: "status", status: 503 } });
+    try {
+      const statuses = new Set<number>();
+      for (let i = 0; i < 60 && statuses.size < 2; i++) statuses.add((await api("GET", own)).status);
+      expect([...statuses].sort()).toEqual([200, 503]);
+    } finally {
+      sim.clearFaults();
+    }
+  });
+
   it("the lost fault applies the call and never answers", async () => {
     const own = await startOvhSimulator();
     own.addZone(zone);
