@@ -176,9 +176,18 @@ async function find(
     api.list(zone, type, subdomain),
     knownId === undefined ? undefined : api.get(zone, knownId),
   ]);
-  const records = (await Promise.all(ids.map((id) => (id === knownId ? known : api.get(zone, id))))).filter(
-    (r): r is ZoneRecord => r !== undefined && matches(r, type, subdomain),
-  );
+  const listed = async (id: number) => {
+    // The list names the id, so the record exists: a 404 is OVH's read lagging a create (or a
+    // deletion just now). Read it once more; if it is still missing, nothing is known, and a
+    // record that exists must never be taken for none (a create would make a duplicate).
+    const record = (id === knownId ? known : await api.get(zone, id)) ?? (await api.get(zone, id));
+    if (!record)
+      throw new Error(
+        `${type} ${subdomain ? `${subdomain}.${zone}` : zone}: OVH lists record ${id} but reading it answers 404 twice; left for the next report`,
+      );
+    return record;
+  };
+  const records = (await Promise.all(ids.map(listed))).filter((r) => matches(r, type, subdomain));
   if (records.length === 0) return { kind: "none" };
   if (records.length > 1) return { kind: "conflict", records };
   const [record] = records as [ZoneRecord];

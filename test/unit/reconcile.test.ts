@@ -640,3 +640,60 @@ describe("a create answered with id 0 (issue 13, item 17)", () => {
     expect(api.staged(ZONE).map((r) => r.target)).toEqual(["198.51.100.2"]);
   });
 });
+
+describe("a list and a read that disagree (issue 21, item 15)", () => {
+  const options = { now: NOW, recheckAfterMs: HOUR };
+  const nas6 = (target: string) => want("nas.example.tld", "nas", "AAAA", target);
+
+  it("a listed record whose read answers 404 once (OVH's read lagging a create) is read again and updated, never created", async () => {
+    const api = new FakeRecordApi([ZONE]);
+    const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
+    api.fail({ method: "get", how: "missing" });
+    const result = await reconcile(api, ZONE, [nas6("2001:db8::2")], new Memory(), options);
+    expect(result.hosts.get("nas.example.tld")?.status).toBe("good");
+    expect(api.methods()).toEqual(["list", "get", "get", "update", "refresh"]);
+    expect(api.staged(ZONE).map((r) => [r.id, r.target])).toEqual([[id, "2001:db8::2"]]);
+  });
+
+  it("a listed record whose read answers 404 twice: 911 for its host, nothing created, and the next report writes it", async () => {
+    const api = new FakeRecordApi([ZONE]);
+    const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
+    api.fail({ method: "get", how: "missing", times: 2 });
+    const memory = new Memory();
+    const result = await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options);
+    expect(result.hosts.get("nas.example.tld")).toEqual({
+      status: "911",
+      reason: `AAAA nas.${ZONE}: OVH lists record ${id} but reading it answers 404 twice; left for the next report`,
+    });
+    expect(api.count("create")).toBe(0);
+    await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options);
+    expect(api.staged(ZONE).map((r) => [r.id, r.target])).toEqual([[id, "2001:db8::2"]]);
+  });
+
+  it("a remembered id whose update answers 404 while the list names it and its reads answer 404: 911, never a create", async () => {
+    const api = new FakeRecordApi([ZONE]);
+    const id = api.seed(ZONE, { type: "AAAA", subdomain: "nas", target: "2001:db8::1", ttl: 60 });
+    const memory = new Memory();
+    memory.set("AAAA nas", { id, target: "2001:db8::1", ttl: 60, confirmedAt: NOW, changedAt: NOW });
+    api.fail({ method: "update", how: "missing" });
+    api.fail({ method: "get", how: "missing", times: 2 });
+    const result = await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, options);
+    expect(result.hosts.get("nas.example.tld")?.status).toBe("911");
+    expect(api.methods()).toEqual(["update", "list", "get", "get"]);
+    expect(api.staged(ZONE)).toHaveLength(1);
+  });
+
+  it("a create answered with id 0 whose record reads 404 twice: 911, remembered unconfirmed, and the next report finds it instead of creating another", async () => {
+    const api = new FakeRecordApi([ZONE]);
+    api.createAnswersIdZero = true;
+    api.fail({ method: "get", how: "missing", times: 2 });
+    const memory = new Memory();
+    const first = await reconcile(api, ZONE, [nas6("2001:db8::1")], memory, options);
+    expect(first.hosts.get("nas.example.tld")?.status).toBe("911");
+    expect(memory.get("AAAA nas")).toMatchObject({ unconfirmed: true });
+    const second = await reconcile(api, ZONE, [nas6("2001:db8::1")], memory, options);
+    expect(second.hosts.get("nas.example.tld")?.status).toBe("good");
+    expect(api.count("create")).toBe(1);
+    expect(api.served(ZONE).map((r) => r.target)).toEqual(["2001:db8::1"]);
+  });
+});
