@@ -19,6 +19,14 @@ import {
 } from "node:http";
 import { type AddressInfo, isIPv6, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  DNS_FAULTS,
+  type DnsOptions,
+  type DnsSimulator,
+  isDnsFault,
+  startDnsServers,
+  type ZoneSource,
+} from "./dns";
 
 // ---------------------------------------------------------------------------------------
 // Public types
@@ -37,6 +45,8 @@ export interface SimOptions {
   clockSkewSeconds?: number;
   /** Accepted |X-Ovh-Timestamp - server time|; default 180. */
   maxDriftSeconds?: number;
+  /** The name servers (sim/dns.ts): their first port (default 0: any) and names. */
+  dns?: DnsOptions;
 }
 
 export interface SimRecord {
@@ -131,6 +141,8 @@ export interface OvhSimulator {
   readonly url: string;
   /** "http://127.0.0.1:41234" */
   readonly origin: string;
+  /** The zones' name servers over DNS (sim/dns.ts); GET /domain/zone/{zone} lists their addresses. */
+  readonly dns: DnsSimulator;
   addApplication(key: string, secret: string): void;
   /** Rules default to full access: GET, POST, PUT and DELETE on "/*". */
   addConsumerKey(
@@ -401,7 +413,11 @@ interface Zone {
   live: Map<number, SimRecord>;
   /** Ids created through the API and not read since (the readAfterCreate404 quirk). */
   unread: Set<number>;
+  /** Each published state, oldest first (at most PUBLISHED_KEPT), for the name servers. */
+  published: { at: number; serial: number; records: SimRecord[] }[];
 }
+
+const PUBLISHED_KEPT = 200;
 
 interface ActiveFault {
   rule: FaultRule;
@@ -469,9 +485,10 @@ function sorted(m: Map<number, SimRecord>): SimRecord[] {
   return [...m.values()].sort((a, b) => a.id - b.id).map(copy);
 }
 
-class Simulator implements OvhSimulator {
+class Simulator implements OvhSimulator, ZoneSource {
   url = "";
   origin = "";
+  dns = undefined as unknown as DnsSimulator; // set by startOvhSimulator before it returns
 
   private readonly apps = new Map<string, Application>();
   private readonly credentials = new Map<string, Credential>();
@@ -566,8 +583,10 @@ class Simulator implements OvhSimulator {
 
   addZone(zone: string): void {
     const name = zone.toLowerCase();
-    if (!this.zones.has(name))
-      this.zones.set(name, { name, written: new Map(), live: new Map(), unread: new Set() });
+    if (this.zones.has(name)) return;
+    const z: Zone = { name, written: new Map(), live: new Map(), unread: new Set(), published: [] };
+    this.zones.set(name, z);
+    this.publish(z);
   }
 
   addRecord(
@@ -577,14 +596,14 @@ class Simulator implements OvhSimulator {
   ): number {
     const z = this.zoneOrThrow(zone);
     const rec = this.newRecord(z, r.fieldType, r.subDomain, r.target, r.ttl ?? 0);
-    if (o?.live ?? true) z.live.set(rec.id, copy(rec));
+    if (o?.live ?? true) this.publish(z, () => z.live.set(rec.id, copy(rec)));
     return rec.id;
   }
 
   deleteRecord(zone: string, id: number, o?: { live?: boolean }): void {
     const z = this.zoneOrThrow(zone);
     if (!z.written.delete(id)) throw new Error(`no record ${id} in ${zone}`);
-    if (o?.live ?? true) z.live.delete(id);
+    if (o?.live ?? true) this.publish(z, () => z.live.delete(id));
   }
 
   editRecord(
@@ -597,7 +616,7 @@ class Simulator implements OvhSimulator {
     const rec = z.written.get(id);
     if (!rec) throw new Error(`no record ${id} in ${zone}`);
     Object.assign(rec, change);
-    if (o?.live ?? true) z.live.set(id, copy(rec));
+    if (o?.live ?? true) this.publish(z, () => z.live.set(id, copy(rec)));
   }
 
   renumberRecords(zone: string): void {
@@ -611,7 +630,9 @@ class Simulator implements OvhSimulator {
       if (served) live.set(this.nextId, { ...copy(served), id: this.nextId });
     }
     z.written = written;
-    z.live = live;
+    this.publish(z, () => {
+      z.live = live;
+    });
     z.unread.clear();
   }
 
@@ -655,7 +676,17 @@ class Simulator implements OvhSimulator {
     this.quirks = { ...this.quirks, ...quirks };
   }
 
+  zoneNames(): string[] {
+    return [...this.zones.keys()];
+  }
+
+  publishedAt(zone: string, asOf: number): { serial: number; records: SimRecord[] } | undefined {
+    const list = this.zones.get(zone)?.published ?? [];
+    return list.findLast((p) => p.at <= asOf) ?? list[0];
+  }
+
   async close(): Promise<void> {
+    await this.dns?.close();
     this.closing.abort();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
@@ -684,6 +715,14 @@ class Simulator implements OvhSimulator {
     const rec: SimRecord = { id: this.nextId, zone: z.name, fieldType, subDomain, target, ttl };
     z.written.set(rec.id, rec);
     return rec;
+  }
+
+  /** Change what the zone serves (its live state), and keep the result for the name servers. */
+  private publish(z: Zone, change?: () => void): void {
+    change?.();
+    const serial = (z.published.at(-1)?.serial ?? 0) + 1;
+    z.published.push({ at: Date.now(), serial, records: sorted(z.live) });
+    if (z.published.length > PUBLISHED_KEPT) z.published.shift();
   }
 
   private takeFault(call: Call): FaultRule | undefined {
@@ -913,11 +952,13 @@ class Simulator implements OvhSimulator {
       },
     });
     if (d === undefined) {
-      return method === "GET" ? inZone("other", (z) => json(zoneJson(z))) : undefined;
+      return method === "GET" ? inZone("other", (z) => json(this.zoneJson(z))) : undefined;
     }
     if (d === "refresh" && id === undefined && method === "POST") {
       return inZone("refresh", (z) => {
-        z.live = new Map([...z.written].map(([k, r]) => [k, copy(r)]));
+        this.publish(z, () => {
+          z.live = new Map([...z.written].map(([k, r]) => [k, copy(r)]));
+        });
         const answer = this.quirks.refreshAnswer;
         if (answer === "204") return { type: "raw", status: 204, body: "", contentType: JSON_TYPE };
         if (answer === "empty") return { type: "raw", status: 200, body: "", contentType: JSON_TYPE };
@@ -962,6 +1003,17 @@ class Simulator implements OvhSimulator {
       return { kind: "other", auth: "none", run: (c) => this.oauth2Token(c) };
     }
     return undefined;
+  }
+
+  /** OVH lists the zone's servers by name; the simulator's are reached by address ("127.0.0.1:PORT"). */
+  private zoneJson(z: Zone) {
+    return {
+      name: z.name,
+      hasDnsAnycast: false,
+      dnssecSupported: true,
+      nameServers: this.dns.servers().map((s) => s.address),
+      lastUpdate: new Date(z.published.at(-1)?.at ?? Date.now()).toISOString(),
+    };
   }
 
   private iamAllows(clientId: string, zone: string): boolean {
@@ -1175,6 +1227,26 @@ class Simulator implements OvhSimulator {
               : {}),
           });
           return json(null);
+        case "GET 1:dns":
+          return json({
+            servers: this.dns.servers(),
+            connections: this.dns.connections(),
+            queries: this.dns.queries(),
+          });
+        case "POST 1:dns": {
+          const server = typeof obj.server === "string" ? obj.server : undefined;
+          if (typeof obj.delayMs === "number") this.dns.setDelay(obj.delayMs, server);
+          if ("fault" in obj) {
+            if (server === undefined) throw new Error("a fault needs a `server`");
+            if (obj.fault !== null && !isDnsFault(obj.fault))
+              throw new Error(`fault must be null or one of ${DNS_FAULTS.join(", ")}`);
+            this.dns.setFault(server, obj.fault);
+          }
+          return json(this.dns.servers());
+        }
+        case "DELETE 1:dns":
+          this.dns.resetLog();
+          return json(null);
         case "POST 1:clock-skew":
           if (typeof obj.seconds !== "number") throw new Error('body must be {"seconds": number}');
           this.setClockSkew(obj.seconds);
@@ -1237,16 +1309,6 @@ function updateRecord(r: SimRecord, rawBody: Buffer): Reply {
   return json(null);
 }
 
-function zoneJson(z: Zone) {
-  return {
-    name: z.name,
-    hasDnsAnycast: false,
-    dnssecSupported: true,
-    nameServers: ["dns.sim.invalid", "ns.sim.invalid"],
-    lastUpdate: new Date().toISOString(),
-  };
-}
-
 function faultReply(f: Fault): Reply {
   switch (f.kind) {
     case "status": {
@@ -1285,6 +1347,15 @@ export async function startOvhSimulator(opts: SimOptions = {}): Promise<OvhSimul
     });
   });
   sim.listening(opts);
+  try {
+    sim.dns = await startDnsServers(sim, {
+      host: opts.host === "0.0.0.0" ? "127.0.0.1" : opts.host,
+      ...opts.dns,
+    });
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
   return sim;
 }
 
