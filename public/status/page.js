@@ -364,6 +364,7 @@ function historyEntry(e) {
               h("span", { class: "from", text: c.from ?? "(new)" }),
               h("span", { "aria-label": "became", text: " → " }),
               h("span", { class: "to", text: c.to }),
+              c.prefix ? h("span", { class: "via" }, " from prefix ", h("code", { text: c.prefix })) : null,
             ),
           ),
         )

@@ -16,7 +16,7 @@ export interface ZoneBatch {
   zone: string;
   client: string;
   source: string | undefined;
-  /** The addresses as the reply echoes them ("v4", "v6", "v4,v6" or the prefix). */
+  /** Everything the report carried: its addresses, its prefix, prefix fields sent empty (reportedText). */
   reported: string;
   desired: Desired[];
   /** Hosts of this zone in the request (some may plan no record for the families reported). */
@@ -54,6 +54,8 @@ export interface RecordChange {
   type: RecordType;
   from?: string;
   to: string;
+  /** For a record with host_id: the prefix `to` was derived from (reported, or an address's /64). */
+  prefix?: string;
 }
 
 /** What happened to one host of a batch. */
@@ -102,7 +104,8 @@ export function recordKey(type: RecordType, subdomain: string): string {
 
 /** A change in one line, as the log line and the status page show it. */
 export function describeChange(c: RecordChange): string {
-  return `${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}`;
+  const from = c.prefix ? ` (from prefix ${c.prefix})` : "";
+  return `${c.type} ${c.name}: ${c.from ?? "(new)"} -> ${c.to}${from}`;
 }
 
 /** How many history entries a zone keeps. */

@@ -355,7 +355,9 @@ export function settle(
       });
     const from = last?.unconfirmed ? last.target || undefined : current?.target;
     const list = changes.get(d.host) ?? [];
-    list.push({ host: d.host, name: fqdnOf(d), type: d.spec.type, from, to: d.target });
+    const change: RecordChange = { host: d.host, name: fqdnOf(d), type: d.spec.type, from, to: d.target };
+    if (d.prefix) change.prefix = d.prefix;
+    list.push(change);
     changes.set(d.host, list);
   });
   if (refreshError) notes.push(refreshError);

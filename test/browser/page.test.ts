@@ -286,6 +286,9 @@ describe("the history", () => {
     );
     const change = texts.find((t) => t.includes("2001:db8:1:110:211:32ff:fe12:3456 → 2001:db8:2:210"));
     expect(change).toContain("wg-end.example.tld");
+    // What the report carried (its address and prefix), and the prefix each derived record came from.
+    expect(change).toContain("from prefix 2001:db8:2:200::/56");
+    expect(change).toContain("reported 2001:db8::1,2001:db8:2:200::/56");
     expect(texts.find((t) => t.includes("unchanged") && t.includes("firewall.example.tld"))).toContain(
       "2 times, the last",
     );

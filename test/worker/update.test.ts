@@ -425,11 +425,20 @@ describe("what a FRITZ!Box report carried is kept (issue 23 items 6 and 7, issue
     const note =
       "IPv6 2001:db8:ff:1::45 not used: the AAAA records of wg-end.example.tld have a host_id and take the prefix 2001:db8:ab:e100::/64";
     expect(log.notes).toEqual([note]);
-    expect(await newest("wg-end.example.tld")).toMatchObject({
+    // Each derived record names the prefix it came from; the router's own record none.
+    const derived = "2001:db8:ab:e110:211:32ff:fe12:3456 (from prefix 2001:db8:ab:e100::/64)";
+    expect(log.changes?.filter((c) => c.endsWith(derived))).toHaveLength(2);
+    expect(log.changes?.find((c) => c.startsWith("AAAA service.example.tld"))).not.toContain("prefix");
+    const entry = await newest("wg-end.example.tld");
+    expect(entry).toMatchObject({
       reported: "2001:db8:ff:1::45,2001:db8:ab:e100::/64",
       outcome: "good",
       note,
     });
+    expect(entry?.changes.map((c) => [c.name, c.prefix])).toEqual([
+      ["wg-end.example.tld", "2001:db8:ab:e100::/64"],
+      ["firewall.example.tld", "2001:db8:ab:e100::/64"],
+    ]);
     // The same report again: nochg with the address, which the note says was not used.
     expect((await box("myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:e100::/64")).body).toBe(
       "nochg 2001:db8:ff:1::45\nnochg 2001:db8:ff:1::45\n",
