@@ -63,7 +63,13 @@ export async function notifyTest(
     headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` },
   });
   if (response.status === 401) return { lines: [`  the Worker refused ${user}'s login (401)`], ok: false };
-  if (!response.ok) return { lines: [`  the Worker answered ${response.status}`], ok: false };
+  if (!response.ok) {
+    const said = ((await response.json().catch(() => ({}))) as { error?: unknown }).error;
+    return {
+      lines: [`  the Worker answered ${response.status}${typeof said === "string" ? `: ${said}` : ""}`],
+      ok: false,
+    };
+  }
   const answer = (await response.json()) as TestAnswer;
   const lines = answer.targets.map((t) =>
     t.delivered ? `  ${t.target}: delivered` : `  ${t.target}: NOT delivered (${t.error ?? "?"})`,

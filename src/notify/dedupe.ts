@@ -1,9 +1,17 @@
-// At most one message per host and kind within an hour. Pure: the notifier keeps one Sent per
-// kind and host and asks these functions what to send.
+// At most one message per host and kind within an hour, and one test message per client within a
+// minute. Pure: the notifier keeps what was sent and asks these functions what to send.
 import type { HealthEvent } from "../zone/protocol";
 
 /** At most one message per host and kind within this window. */
 export const NOTIFY_WINDOW_MS = 3_600_000;
+
+/** At most one test message per client within this window: a client cannot flood the targets. */
+export const TEST_WINDOW_MS = 60_000;
+
+/** Milliseconds until a client may ask for a test message again (0: now), from its last one. */
+export function testWait(lastAt: number | undefined, now: number): number {
+  return lastAt === undefined ? 0 : Math.max(0, lastAt + TEST_WINDOW_MS - now);
+}
 
 /** What the notifier keeps per kind and host. */
 export interface Sent {

@@ -8,13 +8,23 @@
 //     next message of that kind and host says how many were, and the scheduled check sends
 //     what is still held once its hour is over
 //   - a failed delivery is logged and tried once more at the next scheduled check
+//   - a client's test message goes to every target at most once a minute
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { log } from "../log";
 import type { HealthEvent } from "../zone/protocol";
-import { admit, release, type Sent } from "./dedupe";
+import { admit, release, type Sent, testWait } from "./dedupe";
 import { type Delivery, deliver } from "./send";
 import { parseTargets, type Target } from "./targets";
+
+/** A test message's result: per target, by label, delivered or why not; what is wrong with NOTIFY_URLS (positions and services only). */
+export interface TestResult {
+  targets: Delivery[];
+  errors: string[];
+}
+
+/** A test message's result, or how long the client must wait for its next one. */
+export type TestAnswer = TestResult | { waitMs: number };
 
 export class Notifier extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -24,7 +34,8 @@ export class Notifier extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS sent (kind TEXT, host TEXT, at INTEGER, held INTEGER, held_since INTEGER, last TEXT, PRIMARY KEY (kind, host));" +
-        "CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT, event TEXT)",
+        "CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT, event TEXT);" +
+        "CREATE TABLE IF NOT EXISTS tests (client TEXT PRIMARY KEY, at INTEGER)",
     );
   }
 
@@ -38,6 +49,17 @@ export class Notifier extends DurableObject<Env> {
       return send ? [send] : [];
     });
     return this.send(due);
+  }
+
+  /** A test message (`event`, asked for by `client`) to every target now, unless the client had one within the minute. */
+  async test(client: string, event: HealthEvent): Promise<TestAnswer> {
+    const { targets, errors } = parseTargets(this.env.NOTIFY_URLS);
+    if (targets.length === 0) return { targets: [], errors };
+    const last = this.sql.exec<{ at: number }>("SELECT at FROM tests WHERE client = ?", client).toArray()[0];
+    const waitMs = testWait(last?.at, event.at);
+    if (waitMs > 0) return { waitMs };
+    this.sql.exec("INSERT OR REPLACE INTO tests (client, at) VALUES (?, ?)", client, event.at);
+    return { targets: await Promise.all(targets.map((t) => deliver(t, event))), errors };
   }
 
   /**

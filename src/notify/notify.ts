@@ -4,7 +4,7 @@
 import type { Env } from "../env";
 import { log } from "../log";
 import type { HealthEvent } from "../zone/protocol";
-import { type Delivery, deliver } from "./send";
+import type { TestAnswer } from "./notifier";
 import { parseTargets } from "./targets";
 
 const NOTIFIER = "notify";
@@ -27,11 +27,11 @@ export async function notify(env: Env, events: HealthEvent[]): Promise<void> {
  */
 export async function notifyAtCheck(env: Env, events: HealthEvent[], at: number): Promise<void> {
   if (!env.NOTIFY_URLS?.trim()) return;
-  // What is wrong with a URL (its position and service, never the URL) shows in the log.
-  const { errors } = parseTargets(env.NOTIFY_URLS);
-  if (errors.length > 0)
-    log("notify", { status: "NOTIFY_URLS has errors; those targets get nothing", notes: errors });
   try {
+    // What is wrong with a URL (its position and service, never the URL) shows in the log.
+    const { errors } = parseTargets(env.NOTIFY_URLS);
+    if (errors.length > 0)
+      log("notify", { status: "NOTIFY_URLS has errors; those targets get nothing", notes: errors });
     const stub = notifier(env);
     if (events.length > 0) await stub?.notify(events);
     await stub?.check(at);
@@ -40,22 +40,18 @@ export async function notifyAtCheck(env: Env, events: HealthEvent[], at: number)
   }
 }
 
-export interface TestResult {
-  /** Per target, by label: delivered or why not. */
-  targets: Delivery[];
-  /** What is wrong with NOTIFY_URLS (positions and services only). */
-  errors: string[];
-}
-
-/** Send one test message to every target, now, and say per target whether it was delivered. */
-export async function sendTest(env: Env, client: string): Promise<TestResult> {
-  const { targets, errors } = parseTargets(env.NOTIFY_URLS);
-  if (targets.length === 0 && errors.length === 0)
-    errors.push("NOTIFY_URLS is not set (wrangler secret put NOTIFY_URLS)");
+/**
+ * Send one test message to every target, now, and say per target whether it was delivered; or,
+ * when the client had one within the minute, how long it must wait (the notifier keeps count).
+ */
+export async function sendTest(env: Env, client: string): Promise<TestAnswer> {
+  const stub = notifier(env);
+  if (!env.NOTIFY_URLS?.trim() || !stub)
+    return { targets: [], errors: ["NOTIFY_URLS is not set (wrangler secret put NOTIFY_URLS)"] };
   const event: HealthEvent = {
     kind: "test",
     message: `Test message from ovh-dyndns-worker, asked for by ${client}: notifications reach this target.`,
     at: Date.now(),
   };
-  return { targets: await Promise.all(targets.map((t) => deliver(t, event))), errors };
+  return stub.test(client, event);
 }

@@ -4,7 +4,7 @@
 import type { HealthEvent } from "../zone/protocol";
 import type { Target } from "./targets";
 
-/** How long one delivery may take. */
+/** How long one request of a delivery may take. */
 export const DELIVERY_TIMEOUT_MS = 5000;
 
 export interface Delivery {
@@ -16,29 +16,43 @@ export interface Delivery {
   error?: string;
 }
 
+/**
+ * Requests of one delivery in flight at once (a Telegram target's chats): chats do not wait for
+ * each other's answers, and a long list stays within the service's own rate limit.
+ */
+export const PARALLEL_REQUESTS = 4;
+
+type Failure = Omit<Delivery, "target" | "delivered">;
+
 export async function deliver(target: Target, event: HealthEvent): Promise<Delivery> {
-  for (const { url, init } of target.requests(event)) {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        ...init,
-        redirect: "manual",
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-      });
-      await response.body?.cancel();
-    } catch (error) {
-      const timedOut =
-        error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-      const reason = timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : "network error";
-      return { target: target.label, delivered: false, error: reason };
+  const queue = target.requests(event);
+  const failures: Failure[] = [];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const failure = await sendOne(next);
+      if (failure) failures.push(failure);
     }
-    if (!response.ok)
-      return {
-        target: target.label,
-        delivered: false,
-        status: response.status,
-        error: `HTTP ${response.status}`,
-      };
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_REQUESTS, queue.length) }, worker));
+  const [failure] = failures;
+  return failure
+    ? { target: target.label, delivered: false, ...failure }
+    : { target: target.label, delivered: true };
+}
+
+/** One request of a delivery; undefined when the service took it. */
+async function sendOne({ url, init }: { url: string; init: RequestInit }): Promise<Failure | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      ...init,
+      redirect: "manual",
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    await response.body?.cancel();
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    return { error: timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : "network error" };
   }
-  return { target: target.label, delivered: true };
+  return response.ok ? undefined : { status: response.status, error: `HTTP ${response.status}` };
 }

@@ -16,12 +16,16 @@ export interface Target {
 
 export type Targets = { targets: Target[]; errors: string[] };
 
-/** Parse NOTIFY_URLS: URLs separated by spaces or line breaks. Errors name the URL's position and service only. */
+/**
+ * Parse NOTIFY_URLS: URLs separated by spaces or line breaks. Each URL stands alone: a wrong one
+ * is an error naming its position and service only ("NOTIFY_URLS #2 (ntfy): …"), and the others
+ * are targets all the same. Never throws.
+ */
 export function parseTargets(value: string | undefined): Targets {
   const out: Targets = { targets: [], errors: [] };
   const urls = (value ?? "").split(/\s+/).filter((u) => u !== "");
   urls.forEach((raw, i) => {
-    const at = `NOTIFY_URLS, URL ${i + 1}`;
+    const at = `NOTIFY_URLS #${i + 1}`;
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
     const parser = scheme ? PARSERS[scheme] : undefined;
     if (!scheme || !parser) {
@@ -37,7 +41,13 @@ export function parseTargets(value: string | undefined): Targets {
       out.errors.push(`${at} (${scheme}): is not a valid URL`);
       return;
     }
-    const parsed = parser(url);
+    let parsed: Parsed | string;
+    try {
+      parsed = parser(url);
+    } catch (error) {
+      // The parsers answer their own mistakes; a runtime error's message may quote the URL.
+      parsed = error instanceof Unreadable ? error.message : "could not be read";
+    }
     if (typeof parsed === "string") out.errors.push(`${at} (${scheme}): ${parsed}`);
     else
       out.targets.push({
@@ -52,6 +62,44 @@ const KNOWN = "ntfy://, gotify://, discord://, slack://, telegram://, generic+ht
 
 /** A parsed target before it is numbered; `where` is the host shown in its label (never a token). */
 type Parsed = Omit<Target, "label"> & { where?: string };
+
+/** A part of a URL that cannot be used; the message names the part, never its value. */
+class Unreadable extends Error {}
+
+/** A percent-encoded part of the URL (`what`: its name in a message), decoded. */
+function decoded(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new Unreadable(
+      `the ${what} holds a "%" that is not followed by two hex digits (write a literal % as %25)`,
+    );
+  }
+}
+
+/**
+ * A header's value as sent: its UTF-8 bytes (what curl sends for the same text), so a token or
+ * header with non-ASCII characters works where the service takes it. Line breaks and other
+ * control characters cannot be in a header.
+ */
+function headerValue(value: string, what: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value))
+    throw new Unreadable(`the ${what} holds a line break or another control character`);
+  return utf8Bytes(value);
+}
+
+/** `Authorization: Basic` for a user and password, UTF-8 encoded (RFC 7617's charset="UTF-8"). */
+function basicAuth(user: string, password: string): string {
+  return `Basic ${btoa(utf8Bytes(`${user}:${password}`))}`;
+}
+
+/** A string's UTF-8 encoding, one character per byte (what btoa and a header value take). */
+function utf8Bytes(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return binary;
+}
 
 /** One line for a person, and a title, from an event. */
 function title(e: HealthEvent): string {
@@ -68,16 +116,17 @@ const PARSERS: Record<string, (url: URL) => Parsed | string> = {
   // ntfy://[user:password@]host/topic, ntfy://:token@host/topic; ?scheme=http for a plain server.
   // API: POST the message as the body to /<topic>, Title and Tags as headers (docs.ntfy.sh/publish).
   ntfy(url) {
-    const topic = decodeURIComponent(url.pathname.replace(/^\//, ""));
+    const topic = decoded(url.pathname.replace(/^\//, ""), "topic");
     if (!topic || topic.includes("/")) return "must be ntfy://[user:password@]host/topic";
     const scheme = url.searchParams.get("scheme") === "http" ? "http" : "https";
     const host = url.host || "ntfy.sh";
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
+    const user = decoded(url.username, "user");
+    const password = decoded(url.password, "password");
     const auth: Record<string, string> = {};
-    if (password && !user) auth.Authorization = `Bearer ${password}`;
-    else if (user || password) auth.Authorization = `Basic ${btoa(`${user}:${password}`)}`;
-    const priority = url.searchParams.get("priority");
+    if (password && !user) auth.Authorization = `Bearer ${headerValue(password, "token")}`;
+    else if (user || password) auth.Authorization = basicAuth(user, password);
+    const given = url.searchParams.get("priority");
+    const priority = given ? headerValue(given, "priority") : undefined;
     return {
       service: "ntfy",
       where: host,
@@ -104,7 +153,7 @@ const PARSERS: Record<string, (url: URL) => Parsed | string> = {
   gotify(url) {
     const path = url.pathname.replace(/\/$/, "");
     const cut = path.lastIndexOf("/");
-    const token = decodeURIComponent(path.slice(cut + 1));
+    const token = decoded(path.slice(cut + 1), "token");
     if (!url.host || !token) return "must be gotify://host[:port][/path]/token";
     const scheme = /^(yes|true|1)$/i.test(url.searchParams.get("disabletls") ?? "") ? "http" : "https";
     const priority = Number(url.searchParams.get("priority") ?? 5);
@@ -116,7 +165,7 @@ const PARSERS: Record<string, (url: URL) => Parsed | string> = {
           url: `${scheme}://${url.host}${path.slice(0, cut)}/message`,
           init: json(
             { title: title(e), message: e.message, priority: Number.isInteger(priority) ? priority : 5 },
-            { "X-Gotify-Key": token },
+            { "X-Gotify-Key": headerValue(token, "token") },
           ),
         },
       ],
@@ -124,7 +173,7 @@ const PARSERS: Record<string, (url: URL) => Parsed | string> = {
   },
   // discord://token@webhookid. API: POST /api/webhooks/<id>/<token> with {content} (Execute Webhook).
   discord(url) {
-    const token = decodeURIComponent(url.username);
+    const token = decoded(url.username, "token");
     const id = url.hostname;
     if (!token || !/^\d+$/.test(id)) return "must be discord://TOKEN@WEBHOOK_ID";
     return {
@@ -141,14 +190,14 @@ const PARSERS: Record<string, (url: URL) => Parsed | string> = {
   // incoming webhook. API: POST https://hooks.slack.com/services/A/B/C with {text}.
   slack(url) {
     let parts: string[];
-    if (url.username === "hook") parts = decodeURIComponent(url.password).split("-");
+    if (url.username === "hook") parts = decoded(url.password, "webhook").split("-");
     else if (url.username.startsWith("xox") || url.password.startsWith("xox"))
       return "a bot token (xoxb) needs Slack's chat API; use an incoming webhook: slack://hook:A-B-C@webhook";
     else parts = [url.hostname.toUpperCase(), ...url.pathname.split("/").filter((p) => p !== "")];
     const [a = "", b = "", c = ""] = parts;
     if (parts.length !== 3 || !/^[A-Z0-9]+$/.test(a) || !/^[A-Z0-9]+$/.test(b) || !/^[A-Za-z0-9]+$/.test(c))
       return "must be slack://hook:A-B-C@webhook, the three parts of https://hooks.slack.com/services/A/B/C";
-    const bot = url.username && url.username !== "hook" ? decodeURIComponent(url.username) : undefined;
+    const bot = url.username && url.username !== "hook" ? decoded(url.username, "bot name") : undefined;
     return {
       service: "slack",
       requests: (e) => [
@@ -162,7 +211,7 @@ const PARSERS: Record<string, (url: URL) => Parsed | string> = {
   // telegram://token@telegram?chats=@channel,123456. API: POST /bot<token>/sendMessage with
   // {chat_id, text}, once per chat (core.telegram.org/bots/api#sendmessage).
   telegram(url) {
-    const token = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    const token = `${decoded(url.username, "bot token")}:${decoded(url.password, "bot token")}`;
     const chats = (url.searchParams.get("chats") ?? url.searchParams.get("channels") ?? "")
       .split(",")
       .map((c) => c.trim())
@@ -200,14 +249,15 @@ function generic(url: URL, scheme: "http" | "https"): Parsed | string {
   const headers: Record<string, string> = {};
   const query = new URLSearchParams();
   for (const [key, value] of url.searchParams) {
-    if (key.startsWith("@")) headers[key.slice(1)] = value;
-    else if (!GENERIC_OPTIONS.has(key.toLowerCase())) query.append(key, value);
+    if (key.startsWith("@")) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key.slice(1)))
+        return "a header's name (after @) may hold only letters, digits and !#$%&'*+.^_`|~-";
+      headers[key.slice(1)] = headerValue(value, "header value");
+    } else if (!GENERIC_OPTIONS.has(key.toLowerCase())) query.append(key, value);
   }
   const auth: Record<string, string> = {};
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    auth.Authorization = `Basic ${btoa(`${user}:${decodeURIComponent(url.password)}`)}`;
-  }
+  if (url.username || url.password)
+    auth.Authorization = basicAuth(decoded(url.username, "user"), decoded(url.password, "password"));
   const target = `${scheme}://${url.host}${url.pathname}${query.size > 0 ? `?${query}` : ""}`;
   return {
     service: "generic",

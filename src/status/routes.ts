@@ -18,6 +18,7 @@ import { feedsOf, recipes } from "../dyndns/recipes";
 import { renderReply } from "../dyndns/reply";
 import type { Env } from "../env";
 import { log } from "../log";
+import type { TestResult } from "../notify/notifier";
 import { sendTest } from "../notify/notify";
 import { historyLength, statusReport } from "./report";
 
@@ -175,19 +176,42 @@ statusRoutes.get("/status/setup", async (c) => {
 });
 
 /**
- * A test message to every NOTIFY_URLS target (src/notify/), answered per target: delivered, or
- * the service's status. Any logged-in client may ask; from a browser, only the page itself.
+ * A test message to every NOTIFY_URLS target (src/notify/), at most one a minute per client (the
+ * notifier keeps count). An admin client gets the answer per target (delivered, or the service's
+ * status) and what is wrong with NOTIFY_URLS; any other client the targets by position only. From
+ * a browser, only the page itself may ask.
  */
 statusRoutes.post("/status/notify-test", async (c) => {
   const who = await authorize(c.req.raw, c.env, true);
   if (!who.ok) return who.response;
-  const result = await sendTest(c.env, who.client.name);
-  const failed = result.targets.filter((t) => !t.delivered).map((t) => `${t.target}: ${t.error}`);
+  const answer = await sendTest(c.env, who.client.name);
+  if ("waitMs" in answer) {
+    const seconds = Math.ceil(answer.waitMs / 1000);
+    log("notify-test", { client: who.client.name, status: 429, notes: ["one test message a minute"] });
+    const error = `One test message a minute: try again in ${seconds} s.`;
+    return json({ error }, 429, { "Retry-After": String(seconds) });
+  }
+  const failed = answer.targets.filter((t) => !t.delivered).map((t) => `${t.target}: ${t.error}`);
   log("notify-test", {
     client: who.client.name,
     status: 200,
-    delivered: result.targets.length - failed.length,
-    notes: [...failed, ...result.errors],
+    delivered: answer.targets.length - failed.length,
+    notes: [...failed, ...answer.errors],
   });
-  return json(result);
+  return json(who.client.admin ? answer : withoutDetails(answer));
 });
+
+/** A test's result for a client that is not admin: targets by position, wrong URLs only counted. */
+function withoutDetails(result: TestResult): TestResult & { details: false } {
+  const wrong = result.errors.filter((e) => e.startsWith("NOTIFY_URLS #")).length;
+  return {
+    targets: result.targets.map((t) => ({ target: t.target.split(" ")[0] ?? "", delivered: t.delivered })),
+    errors:
+      wrong > 0
+        ? [
+            `${wrong} NOTIFY_URLS ${wrong === 1 ? "entry" : "entries"} cannot be used (an admin client sees which)`,
+          ]
+        : result.errors,
+    details: false,
+  };
+}

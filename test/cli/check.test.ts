@@ -330,8 +330,19 @@ describe("check: notifications", () => {
     });
     const { code, io } = await check(["--offline"]);
     expect(code).toBe(1);
-    expect(io.stdout).toContain("error: NOTIFY_URLS, URL 1 (discord): must be discord://TOKEN@WEBHOOK_ID");
+    expect(io.stdout).toContain("error: NOTIFY_URLS #1 (discord): must be discord://TOKEN@WEBHOOK_ID");
     expect(io.stdout + io.stderr).not.toContain("secret-88");
+  });
+
+  it("a raw % in one URL is that URL's error; a € in another's password is fine", async () => {
+    const urls = "ntfy://alice:xq50%off@ntfy.sh/a ntfy://j%C3%BCrgen:p%E2%82%AC@ntfy.example.net/b";
+    const { code, io } = await check(["--offline"], { NOTIFY_URLS: urls });
+    expect(code).toBe(1);
+    expect(io.stdout).toContain(
+      'error: NOTIFY_URLS #1 (ntfy): the password holds a "%" that is not followed by two hex digits (write a literal % as %25)',
+    );
+    expect(io.stdout).toContain("  #2 ntfy ntfy.example.net\n");
+    expect(io.stdout + io.stderr).not.toContain("xq50");
   });
 
   it("says it did not check NOTIFY_URLS when it is not at hand", async () => {

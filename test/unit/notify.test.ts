@@ -1,9 +1,12 @@
 // NOTIFY_URLS (src/notify/targets.ts): each shoutrrr-style URL becomes the exact request the
 // service's API documents, and a wrong URL is one line that never repeats a token; the hourly
 // dedupe (src/notify/dedupe.ts).
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { admit, NOTIFY_WINDOW_MS, release } from "../../src/notify/dedupe";
-import { parseTargets } from "../../src/notify/targets";
+import { admit, NOTIFY_WINDOW_MS, release, TEST_WINDOW_MS, testWait } from "../../src/notify/dedupe";
+import { deliver, PARALLEL_REQUESTS } from "../../src/notify/send";
+import { parseTargets, type Target } from "../../src/notify/targets";
 import type { HealthEvent } from "../../src/zone/protocol";
 
 const AT = Date.parse("2026-12-01T10:00:00Z");
@@ -145,28 +148,16 @@ describe("NOTIFY_URLS", () => {
   });
 
   it.each([
-    ["pushover://shoutrrr:tokensecret@userkey", 'NOTIFY_URLS, URL 1: "pushover://" is not a known service'],
-    ["https://example.net/tokensecret", 'NOTIFY_URLS, URL 1: "https://" is not a known service'],
-    ["tokensecret", "NOTIFY_URLS, URL 1: is not a URL of a known service"],
-    [
-      "discord://tokensecret@not-a-number",
-      "NOTIFY_URLS, URL 1 (discord): must be discord://TOKEN@WEBHOOK_ID",
-    ],
-    ["ntfy://tokensecret@ntfy.sh/", "NOTIFY_URLS, URL 1 (ntfy): must be ntfy://[user:password@]host/topic"],
-    [
-      "gotify://gotify.example.net/",
-      "NOTIFY_URLS, URL 1 (gotify): must be gotify://host[:port][/path]/token",
-    ],
-    [
-      "slack://xoxb:tokensecret@C012345",
-      "NOTIFY_URLS, URL 1 (slack): a bot token (xoxb) needs Slack's chat API",
-    ],
-    ["slack://hook:tokensecret@webhook", "NOTIFY_URLS, URL 1 (slack): must be slack://hook:A-B-C@webhook"],
-    ["telegram://123:tokensecret@telegram", "NOTIFY_URLS, URL 1 (telegram): names no chat"],
-    [
-      "telegram://tokensecret@telegram?chats=1",
-      "NOTIFY_URLS, URL 1 (telegram): must be telegram://BOT_TOKEN@",
-    ],
+    ["pushover://shoutrrr:tokensecret@userkey", 'NOTIFY_URLS #1: "pushover://" is not a known service'],
+    ["https://example.net/tokensecret", 'NOTIFY_URLS #1: "https://" is not a known service'],
+    ["tokensecret", "NOTIFY_URLS #1: is not a URL of a known service"],
+    ["discord://tokensecret@not-a-number", "NOTIFY_URLS #1 (discord): must be discord://TOKEN@WEBHOOK_ID"],
+    ["ntfy://tokensecret@ntfy.sh/", "NOTIFY_URLS #1 (ntfy): must be ntfy://[user:password@]host/topic"],
+    ["gotify://gotify.example.net/", "NOTIFY_URLS #1 (gotify): must be gotify://host[:port][/path]/token"],
+    ["slack://xoxb:tokensecret@C012345", "NOTIFY_URLS #1 (slack): a bot token (xoxb) needs Slack's chat API"],
+    ["slack://hook:tokensecret@webhook", "NOTIFY_URLS #1 (slack): must be slack://hook:A-B-C@webhook"],
+    ["telegram://123:tokensecret@telegram", "NOTIFY_URLS #1 (telegram): names no chat"],
+    ["telegram://tokensecret@telegram?chats=1", "NOTIFY_URLS #1 (telegram): must be telegram://BOT_TOKEN@"],
   ])("%s is refused without repeating the token", (url, start) => {
     const { targets, errors } = parseTargets(url);
     expect(targets).toEqual([]);
@@ -179,6 +170,90 @@ describe("NOTIFY_URLS", () => {
     const { targets, errors } = parseTargets("bogus://x ntfy://ntfy.sh/ok");
     expect(targets.map((t) => t.label)).toEqual(["#2 ntfy ntfy.sh"]);
     expect(errors).toHaveLength(1);
+  });
+});
+
+/** Decode a Basic header the way a server does: Base64, then the bytes as UTF-8. */
+const basicOf = (header: unknown) =>
+  Buffer.from(String(header).replace(/^Basic /, ""), "base64").toString("utf8");
+/** A header value as a server reads its bytes: UTF-8. */
+const bytesAsUtf8 = (value: unknown) => Buffer.from(String(value), "latin1").toString("utf8");
+
+describe("credentials with non-Latin-1 characters or percent signs, in every service", () => {
+  const EURO = encodeURIComponent("pässwörd€"); // what a person pastes after URL-encoding it
+
+  it("ntfy: a user and password in UTF-8 go as Basic, a token with % as %25 as Bearer", () => {
+    const [basic] = requestOf(`ntfy://j%C3%BCrgen:${EURO}@ntfy.sh/dns`) ?? [];
+    expect(basicOf((basic?.headers as Record<string, string>).Authorization)).toBe("jürgen:pässwörd€");
+    // A € typed as is: the URL parser encodes it, and it arrives all the same.
+    const [typed] = requestOf("ntfy://alice:pa€ss@ntfy.sh/dns") ?? [];
+    expect(basicOf((typed?.headers as Record<string, string>).Authorization)).toBe("alice:pa€ss");
+    const [bearer] = requestOf("ntfy://:tk_50%25off@ntfy.sh/dns") ?? [];
+    expect(bearer?.headers).toMatchObject({ Authorization: "Bearer tk_50%off" });
+  });
+
+  it("gotify: a token in UTF-8 goes as its bytes in X-Gotify-Key; %25 is a percent sign", () => {
+    const [euro] = requestOf(`gotify://gotify.example.net/${EURO}`) ?? [];
+    expect(bytesAsUtf8((euro?.headers as Record<string, string>)["X-Gotify-Key"])).toBe("pässwörd€");
+    const [percent] = requestOf("gotify://gotify.example.net/A%25B") ?? [];
+    expect(percent?.headers).toMatchObject({ "X-Gotify-Key": "A%B" });
+  });
+
+  it("discord: a token in UTF-8 or with %25 goes encoded into the webhook's path", () => {
+    expect(requestOf(`discord://${EURO}@123456789012345678`)?.[0]?.url).toBe(
+      `https://discord.com/api/webhooks/123456789012345678/${EURO}`,
+    );
+    expect(requestOf("discord://A%25B@123456789012345678")?.[0]?.url).toBe(
+      "https://discord.com/api/webhooks/123456789012345678/A%25B",
+    );
+  });
+
+  it("generic: user and password in UTF-8 as Basic; a header value in UTF-8 as its bytes", () => {
+    const [basic] = requestOf(`generic+https://j%C3%BCrgen:${EURO}@hooks.example.net/x`) ?? [];
+    expect(basicOf((basic?.headers as Record<string, string>).Authorization)).toBe("jürgen:pässwörd€");
+    const [header] = requestOf(`generic+https://hooks.example.net/x?@X-Key=${EURO}`) ?? [];
+    expect(bytesAsUtf8((header?.headers as Record<string, string>)["X-Key"])).toBe("pässwörd€");
+  });
+
+  // Slack's webhook parts and Telegram's bot tokens are ASCII by the services' own rules.
+  it.each([
+    [
+      "ntfy",
+      "ntfy://alice:xq50%off@ntfy.sh/dns",
+      'the password holds a "%" that is not followed by two hex digits',
+    ],
+    ["ntfy", "ntfy://xq%zzlice:pw@ntfy.sh/dns", 'the user holds a "%"'],
+    ["ntfy", "ntfy://ntfy.sh/xq%ic", 'the topic holds a "%"'],
+    ["ntfy", "ntfy://:xq%0Aabc@ntfy.sh/dns", "the token holds a line break"],
+    ["gotify", "gotify://gotify.example.net/xq%en", 'the token holds a "%"'],
+    ["discord", "discord://xq%en@123456789012345678", 'the token holds a "%"'],
+    ["slack", "slack://hook:T0-B0-xq%E2%82%AC@webhook", "must be slack://hook:A-B-C@webhook"],
+    ["slack", "slack://hook:T0-B0-xq%@webhook", 'the webhook holds a "%"'],
+    ["slack", "slack://xq%@T0/B0/C0", 'the bot name holds a "%"'],
+    ["telegram", "telegram://123:xq%en@telegram?chats=1", 'the bot token holds a "%"'],
+    ["telegram", `telegram://123:xq${EURO}@telegram?chats=1`, "must be telegram://BOT_TOKEN@"],
+    ["generic", "generic+https://user:xq%ss@hooks.example.net/x", 'the password holds a "%"'],
+    ["generic", "generic+https://hooks.example.net/x?@X-Key=xq%0Db", "the header value holds a line break"],
+  ])("%s: %s is a positional error, and the target after it still works", (service, url, start) => {
+    const { targets, errors } = parseTargets(`${url} ntfy://ntfy.sh/after`);
+    expect(errors).toHaveLength(1);
+    expect(
+      errors[0]?.startsWith(
+        `NOTIFY_URLS #1 (${service === "generic" ? "generic+https" : service}): ${start}`,
+      ),
+    ).toBe(true);
+    expect(errors[0]).not.toMatch(/xq|%E2/);
+    expect(targets.map((t) => t.label)).toEqual(["#2 ntfy ntfy.sh"]);
+  });
+});
+
+describe("one test message per client a minute", () => {
+  it("waits out the minute since the client's last test, and then sends again", () => {
+    expect(testWait(undefined, AT)).toBe(0);
+    expect(testWait(AT, AT)).toBe(TEST_WINDOW_MS);
+    expect(testWait(AT, AT + 1000)).toBe(TEST_WINDOW_MS - 1000);
+    expect(testWait(AT, AT + TEST_WINDOW_MS)).toBe(0);
+    expect(testWait(AT, AT + 3 * TEST_WINDOW_MS)).toBe(0);
   });
 });
 
@@ -213,5 +288,44 @@ describe("once per host and kind per hour", () => {
     expect(
       release({ ...held, held: 0 }, "failing", undefined, AT + 2 * NOTIFY_WINDOW_MS).send,
     ).toBeUndefined();
+  });
+});
+
+describe("a target of several requests (Telegram's chats)", () => {
+  it(`sends them ${PARALLEL_REQUESTS} at a time, each without waiting for the others' answers`, async () => {
+    const chats = 2 * PARALLEL_REQUESTS + 1;
+    // Answers nothing until as many requests are in flight as a bounded parallel sender keeps
+    // open: one request at a time would get no answer and fail with a time-out.
+    let inFlight = 0;
+    let most = 0;
+    let left = chats;
+    const held: (() => void)[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      inFlight++;
+      most = Math.max(most, inFlight);
+      held.push(() => {
+        inFlight--;
+        left--;
+        res.end("{}");
+      });
+      if (inFlight >= Math.min(PARALLEL_REQUESTS, left)) for (const answer of held.splice(0)) answer();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const target: Target = {
+      service: "telegram",
+      label: "#1 telegram",
+      requests: () =>
+        Array.from({ length: chats }, (_, i) => ({ url: `${origin}/chat/${i}`, init: { method: "POST" } })),
+    };
+    try {
+      expect(await deliver(target, EVENT)).toEqual({ target: "#1 telegram", delivered: true });
+      expect(left).toBe(0);
+      expect(most).toBe(PARALLEL_REQUESTS);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

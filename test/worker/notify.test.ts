@@ -4,7 +4,7 @@
 // service's API expects. The dyndns2 reply never changes or waits for a delivery.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
-import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+import { HOME_PASSWORD, liveTargets, NEIGHBOUR_PASSWORD, testVars, ZONE } from "../support/fixtures";
 import { type Received, type Receiver, startReceiver } from "../support/receivers";
 
 const TOKENS = {
@@ -300,7 +300,7 @@ describe("a wrong URL among the targets", () => {
         .map((l) => JSON.parse(l) as { event: string; notes?: string[] })
         .filter((l) => l.event === "notify")
         .flatMap((l) => l.notes ?? []);
-    await expect.poll(notes).toEqual(["NOTIFY_URLS, URL 8 (discord): must be discord://TOKEN@WEBHOOK_ID"]);
+    await expect.poll(notes).toEqual(["NOTIFY_URLS #8 (discord): must be discord://TOKEN@WEBHOOK_ID"]);
     expect(ep.logs.join("\n")).not.toContain("token-in-a-wrong-url");
   });
 });
@@ -348,12 +348,25 @@ describe("a receiver that fails", () => {
 });
 
 describe("POST /status/notify-test", () => {
-  beforeEach(() => fresh());
-  const basic = { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` };
+  const basic = (user: string, password: string) => ({
+    Authorization: `Basic ${btoa(`${user}:${password}`)}`,
+  });
+  const home = basic("home", HOME_PASSWORD);
+  const neighbour = basic("neighbour", NEIGHBOUR_PASSWORD);
+  beforeEach(async () => {
+    const vars = await testVars();
+    (vars.CLIENTS as Record<string, { admin?: boolean }>).home = {
+      ...(vars.CLIENTS as Record<string, object>).home,
+      admin: true,
+    };
+    await fresh({}, vars);
+  });
+  const test = (headers: Record<string, string>) =>
+    ep.fetch("/status/notify-test", { method: "POST", headers });
 
-  it("sends one test message to every target and answers per target whether it was delivered", async () => {
+  it("sends one test message to every target and answers an admin client per target whether it was delivered", async () => {
     rx.discord.answer(404, '{"message":"Unknown Webhook"}');
-    const r = await ep.fetch("/status/notify-test", { method: "POST", headers: basic });
+    const r = await test(home);
     expect(r.status).toBe(200);
     const body = (await r.json()) as { targets: unknown[]; errors: string[] };
     expect(body).toEqual({
@@ -372,15 +385,90 @@ describe("POST /status/notify-test", () => {
     for (const token of Object.values(TOKENS)) expect(JSON.stringify(body)).not.toContain(token);
   });
 
+  it("a client that is not admin sees the targets by position only", async () => {
+    rx.discord.answer(404, '{"message":"Unknown Webhook"}');
+    const r = await test(neighbour);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({
+      targets: [
+        { target: "#1", delivered: true },
+        { target: "#2", delivered: true },
+        { target: "#3", delivered: false },
+        { target: "#4", delivered: true },
+        { target: "#5", delivered: true },
+        { target: "#6", delivered: true },
+        { target: "#7", delivered: true },
+      ],
+      errors: [],
+      details: false,
+    });
+  });
+
+  it("30 calls of one client make one delivery per target; the next minute's wait is in Retry-After; another client has its own", async () => {
+    const answers = await Promise.all(Array.from({ length: 30 }, () => test(home)));
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+    const waits = answers.filter((r) => r.status === 429);
+    expect(waits).toHaveLength(29);
+    for (const r of waits) {
+      expect(Number(r.headers.get("Retry-After"))).toBeGreaterThan(0);
+      expect(Number(r.headers.get("Retry-After"))).toBeLessThanOrEqual(60);
+      expect((await r.json()) as { error: string }).toEqual({
+        error: expect.stringMatching(/^One test message a minute: try again in \d+ s\.$/),
+      });
+    }
+    const perTarget = () =>
+      [rx.ntfy, rx.gotify, rx.discord, rx.slack, rx.generic, rx.local].map((x) => x.requests.length);
+    expect(perTarget()).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(rx.telegram.requests).toHaveLength(2); // its two chats
+    expect((await test(neighbour)).status).toBe(200);
+    expect(perTarget()).toEqual([2, 2, 2, 2, 2, 2]);
+  });
+
   it("is refused from another site and without credentials", async () => {
     const other = await ep.fetch("/status/notify-test", {
       method: "POST",
-      headers: { ...basic, Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" },
+      headers: { ...home, Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" },
     });
     expect(other.status).toBe(403);
     const nobody = await ep.fetch("/status/notify-test", { method: "POST" });
     expect(nobody.status).toBe(401);
     expect(rx.generic.requests).toEqual([]);
+  });
+});
+
+describe("a URL with a raw % before one with a € in its password", () => {
+  const BROKEN = "ntfy://alice:xq50%off@ntfy.sh/broken";
+  const EURO = "ntfy://j%C3%BCrgen:p%C3%A4ss%E2%82%AC@ntfy.sh/euro";
+
+  it("the first is a positional error; every other target delivers, the scheduled check runs, the test answers", async () => {
+    const vars = await testVars();
+    (vars.CLIENTS as Record<string, { admin?: boolean }>).home = {
+      ...(vars.CLIENTS as Record<string, object>).home,
+      admin: true,
+    };
+    await fresh({}, vars, `${BROKEN} ${EURO}`);
+    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" })).body).toBe(
+      "good 2001:db8::1\n",
+    );
+    const ntfy = await rx.ntfy.waitFor(2);
+    const euro = ntfy.find((r) => r.path === "/euro");
+    const basic = Buffer.from(euro?.headers.authorization?.replace(/^Basic /, "") ?? "", "base64");
+    expect(basic.toString("utf8")).toBe("jürgen:päss€");
+    await rx.generic.waitFor(1);
+    await runCheck(); // the scheduled handler completes ("ok"), whatever NOTIFY_URLS holds
+    const r = await ep.fetch("/status/notify-test", {
+      method: "POST",
+      headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+    });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { targets: { target: string; delivered: boolean }[]; errors: string[] };
+    expect(body.errors).toEqual([
+      'NOTIFY_URLS #8 (ntfy): the password holds a "%" that is not followed by two hex digits (write a literal % as %25)',
+    ]);
+    expect(body.targets.map((t) => [t.target, t.delivered])).toContainEqual(["#9 ntfy ntfy.sh", true]);
+    expect(body.targets.every((t) => t.delivered)).toBe(true);
+    await ep.flushLogs();
+    expect(ep.logs.join("\n")).not.toContain("xq50");
   });
 });
 
