@@ -37,7 +37,8 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
   const started = Date.now();
   const source = c.req.header("CF-Connecting-IP");
   const agent = c.req.header("User-Agent")?.slice(0, 120) ?? null;
-  const granted = await access(c.req.raw, c.env, { changesState: true });
+  const later = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+  const granted = await access(c.req.raw, c.env, { changesState: true, later });
   let reply: Reply;
   let facts: UpdateFacts = { notes: granted.ok ? undefined : granted.notes };
   if (granted.ok) {

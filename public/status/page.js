@@ -48,6 +48,55 @@ function timeEl(when, fallback = "never") {
   return h("time", { datetime: iso, title: exact(when), text: ago(when) });
 }
 
+/** An address that may wrap only after a colon (an IPv6 group is never split). */
+function addressEl(tag, attrs, text) {
+  const parts = String(text).split(":");
+  return h(
+    tag,
+    attrs,
+    parts.flatMap((part, i) => (i < parts.length - 1 ? [`${part}:`, h("wbr")] : [part])),
+  );
+}
+
+// ---- OVH's reasons, for a person ---------------------------------------------------------------
+
+/** "OVH PUT /domain/zone/…: 500 error (text/plain body) (query id …)" in a reason. */
+const OVH_CALL = /OVH (?:GET|POST|PUT|DELETE) \S+: (?:(\d{3}) )?([^;]*)/;
+
+/** What an OVH failure means, in a sentence; undefined when the text quotes no OVH call. */
+function ovhSentence(text) {
+  const call = OVH_CALL.exec(text);
+  if (!call) return undefined;
+  const status = Number(call[1] ?? 0);
+  const said = call[2] ?? "";
+  if (/^no answer within/.test(said)) return "OVH's API did not answer in time";
+  if (/^network error/.test(said)) return "OVH's API could not be reached";
+  if (/^no token/.test(said)) return "OVH gave the Worker no access token";
+  if (status === 401 || status === 403) return "OVH refused the Worker's credentials";
+  if (status === 429) return "OVH asked the Worker to make fewer calls";
+  if (status >= 500) return `OVH's API failed on its side (HTTP ${status})`;
+  if (status === 404) return "OVH could not find a record it had just listed";
+  if (status) return `OVH refused a call (HTTP ${status})`;
+  return "OVH's answer could not be used";
+}
+
+/**
+ * A reason for a person first, the raw detail after: "OVH's API failed on its side (HTTP 500),
+ * so the record was not written. The client retries …", then OVH's own words behind a disclosure.
+ */
+function reasonEls(text, cls) {
+  const sentence = ovhSentence(text);
+  if (!sentence) return [h("p", { class: cls, text: capital(text) })];
+  const result = /^not written/.test(text) ? ", so the record was not written" : "";
+  const next = text.split("; ").slice(1).join("; ");
+  return [
+    h("p", { class: cls, text: `${sentence}${result}.${next ? ` ${capital(next)}.` : ""}` }),
+    h("details", { class: "detail" }, h("summary", { text: "OVH's answer" }), h("code", { text })),
+  ];
+}
+
+const capital = (text) => (text ? text[0].toUpperCase() + text.slice(1) : "");
+
 // ---- health -----------------------------------------------------------------------------------
 
 const STATES = {
@@ -146,10 +195,42 @@ function show(which) {
   if (which !== "problem") $("problem").hidden = true;
 }
 
-function problem(text) {
+function problem(text, more = []) {
   $("problem-text").textContent = text;
+  $("problem-more").replaceChildren(...more);
   $("problem").hidden = false;
   $("loading").hidden = true;
+}
+
+/**
+ * A Worker whose configuration is invalid or whose secrets are missing: which keys (never a
+ * value), and the commands that say more. No one can log in until it is fixed and deployed.
+ */
+function configProblem({ error, configuration }) {
+  const list = (title, keys) =>
+    keys?.length
+      ? [
+          h("p", { text: title }),
+          h(
+            "ul",
+            { class: "keys" },
+            keys.map((k) => h("li", {}, h("code", { text: k }))),
+          ),
+        ]
+      : [];
+  problem(error, [
+    ...list("Configuration keys with errors:", configuration.invalid),
+    ...list("Secrets missing or wrong:", configuration.secrets),
+    h(
+      "p",
+      {},
+      "Where you deploy from, ",
+      h("code", { text: "npm run check" }),
+      " says what is wrong with each (and how to set a secret); ",
+      h("code", { text: "npx wrangler tail --format json" }),
+      " shows the Worker's own log. Deploy the fix, then try again.",
+    ),
+  ]);
 }
 
 async function load({ quiet = false } = {}) {
@@ -170,6 +251,10 @@ async function load({ quiet = false } = {}) {
     report = null;
     show("login");
     $("username").focus();
+    return;
+  }
+  if (answer.body?.configuration) {
+    configProblem(answer.body);
     return;
   }
   if (!answer.ok || !answer.body) {
@@ -253,15 +338,14 @@ function hostId(name) {
 
 function hostCard(host) {
   const health = hostHealth(host);
-  const reason = health.reason ? health.reason[0].toUpperCase() + health.reason.slice(1) : "";
-  const advice = health.state === "ok" ? "" : reason || ADVICE[health.state] || "";
+  const advice = health.state === "ok" ? "" : health.reason || ADVICE[health.state] || "";
   const id = hostId(host.name);
   const last = host.lastReport;
   return h(
     "article",
     { class: `host s-${health.state}`, "aria-labelledby": id },
     h("header", { class: "host-head" }, h("h3", { id, text: host.name }), badge(health.state)),
-    advice ? h("p", { class: "advice", text: advice }) : null,
+    advice ? reasonEls(advice, "advice") : null,
     health.since && health.state !== "ok"
       ? h(
           "p",
@@ -280,7 +364,15 @@ function hostCard(host) {
           h("div", { class: "rec-name" }, h("span", { class: "type", text: r.type }), ` ${r.name}`),
           r.target === null
             ? h("div", { class: "target muted", text: "not written yet" })
-            : h("div", { class: "target", text: r.target }),
+            : addressEl("div", { class: "target" }, r.target),
+          r.unconfirmed
+            ? h(
+                "p",
+                { class: "unconfirmed" },
+                h("span", { class: "badge b-unconfirmed", text: "unconfirmed" }),
+                " Written, but OVH has not confirmed that it is served: the next report writes it again.",
+              )
+            : null,
           h(
             "div",
             { class: "rec-meta" },
@@ -361,15 +453,17 @@ function historyEntry(e) {
               {},
               h("span", { class: "type", text: c.type }),
               ` ${c.name} `,
-              h("span", { class: "from", text: c.from ?? "(new)" }),
+              c.from
+                ? addressEl("span", { class: "from" }, c.from)
+                : h("span", { class: "from", text: "(new)" }),
               h("span", { "aria-label": "became", text: " → " }),
-              h("span", { class: "to", text: c.to }),
+              addressEl("span", { class: "to" }, c.to),
               c.prefix ? h("span", { class: "via" }, " from prefix ", h("code", { text: c.prefix })) : null,
             ),
           ),
         )
       : null,
-    e.note ? h("p", { class: "note", text: e.note }) : null,
+    e.note ? reasonEls(e.note, "note") : null,
     h(
       "p",
       { class: "entry-meta" },
@@ -422,14 +516,21 @@ async function loadSetup() {
         h("summary", { text: recipe.title }),
         recipe.note ? h("p", { class: "muted", text: recipe.note }) : null,
         h("pre", { tabindex: "0" }, h("code", { text: recipe.text })),
-        copyButton(recipe.text),
+        Array.isArray(recipe.fields)
+          ? h(
+              "p",
+              { class: "copies" },
+              recipe.fields.map((f) => copyButton(f.value, `Copy ${f.label}`)),
+            )
+          : copyButton(recipe.text, "Copy"),
       ),
     ),
   );
 }
 
-function copyButton(text) {
-  const button = h("button", { type: "button", class: "quiet", text: "Copy" });
+/** A button that copies `text` (only the value: a router's field takes no label). */
+function copyButton(text, label) {
+  const button = h("button", { type: "button", class: "quiet", text: label });
   button.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(text);
@@ -438,7 +539,7 @@ function copyButton(text) {
       button.textContent = "Select the text to copy it";
     }
     setTimeout(() => {
-      button.textContent = "Copy";
+      button.textContent = label;
     }, 2000);
   });
   return button;
@@ -462,37 +563,73 @@ async function notifyTest() {
   const targets = Array.isArray(answer.body) ? answer.body : (answer.body?.targets ?? answer.body?.results);
   if (!Array.isArray(targets)) {
     const why =
-      answer.body?.error ??
+      answer.body?.error?.replace(/\.$/, "") ??
       (answer.status === 404
         ? "this Worker has no notifications yet"
         : `the Worker answered ${answer.status}`);
     out.replaceChildren(h("p", { class: "error", text: `Not sent: ${why}.` }));
     return;
   }
-  if (targets.length === 0) {
-    out.replaceChildren(h("p", { class: "muted", text: "No notification target is configured." }));
-    return;
-  }
+  const errors = (Array.isArray(answer.body?.errors) ? answer.body.errors : []).filter(
+    (e) => typeof e === "string",
+  );
+  const wrong = errors.filter((e) => !/is not set/.test(e));
   out.replaceChildren(
-    h(
-      "ul",
-      { class: "results" },
-      targets.map((t) => {
-        const delivered = t.delivered ?? t.ok ?? false;
-        const name = t.target ?? t.name ?? t.kind ?? "target";
-        const detail = t.error ?? t.reason ?? t.detail ?? "";
-        return h(
-          "li",
-          { class: delivered ? "o-ok" : "o-error" },
-          h("span", {
-            class: `outcome ${delivered ? "o-ok" : "o-error"}`,
-            text: delivered ? "delivered" : "failed",
+    targets.length === 0 && wrong.length === 0
+      ? h(
+          "div",
+          { class: "hint" },
+          h("p", { class: "muted", text: "No notification target is configured." }),
+          h(
+            "p",
+            {},
+            "Put the services' URLs (ntfy://, gotify://, discord://, slack://, telegram://, generic+https://) into the Worker's ",
+            h("code", { text: "NOTIFY_URLS" }),
+            " secret: ",
+            h("code", { text: "npx wrangler secret put NOTIFY_URLS" }),
+            " (or a line in ",
+            h("code", { text: ".dev.vars" }),
+            " for ",
+            h("code", { text: "npm start" }),
+            "), then ",
+            h("code", { text: "npm run check" }),
+            " checks them. The README's “Notifications” lists each service's URL.",
+          ),
+        )
+      : h(
+          "ul",
+          { class: "results" },
+          targets.map((t) => {
+            const delivered = t.delivered ?? t.ok ?? false;
+            const name = t.target ?? t.name ?? t.kind ?? "target";
+            const detail = t.error ?? t.reason ?? t.detail ?? "";
+            return h(
+              "li",
+              { class: delivered ? "o-ok" : "o-error" },
+              h("span", {
+                class: `outcome ${delivered ? "o-ok" : "o-error"}`,
+                text: delivered ? "delivered" : "failed",
+              }),
+              ` ${name}`,
+              detail ? h("span", { class: "muted", text: ` — ${detail}` }) : "",
+            );
           }),
-          ` ${name}`,
-          detail ? h("span", { class: "muted", text: ` — ${detail}` }) : "",
-        );
-      }),
-    ),
+        ),
+    wrong.length > 0
+      ? h(
+          "ul",
+          { class: "results errors", "aria-label": "What is wrong with NOTIFY_URLS" },
+          wrong.map((e) =>
+            h("li", { class: "o-error" }, h("span", { class: "outcome o-error", text: "not used" }), ` ${e}`),
+          ),
+        )
+      : null,
+    answer.body?.details === false && targets.length > 0
+      ? h("p", {
+          class: "muted",
+          text: "Which service each number is, and why one failed, is shown to admin clients (CLIENTS.<name>.admin = true).",
+        })
+      : null,
   );
 }
 

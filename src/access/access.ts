@@ -4,6 +4,7 @@ import { type ClientSpec, type Config, loadConfig } from "../config";
 import { type Params, readParams } from "../dyndns/params";
 import { RETRY_AFTER_911, type Reply } from "../dyndns/reply";
 import type { Env } from "../env";
+import { log } from "../log";
 import { authenticate, readCredentials } from "./credentials";
 import { loginsGuardName, sourceKey } from "./guard";
 import { crossSite } from "./origin";
@@ -30,10 +31,12 @@ const LOGGED_USER_LENGTH = 64;
 export interface AccessOptions {
   /** The request changes records: refuse it when a web page of another site sent it. */
   changesState?: boolean;
+  /** Runs work after the reply (the request's waitUntil): what the reply must not wait for. */
+  later: (work: Promise<unknown>) => void;
 }
 
 /** Config, parameters and credentials, with the abuse limit for failed logins. */
-export async function access(request: Request, env: Env, options: AccessOptions = {}): Promise<Access> {
+export async function access(request: Request, env: Env, options: AccessOptions): Promise<Access> {
   // Hono answers HEAD with the GET handler; an update must never run for a HEAD.
   if (request.method === "HEAD") return { ok: false, reply: { kind: "method", allow: "GET, POST" } };
   // Before anything is read or counted: a forged request must not even count as a failed login.
@@ -68,9 +71,8 @@ export async function access(request: Request, env: Env, options: AccessOptions 
     const state = client
       ? await guard.check(user, authFailLimit, authFailWindow)
       : await guard.fail(user, authFailLimit, authFailWindow);
-    // A configured client's failed logins, per source, for its status (unknown names are not kept).
-    if (!client && config.value.clients.has(user))
-      await env.GUARD.get(env.GUARD.idFromName(loginsGuardName(user))).noteFailedLogin(source);
+    // After the reply, for every user name alike: a configured name's reply must not take longer.
+    if (!client) options.later(noteFailedLogin(env, config.value, user, source));
     if (known.size >= MAX_KNOWN) known.clear();
     const at = Date.now();
     if (state.sourceBlockedForMs > 0) known.set(source, { blockedUntil: at + state.sourceBlockedForMs });
@@ -88,6 +90,16 @@ export async function access(request: Request, env: Env, options: AccessOptions 
     return { ok: false, reply: { kind: "badauth" }, notes };
   }
   return { ok: true, config: config.value, client, params };
+}
+
+/** A configured client's failed login, per source, for its status; made-up user names are not kept. */
+async function noteFailedLogin(env: Env, config: Config, user: string, source: string): Promise<void> {
+  if (!config.clients.has(user)) return;
+  try {
+    await env.GUARD.get(env.GUARD.idFromName(loginsGuardName(user))).noteFailedLogin(source);
+  } catch (error) {
+    log("error", { message: `failed-login list: ${error instanceof Error ? error.message : String(error)}` });
+  }
 }
 
 /** Milliseconds left of a block this isolate knows of; 0 when none. */

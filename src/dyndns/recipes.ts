@@ -174,6 +174,8 @@ export interface Recipe {
   id: "fritzbox" | "ddclient" | "inadyn" | "client-conf";
   title: string;
   text: string;
+  /** A router's form fields, each copied on its own (the page's Copy takes the value, not the label). */
+  fields?: { label: string; value: string }[];
 }
 
 /** Every recipe for a client and its hosts, as the status page shows them. */
@@ -185,7 +187,16 @@ export function recipes(
   feeds?: HostFeedsOf,
 ): Recipe[] {
   return [
-    { id: "fritzbox", title: "FRITZ!Box", text: fritzboxSnippet(url, name, password, hosts, feeds) },
+    {
+      id: "fritzbox",
+      title: "FRITZ!Box",
+      text: fritzboxSnippet(url, name, password, hosts, feeds),
+      fields: [
+        { label: "Update-URL", value: fritzboxUpdateUrl(url, hosts, feeds) },
+        { label: "Domain name", value: fritzboxDomain(hosts, feeds) ?? hosts[0] ?? "" },
+        { label: "Username", value: name },
+      ],
+    },
     { id: "ddclient", title: "ddclient", text: ddclientSnippet(url, name, password, hosts) },
     { id: "inadyn", title: "inadyn", text: inadynSnippet(url, name, password, hosts) },
     {

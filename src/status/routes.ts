@@ -13,7 +13,7 @@ import {
   readSession,
   sessionsUnavailable,
 } from "../access/session";
-import type { ClientSpec, Config } from "../config";
+import { type ClientSpec, type Config, loadConfig, OAUTH2_SECRET_KEYS, SECRET_KEYS } from "../config";
 import { feedsOf, recipes } from "../dyndns/recipes";
 import { renderReply } from "../dyndns/reply";
 import type { Env } from "../env";
@@ -52,6 +52,13 @@ function json(body: unknown, status = 200, headers: Record<string, string> = {})
   return new Response(JSON.stringify(body), { status, headers: { ...API_HEADERS, ...headers } });
 }
 
+/** Work that runs after the reply (the request's waitUntil). */
+type Later = (work: Promise<unknown>) => void;
+const laterOf =
+  (c: { executionCtx: { waitUntil(work: Promise<unknown>): void } }): Later =>
+  (work) =>
+    c.executionCtx.waitUntil(work);
+
 type Authorized =
   | { ok: true; config: Config; client: ClientSpec; via: string }
   | { ok: false; response: Response };
@@ -61,7 +68,12 @@ type Authorized =
  * password) from a script. `change`: the call changes state, so a browser must send it from the
  * page's own origin. A browser is never sent a Basic challenge, so it never caches a password.
  */
-export async function authorize(request: Request, env: Env, change: boolean): Promise<Authorized> {
+export async function authorize(
+  request: Request,
+  env: Env,
+  change: boolean,
+  later: Later,
+): Promise<Authorized> {
   const browserMarks = request.headers.has("Origin") || request.headers.has("Sec-Fetch-Site");
   if (change ? browserMarks && !fromOwnPage(request) : crossSite(request)) {
     return { ok: false, response: json({ error: "Only the status page itself may call this." }, 403) };
@@ -73,15 +85,48 @@ export async function authorize(request: Request, env: Env, change: boolean): Pr
     log("status", { status: 401, notes: [reason] });
     return { ok: false, response: json({ error: "Your session has ended; log in again." }, 401) };
   }
-  const granted = await access(request, env);
+  const granted = await access(request, env, { later });
   if (granted.ok) return { ok: true, config: granted.config, client: granted.client, via: "basic" };
   const { status, body, headers } = renderReply(granted.reply);
   log("status", { status, notes: granted.notes });
   if (fromBrowser(request)) {
+    const broken = configProblem(env);
+    if (broken)
+      return { ok: false, response: json(broken, 503, { "Retry-After": headers["Retry-After"] ?? "300" }) };
     const { "WWW-Authenticate": _challenge, ...rest } = headers;
     return { ok: false, response: json({ error: "Log in first." }, status, rest) };
   }
   return { ok: false, response: new Response(body, { status, headers }) };
+}
+
+/** Secrets the Worker reads (the rest of the configuration is vars). */
+const SECRETS: readonly string[] = [...SECRET_KEYS, ...OAUTH2_SECRET_KEYS, "SESSION_SECRET", "NOTIFY_URLS"];
+
+/**
+ * For the page, when the configuration is invalid (no one can log in, every report answers 911):
+ * the keys with errors, never a value or the errors' wording (they may name clients and hosts),
+ * which any visitor may read. `npm run check` and the Worker's log say the rest.
+ */
+function configProblem(
+  env: Env,
+): { error: string; configuration: { invalid: string[]; secrets: string[] } } | undefined {
+  const config = loadConfig(env);
+  if (config.ok) return undefined;
+  const keys = new Set(
+    config.errors.map((e) => /^[A-Za-z_][A-Za-z0-9_]*/.exec(e)?.[0] ?? "the configuration"),
+  );
+  const secrets = [...keys].filter((k) => SECRETS.includes(k));
+  const invalid = [...keys].filter((k) => !SECRETS.includes(k));
+  const what =
+    invalid.length === 0
+      ? "its secrets are missing or wrong"
+      : secrets.length === 0
+        ? "its configuration is invalid"
+        : "its configuration is invalid and secrets are missing or wrong";
+  return {
+    error: `This Worker cannot log anyone in or take reports: ${what}.`,
+    configuration: { invalid, secrets },
+  };
 }
 
 /**
@@ -113,7 +158,7 @@ async function page(env: Env, url: string): Promise<Response> {
 // the page's script and for scripts.
 statusRoutes.get("/status", async (c) => {
   if (isNavigation(c.req.raw)) return page(c.env, c.req.url);
-  const who = await authorize(c.req.raw, c.env, false);
+  const who = await authorize(c.req.raw, c.env, false, laterOf(c));
   if (!who.ok) return who.response;
   const report = await statusReport(c.env, who.config, who.client, historyLength(c.req.query("history")));
   log("status", { client: who.client.name, via: who.via, status: 200 });
@@ -133,7 +178,7 @@ statusRoutes.post("/status/login", async (c) => {
     log("login", { status: 503, notes: [unavailable] });
     return json({ error: "Logging in is not set up yet: the Worker has no SESSION_SECRET." }, 503);
   }
-  const granted = await access(c.req.raw, c.env);
+  const granted = await access(c.req.raw, c.env, { later: laterOf(c) });
   if (!granted.ok) {
     const { status, headers } = renderReply(granted.reply);
     log("login", { status, notes: granted.notes });
@@ -164,7 +209,7 @@ statusRoutes.post("/status/logout", async (c) => {
 
 /** How to set up the client's routers and hosts, with this Worker's URL; the password is a placeholder. */
 statusRoutes.get("/status/setup", async (c) => {
-  const who = await authorize(c.req.raw, c.env, false);
+  const who = await authorize(c.req.raw, c.env, false, laterOf(c));
   if (!who.ok) return who.response;
   const url = { base: new URL(c.req.url).origin, placeholder: false };
   const hosts = [...who.client.hosts].sort();
@@ -182,7 +227,7 @@ statusRoutes.get("/status/setup", async (c) => {
  * a browser, only the page itself may ask.
  */
 statusRoutes.post("/status/notify-test", async (c) => {
-  const who = await authorize(c.req.raw, c.env, true);
+  const who = await authorize(c.req.raw, c.env, true, laterOf(c));
   if (!who.ok) return who.response;
   const answer = await sendTest(c.env, who.client.name);
   if ("waitMs" in answer) {

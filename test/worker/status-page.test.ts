@@ -3,8 +3,10 @@
 // own behaviour in a real browser is test/browser/page.test.ts.
 
 import { request as httpRequest } from "node:http";
+import { readdir } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, ROOT, startEndpoint, TEST_OVH } from "../support/endpoint";
 import { HOME_PASSWORD, NEIGHBOUR_PASSWORD, SESSION_SECRET, testVars, ZONE } from "../support/fixtures";
 
 const OVH = {
@@ -116,6 +118,24 @@ describe("a browser opening /status", () => {
       expect(r.status).toBe(200);
       expect(r.headers.get("Content-Type")).toContain(type);
     }
+  });
+
+  it("every static file, /status/index.html too, is sent with the headers that forbid framing it", async () => {
+    const files = (await readdir(join(ROOT, "public"), { recursive: true, withFileTypes: true }))
+      .filter((f) => f.isFile() && f.name !== "_headers")
+      .map((f) => `/${relative(join(ROOT, "public"), join(f.parentPath, f.name))}`);
+    expect(files).toContain("/status/index.html");
+    for (const path of files) {
+      const r = await ep.fetch(path);
+      expect([path, r.status]).toEqual([path, 200]);
+      expect([path, r.headers.get("X-Frame-Options")]).toEqual([path, "DENY"]);
+      expect(r.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+      expect(r.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      await r.body?.cancel();
+    }
+    // The headers file itself is the assets layer's configuration, not a file it serves.
+    const headersFile = await ep.fetch("/_headers");
+    expect(await headersFile.text()).not.toContain("X-Frame-Options");
   });
 
   it("a script's fetch without a session gets JSON 401 and no challenge; curl still gets badauth with one", async () => {
@@ -374,6 +394,42 @@ describe("without SESSION_SECRET", () => {
     } finally {
       expect(bare.unexpected).toEqual([]);
       await bare.close();
+    }
+  });
+});
+
+describe("a Worker with an invalid configuration and missing secrets", () => {
+  it("tells the page which keys are wrong and which secrets are missing, never a value", async () => {
+    const vars = await testVars();
+    (vars.CLIENTS as Record<string, { hosts: string[] }>).home?.hosts.push("typo.example.tld");
+    const broken = await startEndpoint({ vars, secrets: { SESSION_SECRET } });
+    try {
+      const r = await broken.fetch("/status", {
+        headers: {
+          Origin: broken.url,
+          "Sec-Fetch-Site": "same-origin",
+          "Sec-Fetch-Mode": "cors",
+          Accept: "application/json",
+        },
+      });
+      expect(r.status).toBe(503);
+      const body = await r.text();
+      expect(JSON.parse(body)).toEqual({
+        error:
+          "This Worker cannot log anyone in or take reports: its configuration is invalid and secrets are missing or wrong.",
+        configuration: {
+          invalid: ["CLIENTS"],
+          secrets: ["OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"],
+        },
+      });
+      expect(body).not.toMatch(/typo|home/);
+      // A script still gets dyndns2's answer.
+      expect((await broken.update({ hostname: "service.example.tld", myip: "198.51.100.1" })).body).toBe(
+        "911\n",
+      );
+    } finally {
+      expect(broken.unexpected).toEqual([]);
+      await broken.close();
     }
   });
 });

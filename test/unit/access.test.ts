@@ -1,0 +1,62 @@
+// The reply to a failed login does not wait for the failed-login list (src/access/access.ts):
+// a configured user name and a made-up one take the same path, so the time of a reply cannot
+// tell them apart. The guard here is a stand-in whose list never answers.
+import { describe, expect, it, vi } from "vitest";
+import type { Env } from "../../src/env";
+import { TEST_OVH } from "../support/endpoint";
+import { HOME_PASSWORD, testVars } from "../support/fixtures";
+
+vi.mock("cloudflare:workers", () => ({ DurableObject: class {} }));
+const { access } = await import("../../src/access/access");
+
+const CLEAR = { blockedForMs: 0, sourceBlockedForMs: 0 };
+
+/** An Env whose guards answer checks at once and never answer noteFailedLogin. */
+async function envWithSilentList() {
+  const noted: string[] = [];
+  const guard = {
+    check: async () => CLEAR,
+    fail: async () => CLEAR,
+    noteFailedLogin: (source: string) => {
+      noted.push(source);
+      return new Promise<void>(() => {});
+    },
+  };
+  const env = {
+    ...(await testVars()),
+    OVH_ENDPOINT: "ovh-eu",
+    OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
+    OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
+    OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+    GUARD: { idFromName: (name: string) => name, get: () => guard },
+  } as unknown as Env;
+  return { env, noted };
+}
+
+const login = (user: string, password: string) =>
+  new Request("https://dyndns.example/nic/update?hostname=nas.example.tld", {
+    headers: { Authorization: `Basic ${btoa(`${user}:${password}`)}`, "CF-Connecting-IP": "203.0.113.7" },
+  });
+
+describe("a failed login's reply", () => {
+  it("does not wait for the failed-login list, for a configured user name and a made-up one alike", async () => {
+    const { env, noted } = await envWithSilentList();
+    for (const user of ["home", "not-a-client"]) {
+      const later: Promise<unknown>[] = [];
+      const granted = await access(login(user, "wrong-password"), env, { later: (w) => later.push(w) });
+      expect(granted).toMatchObject({ ok: false, reply: { kind: "badauth" } });
+      // The same path for both names: one piece of work handed to waitUntil, none awaited.
+      expect(later).toHaveLength(1);
+    }
+    // Only the configured name is listed (made-up names are not kept).
+    expect(noted).toEqual(["203.0.113.7"]);
+  });
+
+  it("a right password hands nothing to waitUntil", async () => {
+    const { env } = await envWithSilentList();
+    const later: Promise<unknown>[] = [];
+    const granted = await access(login("home", HOME_PASSWORD), env, { later: (w) => later.push(w) });
+    expect(granted.ok).toBe(true);
+    expect(later).toEqual([]);
+  });
+});
