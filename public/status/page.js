@@ -363,14 +363,17 @@ function hostCard(host) {
           { class: "record" },
           h("div", { class: "rec-name" }, h("span", { class: "type", text: r.type }), ` ${r.name}`),
           r.target === null
-            ? h("div", { class: "target muted", text: "not written yet" })
+            ? h("div", {
+                class: "target muted",
+                text: r.unconfirmed ? "sent, not confirmed" : "not written yet",
+              })
             : addressEl("div", { class: "target" }, r.target),
           r.unconfirmed
             ? h(
                 "p",
                 { class: "unconfirmed" },
                 h("span", { class: "badge b-unconfirmed", text: "unconfirmed" }),
-                " Written, but OVH has not confirmed that it is served: the next report writes it again.",
+                " A write was sent and OVH has not confirmed it, so what is served is not known: the next report writes it again.",
               )
             : null,
           h(

@@ -13,6 +13,9 @@ import { type Receiver, startReceiver } from "../support/receivers";
 const PASSWORD = "page-test-password";
 const GUEST_PASSWORD = "guest-test-password";
 const CELLAR_PASSWORD = "cellar-test-password";
+const OPS_PASSWORD = "ops-test-password";
+/** A NOTIFY_URLS entry with a raw % in its password: the Worker skips it and says so. */
+const BROKEN_URL = "ntfy://alice:xq50%off@ntfy.sh/dns";
 const STALE_AFTER = 60; // the shortest stale_after the configuration takes
 
 let ep: Endpoint;
@@ -55,6 +58,12 @@ beforeAll(async () => {
           allow_private: true,
           records: [{ subdomain: "printer", type: "AAAA" }],
         },
+        // Written once OVH's refresh fails: unconfirmed, and failing with OVH's raw reason.
+        "vault.example.tld": {
+          zone: ZONE,
+          allow_private: true,
+          records: [{ subdomain: "vault", type: "A" }],
+        },
       },
       CLIENTS: {
         home: {
@@ -63,6 +72,7 @@ beforeAll(async () => {
         },
         guest: { password_sha256: await sha256Hex(GUEST_PASSWORD), hosts: ["printer.example.tld"] },
         cellar: { password_sha256: await sha256Hex(CELLAR_PASSWORD), hosts: ["cellar.example.tld"] },
+        ops: { password_sha256: await sha256Hex(OPS_PASSWORD), hosts: ["vault.example.tld"], admin: true },
       },
       SETTINGS: { auth_fail_limit: 3 },
     },
@@ -71,7 +81,7 @@ beforeAll(async () => {
       OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
       OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
       SESSION_SECRET,
-      NOTIFY_URLS: `generic+http://${new URL(hook.origin).host}/hook`,
+      NOTIFY_URLS: `generic+http://${new URL(hook.origin).host}/hook ${BROKEN_URL}`,
     },
     receivers: { [hook.origin]: hook.origin },
   });
@@ -105,6 +115,15 @@ beforeAll(async () => {
   expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.300" }, as)).status).toBe(
     400,
   );
+  // OVH takes the write, then its refresh fails: the record is unconfirmed and the host failing.
+  const ops = { user: "ops", password: OPS_PASSWORD };
+  ep.sim.injectFault({
+    method: "POST",
+    path: `/domain/zone/${ZONE}/refresh`,
+    fault: { kind: "status", status: 500, body: "oops", contentType: "text/plain" },
+  });
+  expect((await ep.update({ hostname: "vault.example.tld", myip: "198.51.100.40" }, ops)).body).toBe("911\n");
+  ep.sim.clearFaults();
   browser = await launchChromium();
 });
 
@@ -116,11 +135,12 @@ afterAll(async () => {
 });
 
 async function loggedIn(
-  options: { width?: number; dark?: boolean; user?: string; password?: string } = {},
+  options: { width?: number; dark?: boolean; user?: string; password?: string; clipboard?: boolean } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: 900 },
     colorScheme: options.dark ? "dark" : "light",
+    ...(options.clipboard ? { permissions: ["clipboard-read", "clipboard-write"] } : {}),
   });
   const page = await context.newPage();
   await page.goto(`${ep.url}/status`);
@@ -348,20 +368,83 @@ describe("log-out", () => {
 });
 
 describe("notifications and failed logins", () => {
-  it("the test button sends one message and shows the result per target", async () => {
+  it("the test button sends one message; a client that is not admin sees positions, and a second test within the minute is refused", async () => {
     const before = tests().length;
-    const { context, page } = await loggedIn();
+    for (const width of [1280, 360]) {
+      const { context, page } = await loggedIn({ width });
+      await page.getByRole("button", { name: "Send a test notification" }).click();
+      const out = page.locator("#notify-result");
+      if (width === 1280) {
+        await out.locator("li").first().waitFor();
+        expect(await out.locator("li").allTextContents()).toEqual([
+          "delivered #1",
+          "not used 1 NOTIFY_URLS entry cannot be used (an admin client sees which)",
+        ]);
+        expect(await out.textContent()).toContain("shown to admin clients");
+        await expect.poll(() => tests().length).toBe(before + 1);
+      } else {
+        // The same client, within the minute: nothing is sent, and the page says when it may try again.
+        await out.locator(".error").waitFor();
+        expect(await out.textContent()).toMatch(
+          /^Not sent: One test message a minute: try again in \d+ s\.$/,
+        );
+        expect(tests().length).toBe(before + 1);
+      }
+      await context.close();
+    }
+  });
+
+  it("an admin client sees each target's result and what is wrong with NOTIFY_URLS", async () => {
+    const { context, page } = await loggedIn({ user: "ops", password: OPS_PASSWORD });
+    hook.answer(500, "down");
     await page.getByRole("button", { name: "Send a test notification" }).click();
     const result = page.locator("#notify-result li");
     await result.first().waitFor();
-    expect(await result.allTextContents()).toEqual([`delivered #1 generic ${new URL(hook.origin).host}`]);
-    await expect.poll(() => tests().length).toBe(before + 1);
-    hook.answer(500, "down");
-    await page.getByRole("button", { name: "Send a test notification" }).click();
-    await page.locator("#notify-result li", { hasText: "failed" }).waitFor();
-    expect(await result.first().textContent()).toMatch(/^failed #1 generic .* — HTTP 500$/);
+    const texts = await result.allTextContents();
+    expect(texts[0]).toMatch(/^failed #1 generic 127\.0\.0\.1:\d+ — HTTP 500$/);
+    expect(texts[1]).toBe(
+      'not used NOTIFY_URLS #2 (ntfy): the password holds a "%" that is not followed by two hex digits (write a literal % as %25)',
+    );
+    expect(await page.locator("#notify-result").textContent()).not.toContain("xq50");
     hook.answer(200);
     await context.close();
+  });
+
+  it("with no target configured, the button says how to set one", async () => {
+    const bare = await startEndpoint({
+      vars: {
+        HOSTS: {
+          "nas.example.tld": { zone: ZONE, allow_private: true, records: [{ subdomain: "nas", type: "A" }] },
+        },
+        CLIENTS: { home: { password_sha256: await sha256Hex(PASSWORD), hosts: ["nas.example.tld"] } },
+      },
+      secrets: {
+        OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
+        OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
+        OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+        SESSION_SECRET,
+      },
+    });
+    try {
+      const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+      const page = await context.newPage();
+      await page.goto(`${bare.url}/status`);
+      await page.getByLabel("Client name").fill("home");
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.getByRole("button", { name: "Send a test notification" }).click();
+      const hint = page.locator("#notify-result .hint");
+      await hint.waitFor();
+      const text = await hint.textContent();
+      expect(text).toMatch(/^No notification target is configured\./);
+      expect(text).toContain("npx wrangler secret put NOTIFY_URLS");
+      expect(text).toContain("npm run check");
+      await screenshot(page, "status-notify-none-360");
+      await context.close();
+    } finally {
+      expect(bare.unexpected).toEqual([]);
+      await bare.close();
+    }
   });
 
   it("lists the client's own failed logins", async () => {
@@ -469,4 +552,132 @@ describe("a host that stops reporting", () => {
     },
     (STALE_AFTER + 60) * 1000,
   );
+});
+
+describe("what a record and a failure look like", () => {
+  it("an unconfirmed record says so, and OVH's raw reason comes after a sentence for a person", async () => {
+    const { context, page } = await loggedIn({ user: "ops", password: OPS_PASSWORD, width: 360 });
+    const vault = card(page, "vault.example.tld");
+    expect((await vault.locator(".badge").first().textContent())?.trim()).toMatch(/failing$/);
+    expect(await vault.locator(".unconfirmed").textContent()).toBe(
+      "unconfirmed A write was sent and OVH has not confirmed it, so what is served is not known: the next report writes it again.",
+    );
+    expect(await vault.locator(".target").textContent()).toBe("sent, not confirmed");
+    const advice = await vault.locator(".advice").textContent();
+    expect(advice).toMatch(/^OVH's API failed on its side \(HTTP 500\), so the record was not written\. /);
+    expect(advice).not.toContain("/domain/zone/");
+    // The detail, one tap away: OVH's own words.
+    const detail = vault.locator("details.detail");
+    expect(await detail.locator("code").isVisible()).toBe(false);
+    await detail.locator("summary").click();
+    expect(await detail.locator("code").textContent()).toMatch(
+      /OVH POST \/domain\/zone\/example\.tld\/refresh: 500 /,
+    );
+    await screenshot(page, "status-failing-360");
+    await context.close();
+  });
+
+  it("an IPv6 address wraps only after a colon, never inside a group", async () => {
+    const { context, page } = await loggedIn({ width: 360 });
+    const target = card(page, "wg-end.example.tld").locator(".target").first();
+    expect(await target.textContent()).toBe("2001:db8:2:210:211:32ff:fe12:3456");
+    // Narrower than the address, so that it must wrap; then find where each line starts.
+    const lines = await target.evaluate((el) => {
+      (el as HTMLElement).style.width = "9ch";
+      const text = el.textContent ?? "";
+      const tops: number[] = [];
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < (node.textContent ?? "").length; i++) {
+          const range = document.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          tops.push(Math.round(range.getBoundingClientRect().top));
+        }
+      }
+      const out: string[] = [];
+      let line = "";
+      tops.forEach((top, i) => {
+        if (i > 0 && top > (tops[i - 1] ?? top)) {
+          out.push(line);
+          line = "";
+        }
+        line += text[i];
+      });
+      out.push(line);
+      return out;
+    });
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.join("")).toBe("2001:db8:2:210:211:32ff:fe12:3456");
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(/:$/);
+    await context.close();
+  });
+
+  it("the FRITZ!Box's Copy buttons copy one field's value each, never its label", async () => {
+    const { context, page } = await loggedIn({ clipboard: true });
+    const fritzbox = page.locator("details.recipe", { hasText: "FRITZ!Box" });
+    const buttons = fritzbox.locator(".copies button");
+    expect(await buttons.allTextContents()).toEqual(["Copy Update-URL", "Copy Domain name", "Copy Username"]);
+    const copied = async (i: number) => {
+      await buttons.nth(i).click();
+      await expect.poll(() => buttons.nth(i).textContent()).toBe("Copied");
+      return page.evaluate(() => navigator.clipboard.readText());
+    };
+    const url = await copied(0);
+    expect(url).toMatch(new RegExp(`^${ep.url.replace(/[.]/g, "\\.")}/nic/update\\?hostname=`));
+    expect(url).not.toMatch(/Update-URL|Domain name|Username|\n/);
+    expect(await copied(2)).toBe("home");
+    await context.close();
+  });
+});
+
+describe("a Worker whose configuration is broken", () => {
+  it("says so, names the keys and the commands that say more, at phone width, instead of asking to log in", async () => {
+    const broken = await startEndpoint({
+      vars: {
+        HOSTS: { "nas.example.tld": { zone: ZONE, records: [{ subdomain: "nas", type: "A" }] } },
+        CLIENTS: {
+          home: {
+            password_sha256: await sha256Hex(PASSWORD),
+            hosts: ["nas.example.tld", "typo.example.tld"],
+          },
+        },
+      },
+      secrets: { SESSION_SECRET },
+    });
+    try {
+      const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+      const page = await context.newPage();
+      await page.goto(`${broken.url}/status`);
+      const alert = page.locator("#problem");
+      await alert.waitFor();
+      const text = (await alert.textContent()) ?? "";
+      expect(text).toContain(
+        "This Worker cannot log anyone in or take reports: its configuration is invalid and secrets are missing or wrong.",
+      );
+      expect(await alert.locator(".keys li").allTextContents()).toEqual([
+        "CLIENTS",
+        "OVH_APPLICATION_KEY",
+        "OVH_APPLICATION_SECRET",
+        "OVH_CONSUMER_KEY",
+      ]);
+      expect(text).toContain("npm run check");
+      expect(text).toContain("npx wrangler tail --format json");
+      expect(text).not.toMatch(/Log in first|typo|home/);
+      expect(await page.getByRole("heading", { name: "Log in" }).isVisible()).toBe(false);
+      const widths = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+      }));
+      expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+      await screenshot(page, "status-config-broken-360");
+      // Try again asks again, and says the same.
+      await page.getByRole("button", { name: "Try again" }).click();
+      await alert.locator(".keys").first().waitFor();
+      await context.close();
+    } finally {
+      expect(broken.unexpected).toEqual([]);
+      await broken.close();
+    }
+  });
 });

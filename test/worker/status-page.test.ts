@@ -2,8 +2,8 @@
 // cookie, log-out, the admin view, and the origin checks that keep other pages out. The page's
 // own behaviour in a real browser is test/browser/page.test.ts.
 
-import { request as httpRequest } from "node:http";
 import { readdir } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Endpoint, ROOT, startEndpoint, TEST_OVH } from "../support/endpoint";
