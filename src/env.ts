@@ -1,5 +1,5 @@
 // The Worker's bindings, grouped as wrangler.toml and `wrangler secret put` provide them.
-// Their shapes are checked at run time by config.ts; here they are only named.
+// Their shapes are checked at run time by config/; here they are only named.
 import type { AuthGuard } from "./access/guard";
 import type { Notifier } from "./notify/notifier";
 import type { ZoneCoordinator } from "./zone/coordinator";

@@ -2,7 +2,7 @@
 // will write, placeholders, and, when OVH credentials are at hand, the zones, the records and the
 // consumer key's rights. Exit status 0 = ready, 1 = problems.
 import { relative } from "node:path";
-import { KEYS, parseSecrets, SECRET_KEYS, type Vars } from "../../src/config";
+import { KEYS, parseSecrets, SECRET_KEYS, SETTINGS_TABLE, type Vars } from "../../src/config";
 import { parseFlags } from "./args";
 import { UsageError } from "./errors";
 import { describeRecord, fqdnOf, inspectRecords } from "./inspect";
@@ -168,6 +168,7 @@ function describeConfig(report: Report, config: WranglerConfig, vars: Vars, o = 
   }
   report.line("");
   report.line(`OVH endpoint: ${vars.endpoint}`);
+  describeSettings(report, config);
   report.line("");
   report.line(`Hosts (${vars.hosts.size}): what a report for each name writes`);
   for (const host of vars.hosts.values()) {
@@ -197,6 +198,22 @@ function describeConfig(report: Report, config: WranglerConfig, vars: Vars, o = 
   report.line("");
   report.line(`Clients (${vars.clients.size}):`);
   for (const c of vars.clients.values()) report.line(`  ${c.name} → ${[...c.hosts].join(", ")}`);
+}
+
+/** The settings wrangler.toml sets, each with its line from the table and its default. */
+function describeSettings(report: Report, config: WranglerConfig): void {
+  const raw = config.vars[KEYS.settings];
+  const set = Object.values(SETTINGS_TABLE).filter((s) => isTable(raw) && raw[s.key] !== undefined);
+  report.line("");
+  if (set.length === 0) {
+    report.line("Settings: all at their defaults (README: Configuration).");
+    return;
+  }
+  report.line(`Settings (${set.length} set, the others at their defaults):`);
+  for (const s of set) {
+    const value = isTable(raw) ? raw[s.key] : undefined;
+    report.line(`  ${s.key} = ${String(value)}   ${s.doc} (default ${s.default})`);
+  }
 }
 
 /** What the schema cannot see: shared passwords, example zones, an endpoint the Worker cannot reach. */

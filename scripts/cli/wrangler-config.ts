@@ -1,5 +1,5 @@
 // wrangler.toml as the CLI reads it: the file, its [vars] table, and the Worker's own schema
-// (parseVars from src/config.ts) applied to them. Nothing here re-states a rule of the schema.
+// (parseVars from src/config/) applied to them. Nothing here re-states a rule of the schema.
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";

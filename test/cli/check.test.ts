@@ -134,6 +134,20 @@ describe("check, end to end as a process", () => {
     expect(result.stdout).toMatch(/not ready to deploy\.\n$/);
   });
 
+  it("lists the settings wrangler.toml sets, with their meaning and default", async () => {
+    await writeWranglerToml(dir, { HOSTS, CLIENTS, SETTINGS: { recheck_after: 600, change_limit: 5 } });
+    const { io } = await check(["--offline"]);
+    expect(io.stdout).toContain(
+      "Settings (2 set, the others at their defaults):\n" +
+        "  recheck_after = 600   seconds a remembered record is trusted before a list and a read confirm it (default 3600)\n" +
+        "  change_limit = 5   address changes of one host by one client from one source (as auth_ipv6_prefix counts) … (default 20)\n",
+    );
+    await writeWranglerToml(dir, { HOSTS, CLIENTS });
+    expect((await check(["--offline"])).io.stdout).toContain(
+      "Settings: all at their defaults (README: Configuration).\n",
+    );
+  });
+
   it("--help exits 0", async () => {
     const result = await runCli(["check", "--help"], { cwd: dir });
     expect(result.code).toBe(0);

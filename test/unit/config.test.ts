@@ -14,6 +14,8 @@ import {
   parseConfig,
   parseSecrets,
   parseVars,
+  SETTINGS_TABLE,
+  type Settings,
   staleAfterOf,
 } from "../../src/config";
 import { toBigInt } from "../../src/core/address";
@@ -376,6 +378,83 @@ describe("each mistake is one line that names the key", () => {
     w.CLIENTS.home.hosts.push("nope.example.tld");
     w.OVH_ENDPOINT = "ovh-mars";
     expect(errorsOf(w)).toHaveLength(3);
+  });
+
+  it("a typo, a host_id that is no address and a client's unknown host: all three in one run", () => {
+    const v = vars();
+    v.HOSTS["nas.example.tld"].records[1].subDomain = "nas";
+    v.HOSTS["wg-end.example.tld"].records[0].host_id = "not-an-address";
+    v.CLIENTS.home.hosts.push("wg-ned.example.tld");
+    const errors = errorsOf(v);
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toBe(`${H}.records[1]: unknown key(s) "subDomain"`);
+    expect(errors[1]).toMatch(/^HOSTS\."wg-end\.example\.tld"\.records\[0\]\.host_id: /);
+    expect(errors[2]).toBe(
+      'CLIENTS.home.hosts: "wg-ned.example.tld" is not a key of HOSTS; did you mean "wg-end.example.tld"?',
+    );
+  });
+
+  it("a client's host of a host with mistakes of its own is not called unknown", () => {
+    const v = vars();
+    v.HOSTS["nas.example.tld"].zonee = "x";
+    expect(errorsOf(v)).toEqual([`${H}: unknown key(s) "zonee"`]);
+  });
+
+  it("no 'did you mean' when no host name is near, or two are", () => {
+    const v = vars();
+    v.CLIENTS.home.hosts.push("printer.example.tld");
+    expect(errorsOf(v)).toEqual(['CLIENTS.home.hosts: "printer.example.tld" is not a key of HOSTS']);
+    const w = vars();
+    w.HOSTS["nas.example.tld"].records[1].type = "AAAA";
+    w.HOSTS["nas.example.tld"].records[1].subdomain = "nas2";
+    w.HOSTS["nbs.example.tld"] = { zone: "example.tld", records: [{ subdomain: "nbs", type: "A" }] };
+    w.CLIENTS.home.hosts.push("nCs.example.tld".toLowerCase());
+    expect(errorsOf(w)).toEqual(['CLIENTS.home.hosts: "ncs.example.tld" is not a key of HOSTS']);
+  });
+
+  it.each([
+    ["router.example.tld", 'write "router"'],
+    ["example.tld", 'write "" (the zone apex)'],
+  ])("a subdomain that already holds the zone (%s) is refused", (subdomain, fix) => {
+    const v = vars();
+    v.HOSTS["nas.example.tld"].records[1].subdomain = subdomain;
+    expect(errorsOf(v)).toEqual([
+      `${H}.records[1].subdomain: "${subdomain}" already ends in the zone, so the record would be ${subdomain}.example.tld; ${fix}`,
+    ]);
+  });
+});
+
+describe("settings, from one table", () => {
+  it("each setting's default is what an empty SETTINGS gives, and each passes its own schema", () => {
+    const result = parseVars({ ...vars(), SETTINGS: {} });
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    for (const [field, s] of Object.entries(SETTINGS_TABLE)) {
+      expect(result.value.settings[field as keyof Settings]).toBe(s.default);
+      expect(s.schema.safeParse(s.default).success).toBe(true);
+    }
+  });
+
+  it("every key of the table is read from SETTINGS", () => {
+    const changed = Object.fromEntries(Object.values(SETTINGS_TABLE).map((s) => [s.key, s.default + 1]));
+    const result = parseVars({ ...vars(), SETTINGS: changed });
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    for (const [field, s] of Object.entries(SETTINGS_TABLE))
+      expect(result.value.settings[field as keyof Settings]).toBe(changed[s.key]);
+  });
+
+  it("the README's SETTINGS block lists every setting with its default and the table's line", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = /<!-- test: readme-config -->\n```toml\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const section = block.slice(block.indexOf("[vars.SETTINGS]"));
+    const lines = section
+      .split("\n")
+      .slice(1)
+      .filter((l) => /^\w+ = /.test(l));
+    const documented = lines.map((l) => {
+      const m = /^(\w+) = (\S+)\s+# (.*)$/.exec(l);
+      return m ? [m[1], Number(m[2]), m[3]] : [l];
+    });
+    expect(documented).toEqual(Object.values(SETTINGS_TABLE).map((s) => [s.key, s.default, s.doc]));
   });
 });
 

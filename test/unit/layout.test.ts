@@ -10,10 +10,11 @@ import { ROOT } from "../support/endpoint";
 
 /**
  * The stages in the order a report flows through them. `core` is the pure core (addresses,
- * plans): every stage may use it, and it uses no later stage. A new folder must be given its
- * stage here.
+ * plans): every stage may use it, and it uses no later stage. `config` comes before all: every
+ * stage reads the configuration. A new folder must be given its stage here.
  */
 const STAGES: Record<string, number> = {
+  config: -1,
   access: 0,
   dyndns: 0,
   status: 0,
@@ -39,10 +40,13 @@ const BOUNDARIES = new Set([
 ]);
 
 /** Modules outside the stages: they wire the stages together and may import any of them. */
-const EXEMPT = new Set(["index.ts", "scheduled.ts", "env.ts", "config.ts", "log.ts"]);
+const EXEMPT = new Set(["index.ts", "scheduled.ts", "env.ts", "log.ts"]);
 
 /** Known crossings, each with why it is there; an entry no longer needed fails the test. */
-const ALLOWED: Record<string, string> = {};
+const ALLOWED: Record<string, string> = {
+  "config/parse.ts -> ovh/endpoints.ts":
+    "OVH_ENDPOINT is resolved by OVH's own list of endpoint names when the configuration is read",
+};
 
 const INDEX_MAX_LINES = 120;
 
