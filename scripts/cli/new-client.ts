@@ -27,6 +27,7 @@ import {
   isTable,
   parseWranglerConfig,
   readWranglerConfig,
+  type WranglerConfig,
 } from "./wrangler-config";
 
 export const NEW_CLIENT_HELP = `usage: npm run new-client -- NAME --host HOST [--host HOST …] [options]
@@ -55,8 +56,10 @@ options:
 
 Exit status: 0 done, 1 failed, 2 usage error.`;
 
-export async function newClientCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
+const HR = "-".repeat(72);
+
+function parseNewClientFlags(argv: string[]) {
+  return parseFlags(argv, {
     host: { type: "string", multiple: true },
     url: { type: "string" },
     config: { type: "string" },
@@ -65,10 +68,53 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
     interface: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
+}
+
+type NewClientValues = ReturnType<typeof parseNewClientFlags>["values"];
+
+/** What the command line asks for, checked. */
+interface Request {
+  name: string;
+  hosts: string[];
+  url: WorkerUrl | undefined;
+  iface: string;
+  configArg: string;
+}
+
+/** The new client: its password (shown once), its hash and its wrangler.toml section. */
+interface NewClient {
+  password: string;
+  hash: string;
+  section: string;
+}
+
+export async function newClientCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseNewClientFlags(argv);
   if (values.help) {
     io.out(NEW_CLIENT_HELP);
     return 0;
   }
+  const request = readRequest(values, positionals);
+  const config = await readConfigFor(io, request, values.write === true);
+  const url = request.url ?? placeholderUrl(config?.name);
+  const password = generatePassword();
+  const hash = sha256Hex(password);
+  const client: NewClient = { password, hash, section: clientToml(request.name, hash, request.hosts) };
+  if (config) passesTheWorkersCheck(config, request, hash);
+
+  // Clients still holding a placeholder hash (the shipped `fritzbox`) make the whole configuration
+  // invalid, so every client would get 911: --write puts the new client in the first one's place
+  // and drops the others.
+  const stale = config ? placeholderClients(config.vars, request.name) : [];
+  if (values.write && config) await writeSection(config, request, client, stale);
+  if (values["client-conf"] !== undefined)
+    await writeClientConf(io, values["client-conf"], url, request, password);
+  printClient(io, values, request, client, stale, url, config);
+  return 0;
+}
+
+/** NAME, --host, --url, --interface and --config, checked; nothing read or written yet. */
+function readRequest(values: NewClientValues, positionals: string[]): Request {
   const [name, ...extra] = positionals;
   if (name === undefined) throw new UsageError("new-client: give the client's NAME (see --help)");
   if (extra.length > 0)
@@ -95,76 +141,98 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   const iface = values.interface ?? "eth0";
   if (!/^[A-Za-z0-9._@:-]{1,15}$/.test(iface))
     throw new UsageError(`--interface "${iface}": not an interface name`);
+  return { name, hosts, url, iface, configArg: values.config ?? DEFAULT_CONFIG };
+}
 
-  const configArg = values.config ?? DEFAULT_CONFIG;
+/** wrangler.toml, when it exists: every --host must be one of its HOSTS. */
+async function readConfigFor(io: Io, request: Request, write: boolean): Promise<WranglerConfig | undefined> {
+  const { configArg, hosts } = request;
   const config = await readWranglerConfig(io.cwd, configArg);
-  if (config) {
-    const known = hostNames(config) ?? [];
-    const unknown = hosts.filter((h) => !known.includes(h));
-    if (unknown.length > 0) {
-      throw new CliError(
-        `--host: ${unknown.map((h) => `"${h}"`).join(", ")} ${unknown.length === 1 ? "is" : "are"} not in [vars.${KEYS.hosts}] of ${configArg}` +
-          ` (known: ${known.length > 0 ? known.join(", ") : "none"}); add the host there first`,
-      );
-    }
-  } else {
-    if (values.write) throw new CliError(`--write: ${configArg} does not exist`);
+  if (!config) {
+    if (write) throw new CliError(`--write: ${configArg} does not exist`);
     io.err(`warning: ${configArg} not found; the hosts were not checked against [vars.${KEYS.hosts}]`);
+    return undefined;
   }
-  url ??= placeholderUrl(config?.name);
-
-  const password = generatePassword();
-  const hash = sha256Hex(password);
-  const section = clientToml(name, hash, hosts);
-
-  // The new client through the Worker's own schema, next to the hosts of wrangler.toml.
-  if (config) {
-    const candidate = parseVars({
-      ...config.vars,
-      [KEYS.clients]: { [name]: { password_sha256: hash, hosts } },
-    });
-    const own = candidate.ok ? [] : candidate.errors.filter((e) => e.startsWith(`${KEYS.clients}`));
-    if (own.length > 0)
-      throw new CliError(`the new client would not pass the Worker's check:\n  - ${own.join("\n  - ")}`);
+  const known = hostNames(config) ?? [];
+  const unknown = hosts.filter((h) => !known.includes(h));
+  if (unknown.length > 0) {
+    throw new CliError(
+      `--host: ${unknown.map((h) => `"${h}"`).join(", ")} ${unknown.length === 1 ? "is" : "are"} not in [vars.${KEYS.hosts}] of ${configArg}` +
+        ` (known: ${known.length > 0 ? known.join(", ") : "none"}); add the host there first`,
+    );
   }
+  return config;
+}
 
-  // Clients still holding a placeholder hash (the shipped `fritzbox`) make the whole configuration
-  // invalid, so every client would get 911: --write puts the new client in the first one's place
-  // and drops the others.
-  const stale = config ? placeholderClients(config.vars, name) : [];
-  if (values.write && config) {
-    let text = setClientSection(config.text, name, section, stale[0]);
-    for (const other of stale.slice(1)) text = removeClientSection(text, other);
-    const again = parseWranglerConfig(config.path, text); // throws on broken TOML
-    const clients = again.vars[KEYS.clients];
-    const written = isTable(clients) ? clients[name] : undefined;
-    const left = isTable(clients) ? stale.filter((other) => other in clients) : [];
-    if (!isTable(written) || written.password_sha256 !== hash || left.length > 0) {
-      throw new CliError(
-        `--write: could not place [vars.${KEYS.clients}.${name}] in ${configArg}; add the lines by hand`,
-      );
-    }
-    await replaceFile(config.path, text);
-  }
-  if (values["client-conf"] !== undefined) {
-    const path = resolve(io.cwd, values["client-conf"]);
-    await writeFile(path, `${clientConfSnippet(url, name, password, hosts, iface)}\n`, {
-      mode: 0o600,
-      flag: "wx",
-    }).catch((error: NodeJS.ErrnoException) => {
-      throw new CliError(
-        `--client-conf ${values["client-conf"]}: ${error.code === "EEXIST" ? "exists already; not overwritten" : error.message}`,
-      );
-    });
-  }
+/** The new client through the Worker's own schema, next to the hosts of wrangler.toml. */
+function passesTheWorkersCheck(config: WranglerConfig, { name, hosts }: Request, hash: string): void {
+  const candidate = parseVars({
+    ...config.vars,
+    [KEYS.clients]: { [name]: { password_sha256: hash, hosts } },
+  });
+  const own = candidate.ok ? [] : candidate.errors.filter((e) => e.startsWith(`${KEYS.clients}`));
+  if (own.length > 0)
+    throw new CliError(`the new client would not pass the Worker's check:\n  - ${own.join("\n  - ")}`);
+}
 
-  const hr = "-".repeat(72);
+/** --write: the section in place of the client's own, or of the first placeholder client. */
+async function writeSection(
+  config: WranglerConfig,
+  { name, configArg }: Request,
+  { section, hash }: NewClient,
+  stale: string[],
+): Promise<void> {
+  let text = setClientSection(config.text, name, section, stale[0]);
+  for (const other of stale.slice(1)) text = removeClientSection(text, other);
+  const again = parseWranglerConfig(config.path, text); // throws on broken TOML
+  const clients = again.vars[KEYS.clients];
+  const written = isTable(clients) ? clients[name] : undefined;
+  const left = isTable(clients) ? stale.filter((other) => other in clients) : [];
+  if (!isTable(written) || written.password_sha256 !== hash || left.length > 0) {
+    throw new CliError(
+      `--write: could not place [vars.${KEYS.clients}.${name}] in ${configArg}; add the lines by hand`,
+    );
+  }
+  await replaceFile(config.path, text);
+}
+
+/** --client-conf: the shell client's file, mode 0600, never over an existing one. */
+async function writeClientConf(
+  io: Io,
+  target: string,
+  url: WorkerUrl,
+  { name, hosts, iface }: Request,
+  password: string,
+): Promise<void> {
+  const path = resolve(io.cwd, target);
+  await writeFile(path, `${clientConfSnippet(url, name, password, hosts, iface)}\n`, {
+    mode: 0o600,
+    flag: "wx",
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw new CliError(
+      `--client-conf ${target}: ${error.code === "EEXIST" ? "exists already; not overwritten" : error.message}`,
+    );
+  });
+}
+
+/** The password once, the section, each client's recipe, and what to do next. */
+function printClient(
+  io: Io,
+  values: NewClientValues,
+  request: Request,
+  { password, section }: NewClient,
+  stale: string[],
+  url: WorkerUrl,
+  config: WranglerConfig | undefined,
+): void {
+  const { name, hosts, configArg } = request;
+
   io.out(`Client "${name}" for ${hosts.join(", ")}`);
   io.out("");
   io.out("Password (shown once; only its SHA-256 is kept):");
   io.out(`  ${password}`);
   io.out("");
-  io.out(hr);
+  io.out(HR);
   const placeholders = stale.map((n) => `"${n}"`).join(", ");
   const dropped = stale.length > 0 ? ` (in place of the placeholder client ${placeholders})` : "";
   io.out(
@@ -175,26 +243,7 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   io.out("");
   io.out(section);
   io.out("");
-  io.out(hr);
-  io.out("FRITZ!Box:");
-  const feeds = config ? (host: string) => hostFeeds(config, host) : undefined;
-  io.out(fritzboxSnippet(url, name, password, hosts, feeds));
-  io.out("");
-  io.out(hr);
-  io.out("ddclient:");
-  io.out(ddclientSnippet(url, name, password, hosts));
-  io.out("");
-  io.out(hr);
-  io.out("inadyn:");
-  io.out(inadynSnippet(url, name, password, hosts));
-  io.out("");
-  io.out(hr);
-  io.out(
-    values["client-conf"] !== undefined
-      ? `Shell client: written to ${values["client-conf"]} (mode 0600):`
-      : "Shell client (client.conf, mode 0600):",
-  );
-  io.out(clientConfSnippet(url, name, password, hosts, iface));
+  printRecipes(io, values, request, password, url, config);
   if (url.placeholder) {
     io.err(`warning: no --url given: replace ${url.base} with the Worker's URL (wrangler deploy prints it)`);
   }
@@ -204,7 +253,37 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
       `next: paste the [vars.${KEYS.clients}.${name}] lines into ${configArg}${instead} (or use --write), then npm run deploy`,
     );
   }
-  return 0;
+}
+
+/** What to paste into the FRITZ!Box, ddclient, inadyn and the shell client. */
+function printRecipes(
+  io: Io,
+  values: NewClientValues,
+  { name, hosts, iface }: Request,
+  password: string,
+  url: WorkerUrl,
+  config: WranglerConfig | undefined,
+): void {
+  io.out(HR);
+  io.out("FRITZ!Box:");
+  const feeds = config ? (host: string) => hostFeeds(config, host) : undefined;
+  io.out(fritzboxSnippet(url, name, password, hosts, feeds));
+  io.out("");
+  io.out(HR);
+  io.out("ddclient:");
+  io.out(ddclientSnippet(url, name, password, hosts));
+  io.out("");
+  io.out(HR);
+  io.out("inadyn:");
+  io.out(inadynSnippet(url, name, password, hosts));
+  io.out("");
+  io.out(HR);
+  io.out(
+    values["client-conf"] !== undefined
+      ? `Shell client: written to ${values["client-conf"]} (mode 0600):`
+      : "Shell client (client.conf, mode 0600):",
+  );
+  io.out(clientConfSnippet(url, name, password, hosts, iface));
 }
 
 /** Clients other than `name` whose password_sha256 is not a SHA-256 yet (a placeholder). */

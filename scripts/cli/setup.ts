@@ -1,7 +1,7 @@
 // `setup ovh`: a least-privilege OVH consumer key for the zones in wrangler.toml, validated by the
 // user in the browser, proven by reading every configured record, then handed to the Worker.
 import { join, relative } from "node:path";
-import { KEYS } from "../../src/config";
+import { KEYS, type Vars } from "../../src/config";
 import { parseFlags, secondsFlag } from "./args";
 import { CliError, UsageError } from "./errors";
 import { describeRecord, inspectRecords } from "./inspect";
@@ -23,7 +23,14 @@ import {
   writeDevVars,
 } from "./secrets";
 import { setupSession } from "./session-secret";
-import { checkHosts, checkVars, DEFAULT_CONFIG, requireWranglerConfig, zonesOf } from "./wrangler-config";
+import {
+  checkHosts,
+  checkVars,
+  DEFAULT_CONFIG,
+  requireWranglerConfig,
+  type WranglerConfig,
+  zonesOf,
+} from "./wrangler-config";
 
 export const SETUP_HELP = `usage: npm run setup -- ovh [options]
        npm run setup -- session [--apply] [--dev-vars] [--config PATH]
@@ -69,8 +76,10 @@ interface CredentialRequest {
   validationUrl?: string;
 }
 
-export async function setupCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
+type SetupValues = ReturnType<typeof parseSetupFlags>["values"];
+
+function parseSetupFlags(argv: string[]) {
+  return parseFlags(argv, {
     config: { type: "string" },
     "application-key": { type: "string" },
     apply: { type: "boolean" },
@@ -80,6 +89,10 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
     redirect: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
+}
+
+export async function setupCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseSetupFlags(argv);
   if (values.help) {
     io.out(SETUP_HELP);
     return 0;
@@ -97,6 +110,37 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
     );
   }
   if (extra.length > 0) throw new UsageError(`setup ovh: unexpected argument "${extra[0]}"`);
+  return setupOvh(values, io);
+}
+
+/** `setup ovh`, step by step; each step throws a CliError that says what to do. */
+async function setupOvh(values: SetupValues, io: Io): Promise<number> {
+  const options = waitOptions(values);
+  const zones = await readZones(io, values.config);
+  const applicationKey = await readApplicationKey(io, values["application-key"], zones.endpoint);
+  const applicationSecret = await readApplicationSecret(io);
+  const app = { applicationKey, applicationSecret };
+  const { consumerKey, validationUrl } = await requestConsumerKey(io, zones, app, options.redirection);
+  showValidationLink(io, zones, validationUrl, options.timeoutS);
+
+  const credentials = { ...app, consumerKey };
+  const client = ovhClient(io, zones.endpoint, credentials);
+  const current = await waitForValidation(io, zones.endpoint, client, options.timeoutS, options.intervalS);
+  io.out(
+    `Validated; ${current.expiration ? `it expires ${current.expiration}` : "it does not expire"}. Rights: ${current.rules.length} rules.`,
+  );
+  if (!(await readEveryRecord(io, client, zones))) return 1;
+  await handOver(io, values, zones.config, [
+    [KEYS.applicationKey, applicationKey],
+    [KEYS.applicationSecret, applicationSecret],
+    [KEYS.consumerKey, consumerKey],
+  ]);
+  showWhatIsLeft(io, zones.later);
+  return 0;
+}
+
+/** --timeout, --interval and --redirect, checked. */
+function waitOptions(values: SetupValues) {
   const timeoutS = secondsFlag("timeout", values.timeout, DEFAULT_TIMEOUT_S, { min: 1, max: 86_400 });
   const intervalS = secondsFlag("interval", values.interval, DEFAULT_INTERVAL_S, { min: 0.05, max: 600 });
   let redirection: string | undefined;
@@ -106,9 +150,21 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
     }
     redirection = values.redirect;
   }
+  return { timeoutS, intervalS, redirection };
+}
 
-  // 1. wrangler.toml: the endpoint and the zones, by the Worker's own schema.
-  const config = await requireWranglerConfig(io.cwd, values.config);
+interface Zones {
+  config: WranglerConfig;
+  vars: Vars;
+  zones: string[];
+  endpoint: string;
+  /** What the Worker's check still refuses (a placeholder client): shown at the end. */
+  later: string[];
+}
+
+/** wrangler.toml: the endpoint and the zones, by the Worker's own schema; clients may wait. */
+async function readZones(io: Io, path: string | undefined): Promise<Zones> {
+  const config = await requireWranglerConfig(io.cwd, path);
   const hosts = checkHosts(config);
   if (!hosts.ok) {
     throw new CliError(
@@ -116,18 +172,19 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
     );
   }
   const vars = hosts.value;
-  const zones = zonesOf(vars);
-  const endpoint = vars.endpoint;
   const full = checkVars(config);
-  const later = full.ok ? [] : full.errors;
+  return { config, vars, zones: zonesOf(vars), endpoint: vars.endpoint, later: full.ok ? [] : full.errors };
+}
 
-  // 2. The application's key and secret.
-  const applicationKey = await readApplicationKey(io, values["application-key"], endpoint);
-  const applicationSecret = await readApplicationSecret(io);
-
-  // 3. Ask OVH for a consumer key with exactly these rights.
+/** Ask OVH for a consumer key with exactly the rights the zones need. */
+async function requestConsumerKey(
+  io: Io,
+  { endpoint, zones }: Zones,
+  app: { applicationKey: string; applicationSecret: string },
+  redirection: string | undefined,
+): Promise<{ consumerKey: string; validationUrl: string }> {
   const rules = accessRulesFor(zones);
-  const anonymous = ovhClient(io, endpoint, { applicationKey, applicationSecret, consumerKey: "" });
+  const anonymous = ovhClient(io, endpoint, { ...app, consumerKey: "" });
   let request: CredentialRequest;
   try {
     request = await anonymous.request<CredentialRequest>("POST", "/auth/credential", {
@@ -142,11 +199,14 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
   if (typeof consumerKey !== "string" || consumerKey === "" || typeof validationUrl !== "string") {
     throw new CliError("OVH answered POST /auth/credential without a consumer key or a validation URL");
   }
+  return { consumerKey, validationUrl };
+}
 
+function showValidationLink(io: Io, { endpoint, zones }: Zones, validationUrl: string, timeoutS: number) {
   io.out(`OVH endpoint: ${endpoint}`);
   io.out(`Zones: ${zones.join(", ")}`);
   io.out(`Requested a consumer key with these rights, and no others:`);
-  for (const r of rules) io.out(`  ${formatRule(r)}`);
+  for (const r of accessRulesFor(zones)) io.out(`  ${formatRule(r)}`);
   io.out("");
   io.out('Open this link, log in to OVH and confirm. Choose the validity "Unlimited": the Worker');
   io.out("stops updating DNS the day the key expires.");
@@ -154,16 +214,14 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
   io.out(`  ${validationUrl}`);
   io.out("");
   io.err(`Waiting up to ${timeoutS} s for the validation (Ctrl-C to give up)…`);
+}
 
-  // 4. Wait until it is validated.
-  const credentials = { applicationKey, applicationSecret, consumerKey };
-  const client = ovhClient(io, endpoint, credentials);
-  const current = await waitForValidation(io, endpoint, client, timeoutS, intervalS);
-  io.out(
-    `Validated; ${current.expiration ? `it expires ${current.expiration}` : "it does not expire"}. Rights: ${current.rules.length} rules.`,
-  );
-
-  // 5. Prove it works: read each configured record (list + get; nothing is written).
+/** Prove the key works: read each configured record (list + get; nothing is written). */
+async function readEveryRecord(
+  io: Io,
+  client: ReturnType<typeof ovhClient>,
+  { vars, endpoint }: Zones,
+): Promise<boolean> {
   const views = await inspectRecords(client, vars);
   const failures: string[] = [];
   io.out("");
@@ -185,19 +243,21 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
       );
     }
   }
-  if (failures.length > 0) {
-    io.err(
-      `error: the new key could not read ${failures.length} record(s); nothing was stored. Fix the cause and run again.`,
-    );
-    return 1;
-  }
+  if (failures.length === 0) return true;
+  io.err(
+    `error: the new key could not read ${failures.length} record(s); nothing was stored. Fix the cause and run again.`,
+  );
+  return false;
+}
 
-  // 6. Hand the secrets over.
-  const secrets: [SecretKey, string][] = [
-    [KEYS.applicationKey, applicationKey],
-    [KEYS.applicationSecret, applicationSecret],
-    [KEYS.consumerKey, consumerKey],
-  ];
+/** Hand the secrets over: .dev.vars, wrangler secret put, or shown once with the commands. */
+async function handOver(
+  io: Io,
+  values: SetupValues,
+  config: WranglerConfig,
+  secrets: [SecretKey, string][],
+): Promise<void> {
+  const consumerKey = secrets.find(([k]) => k === KEYS.consumerKey)?.[1] ?? "";
   io.out("");
   if (values["dev-vars"]) {
     const path = join(config.dir, DEV_VARS);
@@ -221,14 +281,15 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
       `  npx wrangler secret bulk ${relativeTo(io.cwd, join(config.dir, DEV_VARS))}${configFlag(io, config.path)}`,
     );
   }
-  if (later.length > 0) {
-    io.out("");
-    io.out("Before deploying, fix these in wrangler.toml (npm run check shows them again):");
-    for (const e of later) io.out(`  - ${e}`);
-    if (later.some((e) => /^CLIENTS\..+\.password_sha256: /.test(e)))
-      io.out("A client's placeholder: npm run new-client -- NAME --host HOST --write replaces it.");
-  }
-  return 0;
+}
+
+function showWhatIsLeft(io: Io, later: string[]): void {
+  if (later.length === 0) return;
+  io.out("");
+  io.out("Before deploying, fix these in wrangler.toml (npm run check shows them again):");
+  for (const e of later) io.out(`  - ${e}`);
+  if (later.some((e) => /^CLIENTS\..+\.password_sha256: /.test(e)))
+    io.out("A client's placeholder: npm run new-client -- NAME --host HOST --write replaces it.");
 }
 
 async function readApplicationKey(io: Io, flag: string | undefined, endpoint: string): Promise<string> {
