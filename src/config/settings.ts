@@ -32,7 +32,7 @@ export const SETTINGS_TABLE = {
     3600,
     "seconds a remembered record is trusted before a list and a read confirm it",
   ),
-  // At most 15 s: every report is answered within 20 s (src/zone/stubs.ts).
+  // At most 15 s: every report is answered within 20 s (REPORT_DEADLINE_MS, src/zone/protocol.ts).
   ovhTimeoutMs: setting(
     "ovh_timeout_ms",
     between(100, 15_000),
