@@ -458,6 +458,14 @@ describe("notifications and failed logins", () => {
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByRole("button", { name: "Log out" }).waitFor();
+    // The failure is listed after its reply (waitUntil): refresh until it is there.
+    await expect
+      .poll(async () => {
+        if ((await page.locator("#failed-rows tr").count()) === 0)
+          await page.getByRole("button", { name: "Refresh" }).click();
+        return page.locator("#failed-rows tr").count();
+      })
+      .toBe(1);
     const rows = await page.locator("#failed-rows tr").allTextContents();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatch(/^home127\.0\.0\.11/);

@@ -243,15 +243,27 @@ describe("failed logins", () => {
       headers: { "CF-Connecting-IP": "198.51.100.67" },
     });
 
-    const r = await ep.fetch("/status", {
-      headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
-    });
-    const { failedLogins } = (await r.json()) as {
-      failedLogins: { user: string; source: string; count: number; lastAt: string }[];
+    // The list is written after each reply (waitUntil): read it until the last failure is in.
+    const read = async () => {
+      const r = await ep.fetch("/status", {
+        headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+      });
+      return (
+        (await r.json()) as {
+          failedLogins: { user: string; source: string; count: number; lastAt: string }[];
+        }
+      ).failedLogins;
     };
-    expect(
-      failedLogins.map(({ lastAt: _, ...f }) => f).sort((a, b) => a.source.localeCompare(b.source)),
-    ).toEqual([
+    const listed = (logins: Awaited<ReturnType<typeof read>>) =>
+      logins.map(({ lastAt: _, ...f }) => f).sort((a, b) => a.source.localeCompare(b.source));
+    await expect
+      .poll(async () => listed(await read()))
+      .toEqual([
+        { user: "home", source: "2001:db8:77::/56", count: 1 },
+        { user: "home", source: "203.0.113.9", count: 2 },
+      ]);
+    const failedLogins = await read();
+    expect(listed(failedLogins)).toEqual([
       { user: "home", source: "2001:db8:77::/56", count: 1 },
       { user: "home", source: "203.0.113.9", count: 2 },
     ]);
