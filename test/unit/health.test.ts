@@ -7,7 +7,14 @@ import { planHost } from "../../src/core/plan";
 import { hostNote } from "../../src/dyndns/notes";
 import { collectParams } from "../../src/dyndns/params";
 import { parseUpdate } from "../../src/dyndns/report";
-import { afterRefusal, afterReport, failingReason, healthOf } from "../../src/zone/health/state";
+import {
+  afterRefusal,
+  afterReport,
+  failingReason,
+  goneStale,
+  healthOf,
+  transitions,
+} from "../../src/zone/health/state";
 import type { LastReport } from "../../src/zone/protocol";
 
 const T0 = Date.parse("2026-12-01T08:00:00Z");
@@ -29,9 +36,23 @@ describe("healthOf", () => {
     const stale = healthOf(record, 7200, T0 + 2 * HOUR);
     expect(stale).toMatchObject({ state: "stale", since: T0 + 2 * HOUR });
     expect(stale.reason).toBe(
-      "no report since 2026-12-01T08:00:00.000Z: check that the client fritzbox is online and still reports (its last report came from 203.0.113.5)",
+      "no report since 2026-12-01T08:00:00.000Z: check that the client fritzbox is online and still reports",
     );
     expect(healthOf(record, 0, T0 + 1000 * HOUR).state).toBe("ok"); // stale_after 0: off
+  });
+
+  it("a stale host's reason and events name the client, never its source address (other clients of the host read them)", () => {
+    const record = afterReport(undefined, report(T0), nochg, {});
+    const stale = goneStale("h.example.tld", record, 3600, T0 + 2 * HOUR);
+    expect(stale?.record.reason).not.toContain("203.0.113.5");
+    expect(stale?.event.message).not.toContain("203.0.113.5");
+    expect(stale?.event.message).toContain("fritzbox");
+    const again = afterReport(stale?.record, report(T0 + 3 * HOUR), nochg, {});
+    const events = transitions("h.example.tld", stale?.record, again, nochg, T0 + 3 * HOUR);
+    expect(events.map((e) => e.kind)).toEqual(["reporting"]);
+    expect(events[0]?.message).toBe(
+      "h.example.tld reports again: fritzbox, after no report since 2026-12-01T08:00:00.000Z",
+    );
   });
 
   it("refused reports do not count against staleness, and the reason says the last one was refused", () => {

@@ -224,7 +224,7 @@ describe("health events", () => {
     await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
     all = await messages(3);
     expect(all[2]).toMatchObject({ event: "reporting", host: "service.example.tld" });
-    expect(all[2]?.message).toMatch(/^service\.example\.tld reports again: home from /);
+    expect(all[2]?.message).toMatch(/^service\.example\.tld reports again: home, after no report since /);
   });
 
   it("drift made by editing the zone is set back and notified", async () => {

@@ -38,11 +38,15 @@ export function staleSince(record: HostRecord, staleAfter: number): number | nul
   return staleAfter > 0 && record.acceptedAt !== null ? record.acceptedAt + staleAfter * 1000 : null;
 }
 
-/** Why a host is stale, for a record with an accepted report. */
+/**
+ * Why a host is stale, for a record with an accepted report. Every client of the host reads it
+ * (and the notification), so it names the client but not its source address, which only that
+ * client and an admin see (on the status page's last report).
+ */
 export function staleReason(record: HostRecord): string {
   const last = record.last as LastReport;
   const accepted = record.acceptedAt ?? last.at;
-  let reason = `no report since ${iso(accepted)}: check that the client ${last.client} is online and still reports (its last report came from ${last.source ?? "an unknown address"})`;
+  let reason = `no report since ${iso(accepted)}: check that the client ${last.client} is online and still reports`;
   if (last.at > accepted) reason += `; a later report at ${iso(last.at)} was refused (${last.outcome})`;
   return reason;
 }
@@ -132,7 +136,7 @@ export function transitions(
       kind: "reporting",
       host,
       at,
-      message: `${host} reports again: ${next.last.client} from ${next.last.source ?? "an unknown address"}, after no report since ${iso(prior?.acceptedAt ?? at)}`,
+      message: `${host} reports again: ${next.last.client}, after no report since ${iso(prior?.acceptedAt ?? at)}`,
     });
   }
   return events;
