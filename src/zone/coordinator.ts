@@ -211,6 +211,10 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const prior = this.hostRecords.get(host);
       const next = afterReport(prior, last, r, targetsOf(batch.desired, host));
       this.hostRecords.set(host, next);
+      this.hostRecords.takeOver(
+        host,
+        Object.keys(next.targets).filter((k) => !(k in (prior?.targets ?? {}))),
+      );
       if (r.status === "good" && r.changes.length > 0)
         events.push({
           kind: "changed",

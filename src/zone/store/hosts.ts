@@ -65,6 +65,22 @@ export class HostRecords {
     if (!stored || needsWrite(stored, record)) this.dirty.add(host);
   }
 
+  /**
+   * `host` now writes the records `keys` (record keys new to its targets): no other host keeps a
+   * target for them, so the scheduled check never writes back what another host asked before a
+   * record moved to this one in the configuration (and maybe back).
+   */
+  takeOver(host: string, keys: string[]): void {
+    if (keys.length === 0) return;
+    for (const other of new Set([...this.hosts(), ...this.known.keys()])) {
+      const record = other === host ? undefined : this.get(other);
+      if (!record || !keys.some((k) => k in record.targets)) continue;
+      const targets = { ...record.targets };
+      for (const k of keys) delete targets[k];
+      this.set(other, { ...record, targets });
+    }
+  }
+
   /** Write what changed since the last flush. */
   flush(): void {
     for (const host of this.dirty) {
