@@ -37,4 +37,8 @@ export interface Env {
 
   // static assets (wrangler.toml [assets]): the status page's HTML, CSS and script
   ASSETS?: Fetcher;
+
+  // tests only: never in wrangler.toml (SECURITY.md)
+  /** Runs the Worker's clock ahead (src/core/clock.ts): a function of the test harness in Miniflare. */
+  TEST_CLOCK?: Fetcher;
 }

@@ -12,6 +12,7 @@
 import { Hono } from "hono/tiny";
 import { access } from "./access/access";
 import { fromBrowser } from "./access/origin";
+import { followTestClock } from "./core/clock";
 import { RETRY_AFTER_911, type Reply, renderReply } from "./dyndns/reply";
 import { handleUpdate, type UpdateFacts } from "./dyndns/update";
 import type { Env } from "./env";
@@ -84,4 +85,13 @@ app.onError((error) => {
   return send({ kind: "911", retryAfter: RETRY_AFTER_911 });
 });
 
-export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    await followTestClock(env.TEST_CLOCK);
+    return app.fetch(request, env, ctx);
+  },
+  async scheduled(controller: ScheduledController, env: Env): Promise<void> {
+    await followTestClock(env.TEST_CLOCK);
+    await scheduled(controller, env);
+  },
+} satisfies ExportedHandler<Env>;

@@ -7,6 +7,7 @@
 // hosts' health to the notifier.
 import { DurableObject } from "cloudflare:workers";
 import { type Config, loadConfig, staleAfterOf } from "../config";
+import { clockNow } from "../core/clock";
 import type { Desired } from "../core/plan";
 import type { Env } from "../env";
 import { notify } from "../notify/notify";
@@ -74,7 +75,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     const recheckAfterMs = config.ok ? config.value.settings.recheckAfter * 1000 : 0;
     if (
       keys.every((k) => !this.busy.has(k)) &&
-      answeredFromMemory(batch.desired, (k) => this.records.get(k), arrived, recheckAfterMs)
+      answeredFromMemory(batch.desired, (k) => this.records.get(k), clockNow(), recheckAfterMs)
     )
       return this.applyNow(batch, arrived);
     for (const k of keys) this.busy.set(k, (this.busy.get(k) ?? 0) + 1);
@@ -104,9 +105,9 @@ export class ZoneCoordinator extends DurableObject<Env> {
   check(zone: string, at: number): Promise<CheckReport> {
     return this.inTurn(async () => {
       const config = this.config();
-      const now = Date.now();
+      const now = clockNow();
       // Through the zone's breaker and pace, like a report: a call held back is left to the next check.
-      const { api, client } = this.job(zone, config, now);
+      const { api, client } = this.job(zone, config, Date.now());
       const input = { config, api, memory: this.records, hosts: this.hostRecords };
       const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
@@ -131,7 +132,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
 
   /** Keep a refused report of an authenticated client in the history (and as its hosts' last report). */
   refuse(batch: RefusedBatch): void {
-    const now = Date.now();
+    const now = clockNow();
     const { client, source = null, agent, reported } = batch;
     this.history.later(
       batch.hosts.map(({ host, outcome, note }) => {
@@ -168,7 +169,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       if (state) records[key] = state;
     }
     const config = loadConfig(this.env);
-    const now = Date.now();
+    const now = clockNow();
     const kept: Record<string, HostRecord> = {};
     const health: Record<string, Health> = {};
     for (const host of hosts) {
@@ -184,7 +185,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
   private async applyNow(batch: ZoneBatch, arrived: number): Promise<ZoneReport> {
     const config = this.config();
     const { settings } = config;
-    const now = Date.now();
+    const now = clockNow();
     const windowMs = settings.changeWindow * 1000;
     const since = now - windowMs;
     const writer = writerOf(batch.client, batch.source, settings.authIpv6Prefix);

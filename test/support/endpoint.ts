@@ -76,6 +76,11 @@ export interface EndpointOptions {
    * there as sent; a receiver's own origin may map to itself (a generic+http:// target).
    */
   receivers?: Record<string, string>;
+  /**
+   * Give the Worker the TEST_CLOCK binding (src/core/clock.ts), so that `clock.advance()` runs its
+   * dates ahead: records age past recheck_after, hosts go stale, without waiting.
+   */
+  clock?: boolean;
 }
 
 export interface UpdateReply {
@@ -98,6 +103,8 @@ export interface Endpoint {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Resolves once the log lines printed so far have been read. */
   flushLogs(): Promise<void>;
+  /** The Worker's clock (EndpointOptions.clock); it takes a move at its next request or scheduled run. */
+  clock: TestClock;
   close(): Promise<void>;
 }
 
@@ -110,6 +117,29 @@ export interface UpdateInit {
   path?: string;
   /** 2: send to the second isolate (EndpointOptions.secondIsolate). */
   isolate?: 1 | 2;
+}
+
+export interface TestClock {
+  /** How far ahead of Date.now() the Worker dates things, in ms. */
+  readonly aheadMs: number;
+  /** The Worker's Date.now() plus aheadMs. */
+  now(): number;
+  /** Run the Worker's dates `ms` further ahead. */
+  advance(ms: number): void;
+}
+
+function testClock(enabled: boolean): TestClock {
+  let aheadMs = 0;
+  return {
+    get aheadMs() {
+      return aheadMs;
+    },
+    now: () => Date.now() + aheadMs,
+    advance(ms) {
+      if (!enabled) throw new Error("this endpoint has no TEST_CLOCK: start it with { clock: true }");
+      aheadMs += ms;
+    },
+  };
 }
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
@@ -169,6 +199,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       headers: [...answer.headers],
     });
   };
+  const clock = testClock(options.clock ?? false);
   const worker = {
     modules: true,
     scriptPath,
@@ -182,6 +213,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: { OVH_ENDPOINT: sim.url, ...withTestPace(options.vars), ...secrets } as Record<string, Json>,
     outboundService,
+    ...(options.clock
+      ? { serviceBindings: { TEST_CLOCK: () => new MfResponse(String(clock.aheadMs)) } }
+      : {}),
   };
   const mf = new Miniflare({
     workers: [
@@ -225,6 +259,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     mf,
     logs,
     unexpected,
+    clock,
     async fetch(path, init) {
       return fetch(url + path, init);
     },
@@ -265,6 +300,20 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     },
   };
   return endpoint;
+}
+
+/**
+ * Send a report until it is answered otherwise than 911, for at most `ms`; the last reply. After a
+ * call timed out, the zone's breaker answers 911 at once for twice ovh_timeout_ms: this waits for
+ * it to close without guessing how long that takes on a loaded machine.
+ */
+export async function untilServed(report: () => Promise<UpdateReply>, ms = 10_000): Promise<UpdateReply> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const reply = await report();
+    if (reply.body !== "911\n" || Date.now() >= until) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** SHA-256 hex of a password, as `password_sha256` in CLIENTS wants it. */

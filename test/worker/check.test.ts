@@ -12,7 +12,7 @@ import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures"
 let ep: Endpoint;
 
 async function fresh(settings: Record<string, number> = {}): Promise<void> {
-  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings } });
+  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, clock: true });
   ep.sim.addZone(ZONE);
 }
 afterEach(async () => {
@@ -28,10 +28,11 @@ const kinds = () =>
     .filter((c) => c.kind !== "auth-time")
     .map((c) => c.kind)
     .sort();
-const recheck = () => new Promise((resolve) => setTimeout(resolve, 1100));
+/** Run the Worker's clock past recheck_after (3600 s by default): remembered records are due. */
+const recheck = () => ep.clock.advance(3_601_000);
 
-/** Run the Cron Trigger as the platform would, for `at` (default now). */
-async function runCheck(at = Date.now()): Promise<void> {
+/** Run the Cron Trigger as the platform would, for `at` (default: now, by the Worker's clock). */
+async function runCheck(at = ep.clock.now()): Promise<void> {
   const worker = await ep.mf.getWorker();
   const result = await worker.scheduled({ scheduledTime: new Date(at), cron: "*/15 * * * *" });
   expect(result.outcome).toBe("ok");
@@ -82,10 +83,10 @@ describe("records", () => {
   });
 
   it("a record edited by hand is confirmed when due, set back, refreshed, logged and in the history", async () => {
-    await fresh({ recheck_after: 1 });
+    await fresh();
     await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
     ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::99" });
-    await recheck();
+    recheck();
     ep.sim.resetCalls();
     await runCheck();
 
@@ -112,10 +113,10 @@ describe("records", () => {
   });
 
   it("a record deleted by hand is created again", async () => {
-    await fresh({ recheck_after: 1 });
+    await fresh();
     await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.4" });
     ep.sim.deleteRecord(ZONE, id("firewall"));
-    await recheck();
+    recheck();
     await runCheck();
     expect(liveTargets(ep.sim, "A", "firewall")).toEqual(["198.51.100.4"]);
     expect(await checkEvents()).toEqual([
@@ -145,10 +146,10 @@ describe("records", () => {
   });
 
   it("a record added by hand beside ours is found as a duplicate: failing, with what to delete", async () => {
-    await fresh({ recheck_after: 1 });
+    await fresh();
     await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
     ep.sim.addRecord(ZONE, { fieldType: "AAAA", subDomain: "service", target: "2001:db8::7", ttl: 60 });
-    await recheck();
+    recheck();
     await runCheck();
     const h = await health("service.example.tld");
     expect(h?.state).toBe("failing");
@@ -164,10 +165,10 @@ describe("records", () => {
   });
 
   it("OVH refusing the credentials at a check makes the hosts failing", async () => {
-    await fresh({ recheck_after: 1 });
+    await fresh();
     await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
     ep.sim.setCredentialState("test-consumer-key-89ab", "expired");
-    await recheck();
+    recheck();
     await runCheck();
     expect((await health("service.example.tld"))?.reason).toMatch(/^OVH refuses the credentials: /);
   });

@@ -51,7 +51,9 @@ function useWorker(settings: Record<string, number>, own?: string): void {
     let w = workers.get(key);
     if (!w) {
       w = {
-        ep: slottedVars().then((vars) => startEndpoint({ vars: { ...vars, SETTINGS: settings } })),
+        ep: slottedVars().then((vars) =>
+          startEndpoint({ vars: { ...vars, SETTINGS: settings }, clock: true }),
+        ),
         used: 0,
       };
       workers.set(key, w);
@@ -191,7 +193,7 @@ describe("recheck_after", () => {
 
   it("past recheck_after, a list of its name and one read per record (in parallel) confirm an unchanged report", async () => {
     await ep.update({ hostname: host("service"), myip: "2001:db8::1" });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    ep.clock.advance(1100); // past recheck_after: 1
     ep.sim.resetCalls();
     const reply = await ep.update({ hostname: host("service"), myip: "2001:db8::1" });
     expect(reply.body).toBe("nochg 2001:db8::1\n");
@@ -202,7 +204,7 @@ describe("recheck_after", () => {
     await ep.update({ hostname: host("service"), myip: "2001:db8::1" });
     const record = ep.sim.records(zone).find((r) => r.subDomain === "service");
     ep.sim.deleteRecord(zone, record?.id ?? 0);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    ep.clock.advance(1100); // past recheck_after: 1
     const reply = await ep.update({ hostname: host("service"), myip: "2001:db8::1" });
     expect(reply.body).toBe("good 2001:db8::1\n");
     expect(live("AAAA", "service")).toEqual(["2001:db8::1"]);

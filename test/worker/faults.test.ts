@@ -2,7 +2,14 @@
 // report with OVH healthy again ends in the right live zone.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Fault } from "../../sim/ovh-simulator";
-import { type Endpoint, findSecrets, secretsOf, startEndpoint, TEST_OVH } from "../support/endpoint";
+import {
+  type Endpoint,
+  findSecrets,
+  secretsOf,
+  startEndpoint,
+  TEST_OVH,
+  untilServed,
+} from "../support/endpoint";
 import { HOME_PASSWORD, OTHER_ZONE, testVars, ZONE } from "../support/fixtures";
 
 let ep: Endpoint;
@@ -36,10 +43,12 @@ const live = (sub: string, zone = ZONE) =>
 async function expectRecovery(hostname = "service.example.tld", sub = "service", zone = ZONE): Promise<void> {
   ep.sim.clearFaults();
   // A fault that made a call time out (a hang; a reset, when workerd waits on it) opened the
-  // zone's breaker for twice ovh_timeout_ms: recovery is tried once it has closed.
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  const address = next();
-  const reply = await ep.update({ hostname, myipv6: address });
+  // zone's breaker for twice ovh_timeout_ms: until it has closed, reports are answered 911 at once.
+  let address = "";
+  const reply = await untilServed(() => {
+    address = next();
+    return ep.update({ hostname, myipv6: address });
+  });
   expect(reply.body).toBe(`good ${address}\n`);
   expect(live(sub, zone)).toEqual([address]);
 }
@@ -103,7 +112,6 @@ describe("faults on every API call", () => {
     // A time-out opens the zone's breaker for twice ovh_timeout_ms: calls fail at once meanwhile.
     const refused = await ep.update({ hostname: "service.example.tld", myipv6: next() });
     expect(refused.body).toBe("911\n");
-    await new Promise((resolve) => setTimeout(resolve, 1100));
     await expectRecovery();
   });
 

@@ -59,6 +59,7 @@ async function fresh(
       "https://hooks.example.net": rx.generic.origin,
       [rx.local.origin]: rx.local.origin,
     },
+    clock: true,
   });
   ep.sim.addZone(ZONE);
 }
@@ -232,7 +233,7 @@ describe("health events", () => {
     await messages(1);
     const record = ep.sim.records(ZONE).find((r) => r.subDomain === "service6");
     ep.sim.editRecord(ZONE, record?.id ?? 0, { target: "2001:db8::bad" });
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // recheck_after: 1
+    ep.clock.advance(1100); // past recheck_after: 1
     await runCheck();
     const all = await messages(2);
     expect(all[1]).toEqual({

@@ -2,13 +2,13 @@
 // confirm, records added to a name later, OVH's quirky answers. Each test gets a fresh Worker
 // (fresh coordinator storage) and a fresh simulator.
 import { afterEach, describe, expect, it } from "vitest";
-import { type Endpoint, startEndpoint } from "../support/endpoint";
+import { type Endpoint, startEndpoint, untilServed } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
 
 let ep: Endpoint;
 
 async function fresh(settings: Record<string, number> = {}): Promise<void> {
-  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings } });
+  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, clock: true });
   ep.sim.addZone(ZONE);
 }
 afterEach(async () => {
@@ -76,9 +76,12 @@ describe("a write OVH did not confirm (item 1)", () => {
       fault: { kind: "lost" },
     });
     expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" })).body).toBe("911\n");
-    // Past the breaker's cool-down (twice ovh_timeout_ms), another host's change publishes the staged write.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    // Once the breaker's cool-down (twice ovh_timeout_ms) is over, another host's change publishes
+    // the staged write; until then it is answered 911 at once (tried again, at most 10 s).
+    const published = await untilServed(() =>
+      ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" }),
+    );
+    expect(published.body).toBe("good 2001:db8::1\n");
     expect(live("A", "firewall")).toEqual(["198.51.100.8"]);
 
     const back = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
@@ -92,7 +95,7 @@ describe("the recheck sees records added later (item 2)", () => {
     await fresh({ recheck_after: 1 });
     await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
     ep.sim.addRecord(ZONE, { fieldType: "A", subDomain: "firewall", target: "198.51.100.66", ttl: 60 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    ep.clock.advance(1100); // past recheck_after
     ep.sim.resetCalls();
     const reply = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
     expect(reply.body).toBe("dnserr\n");

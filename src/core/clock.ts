@@ -1,0 +1,25 @@
+// The time the Worker dates things by: when a record was confirmed (recheck_after), when a host
+// last reported (stale_after), the change window, the history. It is Date.now(), unless a test
+// harness runs it ahead: Miniflare then gives the Worker a TEST_CLOCK binding, a function of the
+// test process (test/support/endpoint.ts) that answers by how many ms. wrangler.toml never binds
+// it (test/unit/clock.test.ts; SECURITY.md). Real waits stay on Date.now(): OVH's pace, a
+// report's deadline, time-outs, the breaker's cool-down, alarms.
+
+let aheadMs = 0;
+
+/** Unix ms, as the Worker dates records, reports and history. */
+export function clockNow(): number {
+  return Date.now() + aheadMs;
+}
+
+/**
+ * Take the test harness's offset, at the start of each request and scheduled run; nothing without
+ * a harness. The isolate's Durable Objects go by what its last request took.
+ */
+export async function followTestClock(
+  harness: { fetch(url: string): Promise<Response> } | undefined,
+): Promise<void> {
+  if (!harness) return;
+  const ms = Number(await (await harness.fetch("http://test-clock/")).text());
+  if (Number.isSafeInteger(ms) && ms >= 0) aheadMs = ms;
+}
