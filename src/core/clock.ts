@@ -3,7 +3,8 @@
 // harness runs it ahead: Miniflare then gives the Worker a TEST_CLOCK binding, a function of the
 // test process (test/support/endpoint.ts) that answers by how many ms. wrangler.toml never binds
 // it (test/unit/clock.test.ts; SECURITY.md). Real waits stay on Date.now(): OVH's pace, a
-// report's deadline, time-outs, the breaker's cool-down, alarms.
+// report's deadline, time-outs, the breaker's cool-down, alarms. (src/access/ and src/notify/
+// still date by Date.now(): no test has needed to move their windows yet.)
 
 let aheadMs = 0;
 
