@@ -191,37 +191,24 @@ export class OvhClient {
 
   /** POST the client credentials to the token URL: the token, and when to stop using it. */
   private async fetchToken(credentials: OAuth2Credentials): Promise<{ token: string; expiresAt: number }> {
-    const tokenUrl = oauth2TokenUrl(this.options.endpoint) ?? "";
+    const path = "/auth/oauth2/token";
+    const url = oauth2TokenUrl(this.options.endpoint) ?? "";
     this.sent++; // a subrequest like any other
-    const started = Date.now();
-    let response: Response;
-    let data: unknown;
-    try {
-      response = await this.fetchImpl(tokenUrl, {
-        method: "POST",
-        headers: {
-          Authorization: `Basic ${btoa(`${credentials.clientId}:${credentials.clientSecret}`)}`,
-          "Content-Type": "application/x-www-form-urlencoded",
-          Accept: "application/json",
-        },
-        body: "grant_type=client_credentials&scope=all",
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      data = await response.json().catch(() => undefined);
-    } catch (error) {
-      this.calls.push({ method: "POST", path: "/auth/oauth2/token", status: 0, ms: Date.now() - started });
-      throw new OvhError("network", "POST", "/auth/oauth2/token", 0, `no token: ${describe(error)}`);
-    }
-    this.calls.push({
+    const basic = btoa(`${credentials.clientId}:${credentials.clientSecret}`);
+    const { response, text } = await this.exchange("POST", path, url, {
       method: "POST",
-      path: "/auth/oauth2/token",
-      status: response.status,
-      ms: Date.now() - started,
+      headers: {
+        Authorization: `Basic ${basic}`,
+        "Content-Type": "application/x-www-form-urlencoded",
+        Accept: "application/json",
+      },
+      body: "grant_type=client_credentials&scope=all",
     });
+    const data = parseJson(text);
     const body = isObject(data) ? data : {};
     if (!response.ok || typeof body.access_token !== "string") {
       const message = typeof body.message === "string" ? body.message : `${body.error ?? "no access_token"}`;
-      throw new OvhError("http", "POST", "/auth/oauth2/token", response.status, `no token: ${message}`);
+      throw new OvhError("http", "POST", path, response.status, `no token: ${message}`);
     }
     const lifetime = typeof body.expires_in === "number" ? body.expires_in : 3600;
     return { token: body.access_token, expiresAt: Date.now() + Math.max(lifetime - 60, 0) * 1000 };
@@ -233,6 +220,7 @@ export class OvhClient {
     return this.now() + delta;
   }
 
+  /** One call: its URL, its credentials, a place in the budget, the exchange, and OVH's answer read. */
   private async send<T>(
     method: HttpMethod,
     path: string,
@@ -241,32 +229,52 @@ export class OvhClient {
   ): Promise<T> {
     const url = new URL(this.options.endpoint + path);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.append(k, v);
-    const href = url.href;
     const body = options.body === undefined ? "" : JSON.stringify(options.body);
-    const credentials = this.options.credentials;
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (body) headers["Content-Type"] = "application/json";
-    if (withAuth && "clientId" in credentials) {
-      headers.Authorization = `Bearer ${await this.token(credentials)}`;
-    } else if (withAuth && "applicationKey" in credentials) {
-      const { applicationKey, applicationSecret, consumerKey } = credentials;
-      headers["X-Ovh-Application"] = applicationKey;
-      if (!options.unsigned) {
-        const timestamp = await this.timestamp();
-        headers["X-Ovh-Consumer"] = consumerKey;
-        headers["X-Ovh-Timestamp"] = String(timestamp);
-        headers["X-Ovh-Signature"] = await signRequest({
-          applicationSecret,
-          consumerKey,
-          method,
-          url: href,
-          body,
-          timestamp,
-        });
-      }
-    }
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      ...(body ? { "Content-Type": "application/json" } : {}),
+      ...(withAuth ? await this.credentialHeaders(method, url.href, body, options.unsigned) : {}),
+    };
+    this.spend(method, path, options.last);
+    const { response, text } = await this.exchange(method, path, url.href, {
+      method,
+      headers,
+      body: body || undefined,
+    });
+    return readAnswer<T>(method, path, response, text);
+  }
 
-    const budget = (this.options.maxCalls ?? Number.POSITIVE_INFINITY) - (options.last ? 0 : 1);
+  /** A bearer token, or the application key and (unless `unsigned`) the call's signature. */
+  private async credentialHeaders(
+    method: HttpMethod,
+    href: string,
+    body: string,
+    unsigned: boolean | undefined,
+  ): Promise<Record<string, string>> {
+    const credentials = this.options.credentials;
+    if ("clientId" in credentials) return { Authorization: `Bearer ${await this.token(credentials)}` };
+    const { applicationKey, applicationSecret, consumerKey } = credentials;
+    if (unsigned) return { "X-Ovh-Application": applicationKey };
+    const timestamp = await this.timestamp();
+    const signature = await signRequest({
+      applicationSecret,
+      consumerKey,
+      method,
+      url: href,
+      body,
+      timestamp,
+    });
+    return {
+      "X-Ovh-Application": applicationKey,
+      "X-Ovh-Consumer": consumerKey,
+      "X-Ovh-Timestamp": String(timestamp),
+      "X-Ovh-Signature": signature,
+    };
+  }
+
+  /** Count a call against the budget, or refuse it unsent (the last call is kept for a `last` one). */
+  private spend(method: HttpMethod, path: string, last: boolean | undefined): void {
+    const budget = (this.options.maxCalls ?? Number.POSITIVE_INFINITY) - (last ? 0 : 1);
     if (this.sent >= budget) {
       throw new OvhError(
         "not-sent",
@@ -277,47 +285,65 @@ export class OvhClient {
       );
     }
     this.sent++;
+  }
+
+  /**
+   * Send a request within MAX_PARALLEL and the time-out, and read its whole answer; the call is
+   * kept for the log line. No answer in time is a `timeout` (a hung OVH, which opens the breaker),
+   * any other failure to get one a `network` error.
+   */
+  private async exchange(
+    method: HttpMethod,
+    path: string,
+    href: string,
+    init: RequestInit,
+  ): Promise<{ response: Response; text: string }> {
     await this.slot();
     const started = Date.now();
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     let response: Response;
     let text: string;
     try {
-      response = await this.fetchImpl(href, { method, headers, body: body || undefined, signal });
+      response = await this.fetchImpl(href, { ...init, signal });
       text = await response.text();
     } catch (error) {
-      this.release();
-      const timedOut = signal.aborted;
       this.calls.push({ method, path, status: 0, ms: Date.now() - started });
-      throw new OvhError(
-        timedOut ? "timeout" : "network",
-        method,
-        path,
-        0,
-        timedOut ? `no answer within ${this.options.timeoutMs} ms` : `network error: ${describe(error)}`,
-      );
+      if (signal.aborted)
+        throw new OvhError("timeout", method, path, 0, `no answer within ${this.options.timeoutMs} ms`);
+      throw new OvhError("network", method, path, 0, `network error: ${describe(error)}`);
+    } finally {
+      this.release();
     }
-    this.release();
     const queryId = response.headers.get("X-Ovh-QueryId") ?? undefined;
     this.calls.push({ method, path, status: response.status, queryId, ms: Date.now() - started });
+    return { response, text };
+  }
+}
 
-    let data: unknown;
-    let parsed = true;
-    try {
-      data = text === "" ? null : JSON.parse(text);
-    } catch {
-      parsed = false;
-    }
-    if (!response.ok) {
-      const message =
-        parsed && isObject(data) && typeof data.message === "string"
-          ? data.message
-          : `${response.statusText || "error"} (${(response.headers.get("Content-Type") ?? "no content type").split(";")[0]} body)`;
-      throw new OvhError("http", method, path, response.status, message, queryId);
-    }
-    if (!parsed)
-      throw new OvhError("bad-response", method, path, response.status, "the answer is not JSON", queryId);
-    return data as T;
+/** OVH's answer: its JSON, or an error with OVH's message (never an HTML page) and query id. */
+function readAnswer<T>(method: HttpMethod, path: string, response: Response, text: string): T {
+  const queryId = response.headers.get("X-Ovh-QueryId") ?? undefined;
+  const data = parseJson(text);
+  if (!response.ok) {
+    const message =
+      isObject(data) && typeof data.message === "string"
+        ? data.message
+        : `${response.statusText || "error"} (${(response.headers.get("Content-Type") ?? "no content type").split(";")[0]} body)`;
+    throw new OvhError("http", method, path, response.status, message, queryId);
+  }
+  if (data === NOT_JSON)
+    throw new OvhError("bad-response", method, path, response.status, "the answer is not JSON", queryId);
+  return data as T;
+}
+
+const NOT_JSON = Symbol("not JSON");
+
+/** A body's JSON (null when empty), or NOT_JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return text === "" ? null : JSON.parse(text);
+  } catch {
+    return NOT_JSON;
   }
 }
 

@@ -1,7 +1,12 @@
 // The OVH client's own behaviour, with a fake fetch: bounded parallelism, one clock re-sync for
-// calls that fail together, and errors that carry OVH's message and query id.
+// calls that fail together, errors that carry OVH's message and query id, and a hung OAuth2
+// token endpoint classed as the time-out it is.
 import { beforeEach, describe, expect, it } from "vitest";
 import { MAX_PARALLEL, OvhClient, OvhError, resetTimeDeltas } from "../../src/ovh/client";
+import { Breaker } from "../../src/ovh/policy/breaker";
+import { Gate } from "../../src/ovh/policy/gate";
+import { Pace } from "../../src/ovh/policy/pace";
+import { NotSent, OvhRecordApi, timedOut } from "../../src/ovh/records";
 
 const credentials = { applicationKey: "ak-test-1", applicationSecret: "as-test-2", consumerKey: "ck-test-3" };
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -96,5 +101,38 @@ describe("OvhClient", () => {
     expect(second.status).toBe(502);
     expect(second.message).toContain("Bad Gateway (text/html body)");
     expect(second.message).not.toContain("<html>");
+  });
+});
+
+describe("an OAuth2 token endpoint that never answers", () => {
+  const oauth2 = { clientId: "sa-id-1", clientSecret: "sa-secret-2" };
+  /** A fetch whose token endpoint hangs until the client gives up on it. */
+  const hangingTokens = async (input: RequestInfo | URL, init?: RequestInit) => {
+    if (!String(input).includes("/auth/oauth2/token")) return json([]);
+    return new Promise<Response>((_, reject) => {
+      init?.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+    });
+  };
+
+  it("is a time-out, like any call OVH does not answer, and opens the zone's breaker", async () => {
+    const client = new OvhClient({
+      endpoint: "https://eu.api.ovh.com/1.0",
+      credentials: oauth2,
+      timeoutMs: 50,
+      fetch: hangingTokens,
+    });
+    const breaker = new Breaker("example.tld", 60_000);
+    const gate = new Gate(new OvhRecordApi(client), breaker, new Pace(600), Date.now() + 60_000);
+    const error = await gate.list("example.tld", "A", "nas").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OvhError);
+    expect(error).toMatchObject({ kind: "timeout", method: "POST", path: "/auth/oauth2/token" });
+    expect((error as OvhError).message).toBe("OVH POST /auth/oauth2/token: no answer within 50 ms");
+    expect(timedOut(error)).toBe(true);
+    // The next call of the zone fails at once instead of waiting for a time-out of its own.
+    expect(breaker.refusal()).toMatch(/^OVH failed or timed out just now/);
+    expect(await gate.list("example.tld", "A", "nas").catch((e: unknown) => e)).toBeInstanceOf(NotSent);
+    expect(client.calls).toEqual([
+      { method: "POST", path: "/auth/oauth2/token", status: 0, ms: expect.any(Number) },
+    ]);
   });
 });

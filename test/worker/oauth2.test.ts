@@ -61,6 +61,26 @@ describe("OAuth2 service account", () => {
     expect(reply.body).toBe("911\n");
   });
 
+  it("a token endpoint that never answers is a time-out: it opens the breaker, and the next reports fail at once without asking for a token", async () => {
+    ep = await startEndpoint({
+      vars: { ...(await testVars()), SETTINGS: { ovh_timeout_ms: 2000 } },
+      secrets: { OVH_CLIENT_ID: CLIENT_ID, OVH_CLIENT_SECRET: CLIENT_SECRET },
+    });
+    ep.sim.addServiceAccount(CLIENT_ID, CLIENT_SECRET, { zones: [ZONE] });
+    ep.sim.addZone(ZONE);
+    ep.sim.injectFault({ path: /oauth2\/token/, fault: { kind: "hang" } });
+    for (const address of ["2001:db8::1", "2001:db8::2", "2001:db8::3"]) {
+      expect((await ep.update({ hostname: "service.example.tld", myipv6: address })).body).toBe("911\n");
+    }
+    // One token request reached OVH; the breaker (open for twice ovh_timeout_ms) refused the
+    // later reports' calls before sending.
+    expect(ep.sim.calls().filter((c) => c.path.includes("oauth2/token"))).toHaveLength(1);
+    await ep.flushLogs();
+    const breaker = ep.logs.map((l) => JSON.parse(l)).filter((l) => l.event === "ovh-breaker");
+    expect(breaker).toHaveLength(1);
+    expect(breaker[0].reason).toBe("OVH POST /auth/oauth2/token: no answer within 2000 ms");
+  });
+
   it("both kinds of OVH credentials at once is a configuration error naming the keys", async () => {
     ep = await startEndpoint({
       vars: await testVars(),
