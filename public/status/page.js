@@ -24,6 +24,15 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+/** A paragraph in which the `backticked` parts are code. */
+function prose(text) {
+  return h(
+    "p",
+    {},
+    text.split("`").map((part, i) => (i % 2 === 1 ? h("code", { text: part }) : part)),
+  );
+}
+
 // ---- time -------------------------------------------------------------------------------------
 
 function ago(when) {
@@ -221,14 +230,8 @@ function configProblem({ error, configuration }) {
   problem(error, [
     ...list("Configuration keys with errors:", configuration.invalid),
     ...list("Secrets missing or wrong:", configuration.secrets),
-    h(
-      "p",
-      {},
-      "Where you deploy from, ",
-      h("code", { text: "npm run check" }),
-      " says what is wrong with each (and how to set a secret); ",
-      h("code", { text: "npx wrangler tail --format json" }),
-      " shows the Worker's own log. Deploy the fix, then try again.",
+    prose(
+      "Where you deploy from, `npm run check` says what is wrong with each (and how to set a secret); `npx wrangler tail --format json` shows the Worker's own log. Deploy the fix, then try again.",
     ),
   ]);
 }
@@ -583,20 +586,8 @@ async function notifyTest() {
           "div",
           { class: "hint" },
           h("p", { class: "muted", text: "No notification target is configured." }),
-          h(
-            "p",
-            {},
-            "Put the services' URLs (ntfy://, gotify://, discord://, slack://, telegram://, generic+https://) into the Worker's ",
-            h("code", { text: "NOTIFY_URLS" }),
-            " secret: ",
-            h("code", { text: "npx wrangler secret put NOTIFY_URLS" }),
-            " (or a line in ",
-            h("code", { text: ".dev.vars" }),
-            " for ",
-            h("code", { text: "npm start" }),
-            "), then ",
-            h("code", { text: "npm run check" }),
-            " checks them. The README's “Notifications” lists each service's URL.",
+          prose(
+            "Put the services' URLs (ntfy://, gotify://, discord://, slack://, telegram://, generic+https://) into the Worker's `NOTIFY_URLS` secret: `npx wrangler secret put NOTIFY_URLS` (or a line in `.dev.vars` for `npm start`), then `npm run check` checks them. The README's “Notifications” lists each service's URL.",
           ),
         )
       : h(
