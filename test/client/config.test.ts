@@ -143,6 +143,18 @@ for (const shell of SHELLS) {
         ["a relative STATE_DIR", { STATE_DIR: "state" }, /STATE_DIR must be an absolute path/],
         ["a FORCE_AFTER that is not a number", { FORCE_AFTER: "1d" }, /FORCE_AFTER must be a number/],
         ["a FORCE_AFTER with a sign", { FORCE_AFTER: "-1" }, /FORCE_AFTER must be a number/],
+        ["a POLL_EVERY of 0", { POLL_EVERY: "0" }, /POLL_EVERY must be a number of seconds from 1 to 3600/],
+        [
+          "a POLL_EVERY that is not a number",
+          { POLL_EVERY: "10s" },
+          /POLL_EVERY must be a number of seconds/,
+        ],
+        [
+          "a RETRY_AFTER over 300",
+          { RETRY_AFTER: "301" },
+          /RETRY_AFTER must be a number of seconds from 1 to 300/,
+        ],
+        ["a RETRY_AFTER with a sign", { RETRY_AFTER: "-1" }, /RETRY_AFTER must be a number of seconds/],
       ];
       for (const [name, change, message] of invalid) {
         it(`refuses ${name}`, async () => {
