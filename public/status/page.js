@@ -397,7 +397,7 @@ function hostCard(host) {
       last
         ? [
             timeEl(last.at),
-            last.source ? ` from ${last.source}` : "",
+            last.source ? [" from ", addressEl("span", { class: "addr" }, last.source)] : "",
             last.client ? ` by ${last.client}` : "",
             last.outcome
               ? [" · ", h("span", { class: `outcome ${outcomeClass(last)}`, text: outcomeLabel(last) })]
@@ -464,7 +464,9 @@ function historyEntry(e) {
                 : h("span", { class: "from", text: "(new)" }),
               h("span", { "aria-label": "became", text: " → " }),
               addressEl("span", { class: "to" }, c.to),
-              c.prefix ? h("span", { class: "via" }, " from prefix ", h("code", { text: c.prefix })) : null,
+              c.prefix
+                ? h("span", { class: "via" }, " from prefix ", addressEl("code", { class: "addr" }, c.prefix))
+                : null,
             ),
           ),
         )
@@ -473,9 +475,13 @@ function historyEntry(e) {
     h(
       "p",
       { class: "entry-meta" },
-      [e.reported ? `reported ${e.reported}` : "", e.source ? `from ${e.source}` : "", who ? who : ""]
+      [
+        e.reported ? ["reported ", addressEl("span", { class: "addr" }, e.reported)] : null,
+        e.source ? ["from ", addressEl("span", { class: "addr" }, e.source)] : null,
+        who || null,
+      ]
         .filter(Boolean)
-        .join(" · "),
+        .flatMap((part, i) => (i > 0 ? [" · ", part] : [part])),
       e.repeats > 1
         ? [" · ", h("strong", { text: `${e.repeats} times` }), ", the last ", timeEl(e.lastAt)]
         : "",

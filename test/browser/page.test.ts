@@ -3,7 +3,7 @@
 // log-out, and what a page of another local origin can do with the session (nothing).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, screenshot } from "../support/browser";
 import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
@@ -577,39 +577,57 @@ describe("what a record and a failure look like", () => {
     await context.close();
   });
 
-  it("an IPv6 address wraps only after a colon, never inside a group", async () => {
+  it("an IPv6 address wraps only after a colon, never inside a group: a record, a change, a report", async () => {
     const { context, page } = await loggedIn({ width: 360 });
+    /**
+     * The lines an element's text is laid out in once its block is `width` wide (narrower than an
+     * address, so that it must wrap): the characters grouped by the top of their box.
+     */
+    const linesOf = (locator: Locator, width: string) =>
+      locator.evaluate((el, w) => {
+        const block = el.closest("div, p, li") as HTMLElement;
+        block.style.width = w;
+        const text = el.textContent ?? "";
+        const tops: number[] = [];
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          for (let i = 0; i < (node.textContent ?? "").length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            tops.push(Math.round(range.getBoundingClientRect().top));
+          }
+        }
+        const out: string[] = [];
+        let line = "";
+        tops.forEach((top, i) => {
+          if (i > 0 && top > (tops[i - 1] ?? top)) {
+            out.push(line);
+            line = "";
+          }
+          line += text[i];
+        });
+        out.push(line);
+        return out;
+      }, width);
     const target = card(page, "wg-end.example.tld").locator(".target").first();
     expect(await target.textContent()).toBe("2001:db8:2:210:211:32ff:fe12:3456");
-    // Narrower than the address, so that it must wrap; then find where each line starts.
-    const lines = await target.evaluate((el) => {
-      (el as HTMLElement).style.width = "9ch";
-      const text = el.textContent ?? "";
-      const tops: number[] = [];
-      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        for (let i = 0; i < (node.textContent ?? "").length; i++) {
-          const range = document.createRange();
-          range.setStart(node, i);
-          range.setEnd(node, i + 1);
-          tops.push(Math.round(range.getBoundingClientRect().top));
-        }
-      }
-      const out: string[] = [];
-      let line = "";
-      tops.forEach((top, i) => {
-        if (i > 0 && top > (tops[i - 1] ?? top)) {
-          out.push(line);
-          line = "";
-        }
-        line += text[i];
-      });
-      out.push(line);
-      return out;
-    });
-    expect(lines.length).toBeGreaterThan(1);
-    expect(lines.join("")).toBe("2001:db8:2:210:211:32ff:fe12:3456");
-    for (const line of lines.slice(0, -1)) expect(line).toMatch(/:$/);
+    const change = page
+      .locator("#history .changes .to", { hasText: "2001:db8:2:210:211:32ff:fe12:3456" })
+      .first();
+    const reported = page.locator("#history .entry-meta .addr", { hasText: "2001:db8::1" }).first();
+    for (const [what, element] of [
+      ["record", target],
+      ["change", change],
+      ["report", reported],
+    ] as const) {
+      const lines = await linesOf(element, "9ch");
+      expect([what, lines.length > 1]).toEqual([what, true]);
+      expect(lines.join("")).toBe(await element.textContent());
+      // A line ends at a colon (or at a space or comma between two addresses), never mid-group.
+      for (const line of lines.slice(0, -1))
+        expect([what, line]).toEqual([what, expect.stringMatching(/[:\s,]$/)]);
+    }
     await context.close();
   });
 
