@@ -166,6 +166,20 @@ export interface HostRecord {
    * scheduled check writes these back when OVH holds something else.
    */
   targets: Record<string, string>;
+  /**
+   * Records the scheduled check found changed by hand since the host's last report, by record
+   * key (src/zone/health/drift.ts): absent when none.
+   */
+  drift?: Record<string, DriftCount>;
+}
+
+/** How often one record was found changed by hand since the host's last report. */
+export interface DriftCount {
+  count: number;
+  /** Unix ms of the first of them. */
+  since: number;
+  /** The check no longer sets the record back (after DRIFT_LIMIT changes), until a report. */
+  held?: true;
 }
 
 /** What a notification is about (src/notify/ sends them). */

@@ -8,6 +8,14 @@ import { hostNote } from "../../src/dyndns/notes";
 import { collectParams } from "../../src/dyndns/params";
 import { parseUpdate } from "../../src/dyndns/report";
 import {
+  counted,
+  DRIFT_LIMIT,
+  heldReason,
+  holdsAny,
+  isHeld,
+  onLastSetBack,
+} from "../../src/zone/health/drift";
+import {
   afterRefusal,
   afterReport,
   failingReason,
@@ -174,5 +182,35 @@ describe("hostNote", () => {
     [["AAAA"], "myip=&myipv6=2001:db8::1"],
   ] as const)("nothing to say for %j with %s", (types, query) => {
     expect(note(host([...types]), query)).toBeUndefined();
+  });
+});
+
+describe("drift counted per record (src/zone/health/drift.ts)", () => {
+  const key = "AAAA wg-end";
+  const base = afterReport(undefined, report(T0), nochg, { [key]: "2001:db8::1" });
+
+  it("is set back DRIFT_LIMIT - 1 times, then held; the reason counts since the first", () => {
+    let record = base;
+    for (let i = 1; i < DRIFT_LIMIT; i++) {
+      expect(onLastSetBack(record, key)).toBe(false);
+      record = counted(record, [key], T0 + i * HOUR, false);
+    }
+    expect(onLastSetBack(record, key)).toBe(true);
+    expect(isHeld(record, key)).toBe(false);
+    record = counted(record, [key], T0 + 9 * HOUR, true);
+    expect(isHeld(record, key)).toBe(true);
+    expect(holdsAny(record)).toBe(true);
+    expect(heldReason(record, (k) => `${k}.example.tld`)).toBe(
+      `AAAA wg-end.example.tld changed by hand ${DRIFT_LIMIT} times since 2026-12-01T09:00:00.000Z; not set back; report again to resume`,
+    );
+  });
+
+  it("a report forgets it (and resumes); a refused report or the change limit keeps it", () => {
+    const held = counted(base, [key], T0, true);
+    expect(afterReport(held, report(T0 + HOUR), nochg, {}).drift).toBeUndefined();
+    expect(afterRefusal(held, report(T0 + HOUR, "badrequest")).drift).toEqual(held.drift);
+    expect(afterReport(held, report(T0 + HOUR, "abuse"), { status: "abuse", reason: "x" }, {}).drift).toEqual(
+      held.drift,
+    );
   });
 });

@@ -271,3 +271,59 @@ describe("a record that moved to another host and back (issue 21 item 9)", () =>
     }
   });
 });
+
+describe("a record changed by hand again and again (issue 21 item 10)", () => {
+  /** Run the check until `done` holds (a record is due only after recheck_after): at most 20 s. */
+  async function checkUntil(done: () => Promise<boolean>): Promise<void> {
+    for (let waited = 0; waited < 20_000; waited += 100) {
+      await runCheck();
+      if (await done()) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error("the check never got there");
+  }
+  const writes = () => ep.sim.calls().filter((c) => c.kind === "create" || c.kind === "update");
+
+  it("is set back twice, then left as it is and said so (health drift) until a report resumes", async () => {
+    await fresh({ recheck_after: 1 });
+    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    for (const hand of ["2001:db8::91", "2001:db8::92"]) {
+      ep.sim.editRecord(ZONE, id("service"), { target: hand });
+      await checkUntil(async () => live("service")[0] === "2001:db8::1");
+      expect((await health("service.example.tld"))?.state).toBe("ok");
+    }
+    ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::93" });
+    await checkUntil(async () => (await health("service.example.tld"))?.state === "drift");
+
+    expect(live("service")).toEqual(["2001:db8::93"]);
+    const h = await health("service.example.tld");
+    expect(h?.reason).toMatch(
+      /^AAAA service\.example\.tld changed by hand 3 times since \d{4}-\d\d-\d\dT[\d:.]+Z; not set back; report again to resume$/,
+    );
+    expect((await status()).history[0]).toMatchObject({
+      client: "scheduled check",
+      outcome: "drift",
+      changes: [],
+      note: h?.reason,
+    });
+    expect((await checkEvents()).at(-1)).toBe(`service.example.tld: ${h?.reason}`);
+    // Checks after that leave it, and say the same: once service6 is due again (and read), the
+    // held record is neither read nor written.
+    ep.sim.resetCalls();
+    const listed = (sub: string) => ep.sim.calls({ kind: "list" }).some((c) => c.query.subDomain === sub);
+    await checkUntil(async () => listed("service6"));
+    expect(listed("service")).toBe(false);
+    expect(writes()).toEqual([]);
+    expect(live("service")).toEqual(["2001:db8::93"]);
+    expect(await health("service.example.tld")).toEqual(h);
+
+    // A report resumes: the record is set back, the host is ok, and the count starts over.
+    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" })).body).toBe(
+      "good 2001:db8::1\n",
+    );
+    expect(live("service")).toEqual(["2001:db8::1"]);
+    expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
+    ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::94" });
+    await checkUntil(async () => live("service")[0] === "2001:db8::1");
+  });
+});

@@ -23,6 +23,7 @@ import {
 } from "../protocol";
 import { type RecordMemory, reconcile } from "../reconcile";
 import type { HostRecords } from "../store/hosts";
+import { changedAgain, counted, heldReason, holdsAny, isHeld, onLastSetBack } from "./drift";
 import { enter, failingReason, goneStale, transitions } from "./state";
 
 export interface CheckInput {
@@ -52,22 +53,31 @@ export async function checkZone(zone: string, input: CheckInput): Promise<CheckO
   /** Records OVH was believed to hold at their target: a difference read now is drift. */
   const believed = new Set<string>();
   const keyOf = new Map<string, string>(); // "TYPE fqdn" → record key, for the changes
+  const nameOf = new Map<string, string>(); // and back
   for (const host of specs) {
-    const targets = hosts.get(host.name)?.targets ?? {};
+    const prior = hosts.get(host.name);
     for (const spec of host.records) {
       const key = recordKey(spec.type, spec.subdomain);
-      const target = targets[key];
-      if (target === undefined) continue;
+      const name = `${spec.type} ${spec.subdomain ? `${spec.subdomain}.${zone}` : zone}`;
+      keyOf.set(name, key);
+      nameOf.set(key, name);
+      const target = prior?.targets[key];
+      if (target === undefined || isHeld(prior, key)) continue;
       desired.push({ host: host.name, spec, target });
-      keyOf.set(`${spec.type} ${spec.subdomain ? `${spec.subdomain}.${zone}` : zone}`, key);
       const known = memory.get(key);
       if (known && !known.unconfirmed && sameAddress(known.target, target)) believed.add(key);
     }
   }
-  const result = await reconcile(api, zone, desired, memory, {
-    now,
-    recheckAfterMs: config.settings.recheckAfter * 1000,
+  // A record on its last set-back is read before anything is written: changed by hand once
+  // more, it is left as it is (src/zone/health/drift.ts).
+  const recheckAfterMs = config.settings.recheckAfter * 1000;
+  const watched = desired.filter((d) => {
+    const key = recordKey(d.spec.type, d.spec.subdomain);
+    return believed.has(key) && onLastSetBack(hosts.get(d.host), key);
   });
+  const changed = await changedAgain(api, zone, watched, memory, now, recheckAfterMs);
+  const rest = desired.filter((d) => !changed.has(d));
+  const result = await reconcile(api, zone, rest, memory, { now, recheckAfterMs });
 
   const outcome: CheckOutcome = { checked: specs.length, events: [], entries: [], notes: result.notes };
   const entry = (host: string, outcome: string, changes: RecordChange[], note: string): HistoryEntry => ({
@@ -88,10 +98,12 @@ export async function checkZone(zone: string, input: CheckInput): Promise<CheckO
     if (!prior) continue;
     const r = result.hosts.get(host.name);
     let next: HostRecord = prior;
+    let setBack: string[] = [];
     if (r?.status === "good") {
       const isDrift = (c: RecordChange) =>
         believed.has(keyOf.get(`${c.type} ${c.name}`) ?? "") && !(c.from && sameAddress(c.from, c.to));
       const drift = r.changes.filter(isDrift);
+      setBack = drift.map((c) => keyOf.get(`${c.type} ${c.name}`) ?? "");
       const rest = r.changes.filter((c) => !isDrift(c));
       if (drift.length > 0) {
         const held = drift.map((c) => `${c.type} ${c.name} held ${c.from ?? "no record"} instead of ${c.to}`);
@@ -107,7 +119,8 @@ export async function checkZone(zone: string, input: CheckInput): Promise<CheckO
     if (
       r &&
       (r.status === "good" || r.status === "nochg") &&
-      (prior.state === "failing" || prior.state === "drift")
+      (prior.state === "failing" || prior.state === "drift") &&
+      !holdsAny(prior)
     )
       next = { ...prior, ...enter(prior, "ok", "", now) };
     // A call the zone's pace, breaker or deadline held back never reached OVH: the next check goes on.
@@ -135,6 +148,20 @@ export async function checkZone(zone: string, input: CheckInput): Promise<CheckO
           });
       } else next = { ...prior, ...enter(prior, "failing", failingReason(r.status, r.reason), now) };
       if (prior.state !== next.state) outcome.entries.push(entry(host.name, r.status, [], r.reason));
+    }
+    next = counted(next, setBack, now, false);
+    const held = [...changed].filter((d) => d.host === host.name);
+    if (held.length > 0) {
+      next = counted(
+        next,
+        held.map((d) => recordKey(d.spec.type, d.spec.subdomain)),
+        now,
+        true,
+      );
+      const reason = heldReason(next, (key) => nameOf.get(key) ?? key);
+      next = { ...next, ...enter(prior, "drift", reason, now) };
+      outcome.events.push({ kind: "drift", host: host.name, at: now, message: `${host.name}: ${reason}` });
+      outcome.entries.push(entry(host.name, "drift", [], reason));
     }
     outcome.events.push(...transitions(host.name, prior, next, r, now));
     const stale = goneStale(host.name, next, staleAfterOf(host, config.settings), at);

@@ -54,7 +54,8 @@ export function staleReason(record: HostRecord): string {
 /**
  * What the host's record becomes after a report that reached the coordinator. `targets` are the
  * targets the report planned for the host, by record key: they become what the scheduled check
- * keeps the records at, unless the change limit refused them.
+ * keeps the records at, unless the change limit refused them. The drift counted since the last
+ * report is forgotten: a report resumes setting back records held after repeated drift.
  */
 export function afterReport(
   prior: HostRecord | undefined,
@@ -71,8 +72,14 @@ export function afterReport(
     case "dnserr":
       return { ...base, ...enter(prior, "failing", failingReason(result.status, result.reason), last.at) };
     case "abuse":
-      // The change limit refuses the write; the host keeps its state and targets (the history says why).
-      return { ...base, targets: prior?.targets ?? {}, ...keep(prior, last.at) };
+      // The change limit refuses the write; the host keeps its state, targets and drift (the
+      // history says why).
+      return {
+        ...base,
+        targets: prior?.targets ?? {},
+        ...keep(prior, last.at),
+        ...(prior?.drift ? { drift: prior.drift } : {}),
+      };
   }
 }
 
@@ -83,6 +90,8 @@ export function afterRefusal(prior: HostRecord | undefined, last: LastReport): H
     last,
     acceptedAt: prior?.acceptedAt ?? null,
     targets: prior?.targets ?? {},
+    // A refused report resumes nothing: records held after drift stay held.
+    ...(prior?.drift ? { drift: prior.drift } : {}),
   };
 }
 

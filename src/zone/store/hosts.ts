@@ -2,7 +2,7 @@
 // from it), in its SQLite storage. A record is written when something a person reads in it
 // changes; an unchanged report moves only its times, which the history's newest entry of the
 // host already keeps exactly, so those are written at most once per PERSIST_AFTER_MS.
-import type { HostRecord, LastReport, StoredHealth } from "../protocol";
+import type { DriftCount, HostRecord, LastReport, StoredHealth } from "../protocol";
 import { ensureTable } from "./schema";
 
 const PERSIST_AFTER_MS = 3_600_000;
@@ -36,8 +36,9 @@ export class HostRecords {
       "state TEXT",
       "reason TEXT",
       "since INTEGER",
-      // Added after the first layout (NULL in older rows: no targets).
+      // Added after the first layout (NULL in older rows: no targets, no drift).
       "targets TEXT",
+      "drift TEXT",
     ]);
   }
 
@@ -87,7 +88,7 @@ export class HostRecords {
       const r = this.known.get(host);
       if (!r) continue;
       this.sql.exec(
-        "INSERT OR REPLACE INTO hosts (host, last, accepted_at, state, reason, since, targets) VALUES (?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO hosts (host, last, accepted_at, state, reason, since, targets, drift) VALUES (?,?,?,?,?,?,?,?)",
         host,
         JSON.stringify(r.last),
         r.acceptedAt,
@@ -95,6 +96,7 @@ export class HostRecords {
         r.reason,
         r.since,
         JSON.stringify(r.targets),
+        r.drift ? JSON.stringify(r.drift) : null,
       );
       this.stored.set(host, r);
     }
@@ -125,6 +127,7 @@ function needsWrite(stored: HostRecord, next: HostRecord): boolean {
     stored.reason !== next.reason ||
     stored.since !== next.since ||
     JSON.stringify(stored.targets) !== JSON.stringify(next.targets) ||
+    JSON.stringify(stored.drift) !== JSON.stringify(next.drift) ||
     a?.client !== b?.client ||
     a?.source !== b?.source ||
     a?.agent !== b?.agent ||
@@ -142,6 +145,7 @@ type HostRow = {
   reason: string;
   since: number | null;
   targets: string | null;
+  drift: string | null;
 };
 
 function toRecord(row: HostRow): HostRecord {
@@ -152,5 +156,6 @@ function toRecord(row: HostRow): HostRecord {
     reason: row.reason,
     since: row.since,
     targets: row.targets ? (JSON.parse(row.targets) as Record<string, string>) : {},
+    ...(row.drift ? { drift: JSON.parse(row.drift) as Record<string, DriftCount> } : {}),
   };
 }
