@@ -2,7 +2,18 @@
 // will write, placeholders, and, when OVH credentials are at hand, the zones, the records and the
 // consumer key's rights. Exit status 0 = ready, 1 = problems.
 import { relative } from "node:path";
-import { KEYS, parseSecrets, SECRET_KEYS, SETTINGS_TABLE, type Vars } from "../../src/config";
+import {
+  KEYS,
+  missingSecrets,
+  OAUTH2_SECRET_KEYS,
+  parseSecrets,
+  SECRET_KEYS,
+  SECRETS,
+  SETTINGS_TABLE,
+  type SecretNeed,
+  type Vars,
+} from "../../src/config";
+import { oauth2TokenUrl } from "../../src/ovh/endpoints";
 import { parseFlags } from "./args";
 import { UsageError } from "./errors";
 import { describeRecord, fqdnOf, inspectRecords } from "./inspect";
@@ -10,7 +21,7 @@ import type { Io } from "./io";
 import { describeNotifyUrls, findNotifyUrls, NOTIFY_KEY, notifyTest } from "./notify";
 import { currentCredential, explainOvhError, isOvhError, OVH_MESSAGES, ovhClient } from "./ovh";
 import { broaderRules, formatRule, missingCalls } from "./rules";
-import { DEV_VARS, findCredentials } from "./secrets";
+import { DEV_VARS, findCredentials, listWorkerSecrets, localSecretNames } from "./secrets";
 import {
   checkHosts,
   checkVars,
@@ -52,6 +63,8 @@ type Level = "error" | "warning";
 class Report {
   errors = 0;
   warnings = 0;
+  /** Why the deployed Worker's secrets are not known, when they are not. */
+  secretsUnknown: string | undefined;
   constructor(private readonly io: Io) {}
   line(text = ""): void {
     this.io.out(text);
@@ -83,42 +96,103 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`check: unexpected argument "${positionals[0]}"`);
   const testUrl = values["notify-test"];
   if (testUrl !== undefined && !values.user) throw new UsageError("check: --notify-test needs --user NAME");
+  const offline = values.offline === true;
 
   const config = await requireWranglerConfig(io.cwd, values.config);
   const report = new Report(io);
   const rel = relative(io.cwd, config.path);
-  const name = rel && !rel.startsWith("..") ? rel : config.path;
-  report.line(`Checking ${name}`);
+  report.line(`Checking ${rel && !rel.startsWith("..") ? rel : config.path}`);
 
-  const secretsInVars = SECRET_KEYS.filter((k) => k in config.vars);
-  for (const key of secretsInVars) {
+  // Every check runs whatever the others found, so one run names every problem.
+  const vars = fileChecks(report, config, offline);
+  if (offline) {
+    report.line("");
+    report.line("OVH: not checked (--offline).");
+    report.line("The Worker's secrets: not checked (--offline).");
+  } else {
+    if (vars) await onlineChecks(report, io, config, vars);
+    else {
+      report.line("");
+      report.line("OVH: not checked until wrangler.toml has no errors.");
+    }
+    await workerSecretChecks(report, io, config, vars);
+  }
+  await notifyChecks(report, io, config.dir, testUrl, values.user);
+  return finish(report, offline);
+}
+
+/** wrangler.toml alone: the schema, what each host writes, and what the schema cannot see. */
+function fileChecks(report: Report, config: WranglerConfig, offline: boolean): Vars | undefined {
+  for (const key of SECRETS.map((s) => s.key).filter((k) => k in config.vars)) {
     report.problem(
       "error",
       `[vars] ${key}: a secret must not be in wrangler.toml (it is committed and shown in the dashboard); remove it and use: npx wrangler secret put ${key}`,
     );
   }
-
   const parsed = checkVars(config);
-  if (!parsed.ok) {
-    for (const e of parsed.errors) report.problem("error", e);
-    // Still show what the hosts would write when only the clients are wrong (a placeholder).
-    const hostsOnly = checkHosts(config);
-    if (hostsOnly.ok) describeConfig(report, config, hostsOnly.value, { clients: false });
-    return finish(report);
-  }
-  const vars = parsed.value;
-  describeConfig(report, config, vars);
-  report.line("");
-  placeholderChecks(report, vars);
-
-  if (values.offline) {
+  if (parsed.ok) {
+    describeConfig(report, config, parsed.value);
     report.line("");
-    report.line("OVH: not checked (--offline).");
-  } else {
-    await onlineChecks(report, io, config, vars);
+    placeholderChecks(report, parsed.value, offline);
+    return parsed.value;
   }
-  await notifyChecks(report, io, config.dir, testUrl, values.user);
-  return finish(report);
+  for (const e of parsed.errors) report.problem("error", e);
+  // Still show what the hosts would write when only the clients are wrong (a placeholder).
+  const hostsOnly = checkHosts(config);
+  if (hostsOnly.ok) {
+    describeConfig(report, config, hostsOnly.value, { clients: false });
+    report.line("");
+    placeholderChecks(report, hostsOnly.value, offline);
+  }
+  return undefined;
+}
+
+/** What a fix for each kind of missing secret is. */
+const SECRET_FIX: Record<SecretNeed, string> = {
+  "ovh-key": "updates answer 911 without them: npm run setup -- ovh --apply",
+  "ovh-oauth2": "updates answer 911 without them: npx wrangler secret put NAME (docs/setup.md)",
+  session: "the status page cannot log anyone in without it: npm run setup -- session --apply",
+  optional: "set here (environment or .dev.vars) but not on the Worker: npx wrangler secret put NAME",
+};
+
+/**
+ * The deployed Worker's secret names (wrangler secret list) against what this configuration
+ * needs. When they cannot be seen, that is said with what to run, and the check is not "ready".
+ */
+async function workerSecretChecks(
+  report: Report,
+  io: Io,
+  config: WranglerConfig,
+  vars: Vars | undefined,
+): Promise<void> {
+  report.line("");
+  const listed = await listWorkerSecrets(io, config.path);
+  if (!listed.ok) {
+    report.secretsUnknown = listed.why;
+    report.line(`The Worker's secrets: cannot see them: ${listed.why}.`);
+    return;
+  }
+  const names = [...listed.names].sort();
+  report.line(`The Worker's secrets (wrangler secret list): ${names.length > 0 ? names.join(", ") : "none"}`);
+  const optional = SECRETS.filter((s) => s.need === "optional").map((s) => s.key);
+  const used = await localSecretNames(io, config.dir, optional);
+  for (const m of missingSecrets(listed.names, used)) {
+    if (m.both) {
+      report.problem(
+        "error",
+        `the Worker holds ${m.keys.join(", ")} and ${OAUTH2_SECRET_KEYS.join(", ")}: keep one kind (npx wrangler secret delete NAME)`,
+      );
+      continue;
+    }
+    const none = m.need === "ovh-key" && m.keys.length === SECRET_KEYS.length;
+    const keys = none ? `${m.keys.join(", ")} (or ${OAUTH2_SECRET_KEYS.join(" and ")})` : m.keys.join(", ");
+    report.problem("error", `the Worker lacks ${keys}; ${SECRET_FIX[m.need]}`);
+  }
+  if (vars && listed.names.has(KEYS.clientId) && !oauth2TokenUrl(vars.endpoint))
+    report.problem(
+      "error",
+      `${KEYS.endpoint}: this endpoint has no OAuth2 service accounts; use ${SECRET_KEYS.join(", ")}`,
+    );
 }
 
 /** NOTIFY_URLS, when it is at hand, and the test message through a deployed Worker when asked. */
@@ -149,11 +223,24 @@ async function notifyChecks(
     report.problem("error", "the test notification did not reach every target (the Worker's log says why)");
 }
 
-function finish(report: Report): number {
+function finish(report: Report, offline: boolean): number {
   report.line("");
+  const counts = `${report.errors} error(s), ${report.warnings} warning(s)`;
   if (report.errors > 0) {
-    report.line(`${report.errors} error(s), ${report.warnings} warning(s): not ready to deploy.`);
+    report.line(`${counts}: not ready to deploy.`);
     return 1;
+  }
+  if (report.secretsUnknown !== undefined) {
+    report.line(
+      `${counts}, but not ready to deploy: the Worker's secrets are unknown (${report.secretsUnknown}).`,
+    );
+    return 1;
+  }
+  if (offline) {
+    report.line(
+      `${counts} in ${DEFAULT_CONFIG}; OVH and the Worker's secrets were not checked (--offline), so this says nothing about a deploy.`,
+    );
+    return 0;
   }
   report.line(`Ready to deploy${report.warnings > 0 ? ` (${report.warnings} warning(s))` : ""}.`);
   return 0;
@@ -216,19 +303,39 @@ function describeSettings(report: Report, config: WranglerConfig): void {
   }
 }
 
-/** What the schema cannot see: shared passwords, example zones, an endpoint the Worker cannot reach. */
-function placeholderChecks(report: Report, vars: Vars): void {
+/**
+ * What the schema cannot see: shared passwords, hosts two clients write, host names outside
+ * their zone, example zones, an endpoint the deployed Worker cannot reach.
+ */
+function placeholderChecks(report: Report, vars: Vars, offline: boolean): void {
   // (Placeholder hashes, such as the SHA-256 of "", are refused by the schema itself.)
   const byHash = new Map<string, string[]>();
+  const byHost = new Map<string, string[]>();
   for (const c of vars.clients.values()) {
-    const hash = c.passwordSha256;
-    byHash.set(hash, [...(byHash.get(hash) ?? []), c.name]);
+    byHash.set(c.passwordSha256, [...(byHash.get(c.passwordSha256) ?? []), c.name]);
+    for (const h of c.hosts) byHost.set(h, [...(byHost.get(h) ?? []), c.name]);
   }
   for (const names of byHash.values()) {
     if (names.length > 1) {
       report.problem(
         "warning",
         `clients ${names.join(", ")} share one password; give each its own (npm run new-client)`,
+      );
+    }
+  }
+  for (const [host, names] of byHost) {
+    if (names.length > 1) {
+      report.problem(
+        "warning",
+        `clients ${names.join(", ")} all write ${host}; each report overwrites the others' (fine for a spare, not for two routers)`,
+      );
+    }
+  }
+  for (const host of vars.hosts.values()) {
+    if (host.name !== host.zone && !host.name.endsWith(`.${host.zone}`)) {
+      report.problem(
+        "warning",
+        `${KEYS.hosts}."${host.name}": the name is outside its zone ${host.zone}; its records are written in ${host.zone} (is the zone or the name mistyped?)`,
       );
     }
   }
@@ -240,7 +347,7 @@ function placeholderChecks(report: Report, vars: Vars): void {
   const endpoint = new URL(vars.endpoint);
   if (/^(127\.|localhost$|\[::1\]$)/.test(endpoint.hostname)) {
     report.problem(
-      "warning",
+      offline ? "warning" : "error",
       `${KEYS.endpoint} points at ${endpoint.host}: a local simulator the deployed Worker cannot reach`,
     );
   } else if (endpoint.protocol !== "https:") {

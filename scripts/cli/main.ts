@@ -9,7 +9,7 @@ export const HELP = `usage: tsx scripts/cli.ts COMMAND [options]   (or npm run C
 
 commands:
   setup ovh     create a least-privilege OVH consumer key for the zones in wrangler.toml and
-                store the OVH secrets in the Worker
+                store the OVH secrets in the Worker (and SESSION_SECRET, when missing)
   setup session make the SESSION_SECRET that signs the status page's login cookies
   new-client    make a client's password, its wrangler.toml lines and router/ddclient settings
   check         check wrangler.toml (and, with credentials, OVH) before a deploy

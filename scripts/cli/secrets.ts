@@ -5,7 +5,7 @@ import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { SECRET_KEYS, secretProblem } from "../../src/config";
 import { CliError } from "./errors";
-import type { Io } from "./io";
+import type { Io, RunResult } from "./io";
 
 export const DEV_VARS = ".dev.vars";
 
@@ -143,4 +143,66 @@ export function redact(text: string, values: readonly string[]): string {
   let out = text;
   for (const v of values) if (v.length >= 4) out = out.split(v).join("[redacted]");
   return out;
+}
+
+/** The deployed Worker's secret names, or why they cannot be seen (and what to run). */
+export type WorkerSecrets = { ok: true; names: Set<string> } | { ok: false; why: string };
+
+/**
+ * `wrangler secret list` (names only: wrangler never shows a secret's value). Not logged in, a
+ * Worker that does not exist yet, or any other failure is a reason that says what to run.
+ */
+export async function listWorkerSecrets(io: Io, configPath: string): Promise<WorkerSecrets> {
+  const command = [...wranglerCommand(io), "secret", "list", "--format", "json", "--config", configPath];
+  let result: RunResult;
+  try {
+    result = await io.run(command, "");
+  } catch (error) {
+    return { ok: false, why: `${(error as Error).message}; is wrangler installed (npm install)?` };
+  }
+  const said = `${result.stderr}\n${result.stdout}`;
+  if (result.code === 0) {
+    const names = secretNames(result.stdout);
+    if (names) return { ok: true, names };
+    return { ok: false, why: "wrangler secret list answered something other than a list of names" };
+  }
+  if (/not logged in|wrangler login|CLOUDFLARE_API_TOKEN|authenticat/i.test(said))
+    return {
+      ok: false,
+      why: "wrangler is not logged in to Cloudflare (npx wrangler login, or set CLOUDFLARE_API_TOKEN)",
+    };
+  if (/does not exist|not found|10007/i.test(said))
+    return {
+      ok: false,
+      why: "the Worker does not exist on Cloudflare yet; storing its first secret creates it (npm run setup -- ovh --apply)",
+    };
+  const last = said.trim().split("\n").filter(Boolean).at(-1) ?? "";
+  return {
+    ok: false,
+    why: `wrangler secret list failed with exit status ${result.code}${last ? `: ${last}` : ""}`,
+  };
+}
+
+/** The names in wrangler's JSON list ([{ "name": …, "type": "secret_text" }, …]), or undefined. */
+function secretNames(stdout: string): Set<string> | undefined {
+  const json = stdout.slice(stdout.indexOf("["), stdout.lastIndexOf("]") + 1);
+  try {
+    const list: unknown = JSON.parse(json);
+    if (!Array.isArray(list)) return undefined;
+    const names = list.map((s) => (typeof s?.name === "string" ? s.name : undefined));
+    return names.every((n) => n !== undefined) ? new Set(names as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which of `keys` are set in the environment or `<dir>/.dev.vars`: the secrets used locally. */
+export async function localSecretNames(io: Io, dir: string, keys: readonly string[]): Promise<string[]> {
+  let file = new Map<string, string>();
+  try {
+    file = parseDevVars(await readFile(join(dir, DEV_VARS), "utf8"));
+  } catch {
+    // no .dev.vars: only the environment
+  }
+  return keys.filter((k) => Boolean(io.env[k]) || Boolean(file.get(k)));
 }

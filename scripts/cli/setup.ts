@@ -22,7 +22,7 @@ import {
   secretValueProblem,
   writeDevVars,
 } from "./secrets";
-import { setupSession } from "./session-secret";
+import { ensureSessionSecret, setupSession } from "./session-secret";
 import {
   checkHosts,
   checkVars,
@@ -42,7 +42,9 @@ and stores it like the OVH secrets below (a new one logs everyone out of the pag
 Creates an OVH consumer key that may only read and write the DNS zones of wrangler.toml
 (GET, POST and PUT on /domain/zone/<zone> and /domain/zone/<zone>/* for each zone; no DELETE,
 nothing else), waits until you have validated it on OVH's page, proves it works by reading each
-configured record, then stores the three secrets in the Worker or tells you how.
+configured record, then stores the three secrets in the Worker or tells you how. Where it
+stores them (--apply, --dev-vars) it also makes a SESSION_SECRET if there is none yet; one that
+exists is kept.
 
 First create an OVH application (application key + secret) on the "createApp" page of your OVH
 endpoint, e.g. https://eu.api.ovh.com/createApp/ for ovh-eu. Edit HOSTS in wrangler.toml before
@@ -105,7 +107,7 @@ export async function setupCommand(argv: string[], io: Io): Promise<number> {
   if (what !== "ovh") {
     throw new UsageError(
       what === undefined
-        ? "setup: say what to set up: `setup ovh` (see --help)"
+        ? "setup: say what to set up: `setup ovh` (the OVH keys, and SESSION_SECRET when there is none) or `setup session` (a new SESSION_SECRET, the status page's login); --help says more"
         : `setup: unknown target "${what}"; use \`setup ovh\` or \`setup session\``,
     );
   }
@@ -135,6 +137,7 @@ async function setupOvh(values: SetupValues, io: Io): Promise<number> {
     [KEYS.applicationSecret, applicationSecret],
     [KEYS.consumerKey, consumerKey],
   ]);
+  await ensureSessionSecret(values, io, zones.config);
   showWhatIsLeft(io, zones.later);
   return 0;
 }

@@ -33,8 +33,30 @@ const varsSchema = z.object({
 function check<T>(schema: z.ZodMiniType<T>, value: unknown, path: PropertyKey[], errors: string[]) {
   const parsed = schema.safeParse(value, { error: describeIssue });
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) errors.push(formatIssue(issue, path));
+  for (const issue of withTyposJoined(parsed.error.issues)) errors.push(formatIssue(issue, path));
   return undefined;
+}
+
+/**
+ * An unknown key next to a missing key it nearly spells (`subDomain` for `subdomain`) is one
+ * mistake: one line that names both, instead of "unknown key" and "is missing".
+ */
+function withTyposJoined(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const parent = (path: PropertyKey[]) => path.slice(0, -1).join("\0");
+  const joined = new Set<z.core.$ZodIssue>();
+  const out = issues.map((issue) => {
+    if (issue.code !== "unrecognized_keys") return issue;
+    for (const m of issues) {
+      const key = String(m.path.at(-1));
+      if (m.message !== "is missing" || parent(m.path) !== issue.path.join("\0")) continue;
+      const typo = issue.keys.find((k) => didYouMean(k, [key]) !== "");
+      if (typo === undefined) continue;
+      joined.add(m);
+      return { ...issue, message: `${issue.message}${didYouMean(typo, [key])}` };
+    }
+    return issue;
+  });
+  return out.filter((i) => !joined.has(i));
 }
 
 /** Check the vars from wrangler.toml (`[vars]`), as the Worker sees them. */

@@ -45,26 +45,33 @@ export const SECRETS: readonly { key: string; need: SecretNeed; doc: string }[] 
   },
 ])();
 
+/** Secrets a Worker lacks, of one kind; `both`: it holds the OVH key and the OAuth2 pair. */
+export interface MissingSecrets {
+  need: SecretNeed;
+  keys: string[];
+  both?: true;
+}
+
 /**
- * What a Worker holding secrets named `present` lacks: the OVH key or OAuth2 pair, whichever it
- * has started (the key when neither), SESSION_SECRET, and each optional secret in `used`.
- * Mixing both OVH ways is reported too. Each line names keys only.
+ * What a Worker holding secrets named `present` lacks: the OVH key or the OAuth2 pair, whichever
+ * it has started (the key when neither), SESSION_SECRET, and each optional secret in `used`.
  */
-export function missingSecrets(present: ReadonlySet<string>, used: Iterable<string> = []): string[] {
+export function missingSecrets(present: ReadonlySet<string>, used: Iterable<string> = []): MissingSecrets[] {
   const lacking = (keys: readonly string[]) => keys.filter((k) => !present.has(k));
-  const problems: string[] = [];
   const key = lacking(SECRET_KEYS);
   const oauth2 = lacking(OAUTH2_SECRET_KEYS);
   const startedKey = key.length < SECRET_KEYS.length;
   const startedOauth2 = oauth2.length < OAUTH2_SECRET_KEYS.length;
+  const missing: MissingSecrets[] = [];
   if (startedKey && startedOauth2)
-    problems.push(`set either ${SECRET_KEYS.join(", ")} or ${OAUTH2_SECRET_KEYS.join(" and ")}, not both`);
-  else if (startedOauth2) problems.push(...oauth2);
-  else if (startedKey) problems.push(...key);
-  else problems.push(`${SECRET_KEYS.join(", ")} (or ${OAUTH2_SECRET_KEYS.join(" and ")})`);
-  if (!present.has(KEYS.sessionSecret)) problems.push(KEYS.sessionSecret);
-  for (const k of used) if (!present.has(k)) problems.push(k);
-  return problems;
+    missing.push({ need: "ovh-key", keys: SECRET_KEYS.filter((k) => present.has(k)), both: true });
+  else if (startedOauth2) {
+    if (oauth2.length > 0) missing.push({ need: "ovh-oauth2", keys: oauth2 });
+  } else if (key.length > 0) missing.push({ need: "ovh-key", keys: key });
+  if (!present.has(KEYS.sessionSecret)) missing.push({ need: "session", keys: [KEYS.sessionSecret] });
+  const optional = [...used].filter((k) => !present.has(k));
+  if (optional.length > 0) missing.push({ need: "optional", keys: optional });
+  return missing;
 }
 
 /**

@@ -1,12 +1,22 @@
 // `check`: wrangler.toml through the Worker's schema, and with credentials, the OVH side
 // (key state and rights, zones, duplicate records) against the simulator.
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { accessRulesFor } from "../../scripts/cli/rules";
 import type { OvhSimulator } from "../../sim/ovh-simulator";
 import { startReceiver } from "../support/receivers";
-import { APP, runCli, runInProcess, simWithApp, tempProject, writeWranglerToml } from "./support";
+import {
+  ALL_SECRETS,
+  APP,
+  ROOT,
+  runCli,
+  runInProcess,
+  simWithApp,
+  tempProject,
+  wranglerWith,
+  writeWranglerToml,
+} from "./support";
 
 let sim: OvhSimulator;
 let dir: string;
@@ -82,14 +92,28 @@ afterEach(async () => {
   await cleanup();
 });
 
-const check = (args: string[] = [], e: Record<string, string> = {}) =>
-  runInProcess(["check", ...args], { cwd: dir, env: e });
+/** check in-process; the fake wrangler lists `secrets` (all a Worker needs, by default; null: not logged in). */
+const check = (
+  args: string[] = [],
+  e: Record<string, string> = {},
+  secrets: readonly string[] | null = ALL_SECRETS,
+) => runInProcess(["check", ...args], { cwd: dir, env: e, run: wranglerWith(secrets ?? undefined) });
+
+/** The error lines of check's output. */
+const errorLines = (out: string) => out.split("\n").filter((l) => l.startsWith("  error: "));
+
+/** The one error a configuration pointing at the simulator has: the deployed Worker cannot reach it. */
+const LOOPBACK =
+  /^ {2}error: OVH_ENDPOINT points at 127\.0\.0\.1:\d+: a local simulator the deployed Worker cannot reach$/;
 
 describe("check, end to end as a process", () => {
-  it("exits 0 for a ready config and lists what every host writes, who may update it, and the OVH side", async () => {
-    const result = await runCli(["check"], { cwd: dir, env: env(KEYS.least) });
+  it("lists what every host writes, who may update it, the OVH side and the Worker's secrets; a loopback endpoint is an error", async () => {
+    const result = await runCli(["check"], {
+      cwd: dir,
+      env: { ...env(KEYS.least), FAKE_WRANGLER_SECRETS: ALL_SECRETS.join(",") },
+    });
     expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(1);
     const out = result.stdout;
     expect(out).toContain("  wg-end.example.tld  zone example.tld; updated by: fritzbox\n");
     expect(out).toMatch(
@@ -109,10 +133,14 @@ describe("check, end to end as a process", () => {
     expect(out).toContain("  zone example.tld: reachable\n");
     expect(out).toMatch(/A {4}firewall\.example\.tld: 198\.51\.100\.7 \(ttl 60, id \d+\)/);
     expect(out).toContain("AAAA nas.example.org: not there yet");
-    // Example zones and a loopback endpoint are worth a warning, not a failed deploy.
+    expect(out).toContain(
+      "The Worker's secrets (wrangler secret list): OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY, SESSION_SECRET\n",
+    );
+    // An example zone is worth a warning; a loopback endpoint stops a deploy.
     expect(out).toContain("warning: zone example.tld is an example name");
-    expect(out).toMatch(/warning: OVH_ENDPOINT points at 127\.0\.0\.1:\d+: a local simulator/);
-    expect(out).toMatch(/Ready to deploy \(\d warning\(s\)\)\.\n$/);
+    expect(errorLines(out)).toHaveLength(1);
+    expect(errorLines(out)[0]).toMatch(LOOPBACK);
+    expect(out).toMatch(/1 error\(s\), 2 warning\(s\): not ready to deploy\.\n$/);
     // Read-only: nothing was written.
     expect(sim.calls().filter((c) => ["create", "update", "delete", "refresh"].includes(c.kind))).toEqual([]);
     expect(out).not.toContain(APP.secret);
@@ -157,6 +185,7 @@ describe("check, end to end as a process", () => {
 
 describe("check without OVH", () => {
   it("skips OVH without credentials, and with --offline", async () => {
+    await writeWranglerToml(dir, { OVH_ENDPOINT: "ovh-eu", HOSTS, CLIENTS });
     const none = await check();
     expect(none.code).toBe(0);
     expect(none.io.stdout).toContain("OVH: not checked; no credentials in the environment or .dev.vars");
@@ -195,6 +224,53 @@ describe("check without OVH", () => {
       'error: HOSTS."a.example.tld".records[0].host_id: only AAAA records take a host_id',
     );
     expect(io.stdout).toContain('error: CLIENTS.nas.hosts: "nope.example.tld" is not a key of HOSTS');
+  });
+
+  it("names every problem in one run: a typo, a host_id that is no address, an unknown host, a secret in [vars]", async () => {
+    await writeWranglerToml(dir, {
+      OVH_ENDPOINT: "ovh-eu",
+      SESSION_SECRET: "a-session-secret-pasted-into-vars-0123456789",
+      HOSTS: {
+        ...HOSTS,
+        "firewall.example.tld": { zone: "example.tld", records: [{ subDomain: "firewall", type: "A" }] },
+        "nas.example.org": {
+          zone: "example.org",
+          records: [{ subdomain: "nas", type: "AAAA", host_id: "::g" }],
+        },
+      },
+      CLIENTS: { ...CLIENTS, nas: { password_sha256: HASH_B, hosts: ["nas.exmaple.org"] } },
+    });
+    const { code, io } = await check(["--offline"]);
+    expect(code).toBe(1);
+    expect(errorLines(io.stdout)).toEqual([
+      "  error: [vars] SESSION_SECRET: a secret must not be in wrangler.toml (it is committed and shown in the dashboard); remove it and use: npx wrangler secret put SESSION_SECRET",
+      '  error: HOSTS."firewall.example.tld".records[0]: unknown key(s) "subDomain"; did you mean "subdomain"?',
+      expect.stringMatching(/^ {2}error: HOSTS\."nas\.example\.org"\.records\[0\]\.host_id: /),
+      '  error: CLIENTS.nas.hosts: "nas.exmaple.org" is not a key of HOSTS; did you mean "nas.example.org"?',
+    ]);
+    expect(io.stdout).not.toContain("a-session-secret-pasted");
+  });
+
+  it("warns about a host name outside its zone and two clients writing one host", async () => {
+    await writeWranglerToml(dir, {
+      HOSTS: {
+        ...HOSTS,
+        "nas.example.net": { zone: "example.org", records: [{ subdomain: "nas2", type: "A" }] },
+      },
+      CLIENTS: {
+        ...CLIENTS,
+        spare: { password_sha256: HASH_B.replace("6", "7"), hosts: ["nas.example.org", "nas.example.net"] },
+      },
+    });
+    const { io } = await check(["--offline"]);
+    expect(errorLines(io.stdout)).toEqual([]);
+    expect(io.stdout).toContain(
+      '  warning: HOSTS."nas.example.net": the name is outside its zone example.org; its records are written in example.org (is the zone or the name mistyped?)\n',
+    );
+    expect(io.stdout).toContain(
+      "  warning: clients nas, spare all write nas.example.org; each report overwrites the others' (fine for a spare, not for two routers)\n",
+    );
+    expect(io.stdout).not.toContain("warning: clients fritzbox");
   });
 
   it("warns about clients sharing a password and hosts nobody may update", async () => {
@@ -263,9 +339,9 @@ describe("check against OVH", () => {
     }
   });
 
-  it("warns, without failing, when the key may do more than the Worker needs", async () => {
-    const { code, io } = await check([], env(KEYS.full));
-    expect(code).toBe(0);
+  it("warns, without an error, when the key may do more than the Worker needs", async () => {
+    const { io } = await check([], env(KEYS.full));
+    expect(errorLines(io.stdout).filter((l) => !LOOPBACK.test(l))).toEqual([]);
     expect(io.stdout).toContain(
       "warning: the key may do more than the Worker needs: GET /*, POST /*, PUT /*, DELETE /*",
     );
@@ -312,8 +388,8 @@ describe("check against OVH", () => {
         mode: 0o644,
       },
     );
-    const { code, io } = await check();
-    expect(code).toBe(0);
+    const { io } = await check();
+    expect(errorLines(io.stdout).filter((l) => !LOOPBACK.test(l))).toEqual([]);
     expect(io.stdout).toContain("OVH (credentials from .dev.vars):");
     expect(io.stdout).toMatch(/warning: .*\.dev\.vars is readable by others \(mode 644\); chmod 600 it/);
   });
@@ -323,6 +399,126 @@ describe("check against OVH", () => {
     expect(code).toBe(1);
     expect(io.stdout).toContain("error: OVH_APPLICATION_SECRET: is not set");
     expect(io.stdout).toContain("error: OVH_CONSUMER_KEY: is not set");
+  });
+});
+
+describe("check: the deployed Worker's secrets", () => {
+  beforeEach(async () => {
+    await writeWranglerToml(dir, { OVH_ENDPOINT: "ovh-eu", HOSTS, CLIENTS });
+  });
+
+  it("says ready only when wrangler secret list shows every secret the configuration needs", async () => {
+    const { code, io } = await check();
+    expect(code).toBe(0);
+    expect(io.runs.map((r) => r.command.slice(-6))).toEqual([
+      ["secret", "list", "--format", "json", "--config", join(dir, "wrangler.toml")],
+    ]);
+    expect(io.stdout).toMatch(/\nReady to deploy \(2 warning\(s\)\)\.\n$/);
+  });
+
+  it("not logged in: says it cannot see them and what to run, and is not ready", async () => {
+    const { code, io } = await check([], {}, null);
+    expect(code).toBe(1);
+    expect(io.stdout).toContain(
+      "The Worker's secrets: cannot see them: wrangler is not logged in to Cloudflare (npx wrangler login, or set CLOUDFLARE_API_TOKEN).\n",
+    );
+    expect(io.stdout).toMatch(
+      /\n0 error\(s\), 2 warning\(s\), but not ready to deploy: the Worker's secrets are unknown \(wrangler is not logged in/,
+    );
+    expect(io.stdout).not.toContain("Ready to deploy");
+  });
+
+  it("a Worker that does not exist yet: says which command creates it", async () => {
+    const { code, io } = await runInProcess(["check"], {
+      cwd: dir,
+      run: () => ({
+        code: 1,
+        stdout: "",
+        stderr: "✘ [ERROR] This Worker does not exist on your account. [code: 10007]",
+      }),
+    });
+    expect(code).toBe(1);
+    expect(io.stdout).toContain(
+      "cannot see them: the Worker does not exist on Cloudflare yet; storing its first secret creates it (npm run setup -- ovh --apply).",
+    );
+  });
+
+  it.each([
+    [
+      "no OVH secret",
+      ["SESSION_SECRET"],
+      "the Worker lacks OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY (or OVH_CLIENT_ID and OVH_CLIENT_SECRET); updates answer 911 without them: npm run setup -- ovh --apply",
+    ],
+    [
+      "a consumer key missing",
+      ["OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "SESSION_SECRET"],
+      "the Worker lacks OVH_CONSUMER_KEY; updates answer 911 without them: npm run setup -- ovh --apply",
+    ],
+    [
+      "half an OAuth2 pair",
+      ["OVH_CLIENT_ID", "SESSION_SECRET"],
+      "the Worker lacks OVH_CLIENT_SECRET; updates answer 911 without them: npx wrangler secret put NAME (docs/setup.md)",
+    ],
+    [
+      "both kinds of OVH secrets",
+      [...ALL_SECRETS, "OVH_CLIENT_ID", "OVH_CLIENT_SECRET"],
+      "the Worker holds OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY and OVH_CLIENT_ID, OVH_CLIENT_SECRET: keep one kind (npx wrangler secret delete NAME)",
+    ],
+    [
+      "no SESSION_SECRET",
+      ["OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"],
+      "the Worker lacks SESSION_SECRET; the status page cannot log anyone in without it: npm run setup -- session --apply",
+    ],
+  ])("%s: an error naming the keys and the command", async (_name, secrets, line) => {
+    const { code, io } = await check([], {}, secrets);
+    expect(code).toBe(1);
+    expect(errorLines(io.stdout)).toEqual([`  error: ${line}`]);
+  });
+
+  it("the OAuth2 pair alone is enough", async () => {
+    const { code } = await check([], {}, ["OVH_CLIENT_ID", "OVH_CLIENT_SECRET", "SESSION_SECRET"]);
+    expect(code).toBe(0);
+  });
+
+  it("NOTIFY_URLS and HEARTBEAT_URL used here must be on the Worker too", async () => {
+    await writeFile(join(dir, ".dev.vars"), "HEARTBEAT_URL=https://hc.example.net/ping/abc\n", {
+      mode: 0o600,
+    });
+    const { code, io } = await check([], { NOTIFY_URLS: "ntfy://ntfy.example.net/dns" });
+    expect(code).toBe(1);
+    expect(errorLines(io.stdout)).toEqual([
+      "  error: the Worker lacks NOTIFY_URLS, HEARTBEAT_URL; set here (environment or .dev.vars) but not on the Worker: npx wrangler secret put NAME",
+    ]);
+    expect(io.stdout).not.toContain("hc.example.net/ping/abc");
+    const there = await check([], { NOTIFY_URLS: "ntfy://ntfy.example.net/dns" }, [
+      ...ALL_SECRETS,
+      "NOTIFY_URLS",
+      "HEARTBEAT_URL",
+    ]);
+    expect(there.code).toBe(0);
+  });
+
+  it("--offline checks the file only and never says ready", async () => {
+    const { code, io } = await check(["--offline"], {}, null);
+    expect(code).toBe(0);
+    expect(io.runs).toEqual([]);
+    expect(io.stdout).toContain("The Worker's secrets: not checked (--offline).");
+    expect(io.stdout).not.toContain("Ready to deploy");
+  });
+
+  it("npm run deploy runs the check first, so a loopback OVH_ENDPOINT stops it", async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.deploy).toMatch(/^npm run check && wrangler deploy$/);
+    await writeWranglerToml(dir, { OVH_ENDPOINT: "http://127.0.0.1:8788/1.0", HOSTS, CLIENTS });
+    const { code, io } = await check();
+    expect(code).toBe(1);
+    expect(errorLines(io.stdout)).toEqual([
+      "  error: OVH_ENDPOINT points at 127.0.0.1:8788: a local simulator the deployed Worker cannot reach",
+    ]);
+    const offline = await check(["--offline"]);
+    expect(offline.code).toBe(0);
   });
 });
 

@@ -9,14 +9,17 @@ import type { OvhSimulator } from "../../sim/ovh-simulator";
 import { sessionSecretProblem } from "../../src/config";
 import { OvhClient, type OvhError } from "../../src/ovh/client";
 import {
+  ALL_SECRETS,
   APP,
   childEnv,
   type MemoryIo,
   memoryIo,
   runCli,
+  runInProcess,
   simWithApp,
   startCli,
   tempProject,
+  wranglerWith,
   writeWranglerToml,
 } from "./support";
 
@@ -124,7 +127,11 @@ describe("setup ovh, end to end as a process", () => {
     expect(stored.get("OVH_APPLICATION_KEY")).toBe(APP.key);
     expect(stored.get("OVH_APPLICATION_SECRET")).toBe(APP.secret);
     expect(consumerKey).toMatch(/^[A-Za-z0-9]{32}$/);
-    for (const secret of [APP.secret, consumerKey]) {
+    // And the status page's login, which the steps would otherwise leave out.
+    const session = stored.get("SESSION_SECRET") ?? "";
+    expect(session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(result.stdout).toContain("Wrote a new SESSION_SECRET (the status page's login) to ");
+    for (const secret of [APP.secret, consumerKey, session]) {
       expect(result.stdout + result.stderr).not.toContain(secret);
     }
 
@@ -149,10 +156,16 @@ describe("setup ovh, end to end as a process", () => {
     expect(await refused(client.request("GET", "/domain/zone"))).toBe("403 This call has not been granted");
     sim.deleteRecord("example.org", created.id);
 
-    // And the config passes `check` with the credentials setup left in .dev.vars.
-    const check = await runCli(["check"], { cwd: dir });
+    // And the config passes `check` with the credentials setup left in .dev.vars (its one error:
+    // the simulator's loopback address, which a deployed Worker cannot reach).
+    const check = await runCli(["check"], {
+      cwd: dir,
+      env: { FAKE_WRANGLER_SECRETS: ALL_SECRETS.join(",") },
+    });
     expect(check.stdout).toContain("rights: cover example.org, example.tld");
-    expect(check.code).toBe(0);
+    expect(check.stdout.split("\n").filter((l) => l.startsWith("  error: "))).toEqual([
+      expect.stringMatching(/^ {2}error: OVH_ENDPOINT points at 127\.0\.0\.1:\d+: a local simulator/),
+    ]);
   });
 
   it("--apply feeds each secret to `wrangler secret put` on stdin, never on its command line", async () => {
@@ -162,7 +175,7 @@ describe("setup ovh, end to end as a process", () => {
       fake,
       `import { appendFileSync, readFileSync } from "node:fs";
 appendFileSync(${JSON.stringify(log)}, JSON.stringify({ argv: process.argv.slice(2), stdin: readFileSync(0, "utf8") }) + "\\n");
-console.log("✨ Success! Uploaded secret");`,
+console.log(process.argv.includes("list") ? "[]" : "✨ Success! Uploaded secret");`,
     );
     const cli = startCli(["setup", "ovh", "--apply", ...FAST], {
       cwd: dir,
@@ -187,7 +200,16 @@ console.log("✨ Success! Uploaded secret");`,
       { argv: ["secret", "put", "OVH_APPLICATION_KEY", "--config", config], stdin: APP.key },
       { argv: ["secret", "put", "OVH_APPLICATION_SECRET", "--config", config], stdin: APP.secret },
       { argv: ["secret", "put", "OVH_CONSUMER_KEY", "--config", config], stdin: consumerKey },
+      // The Worker has no SESSION_SECRET yet, so one is made and stored.
+      { argv: ["secret", "list", "--format", "json", "--config", config], stdin: "" },
+      {
+        argv: ["secret", "put", "SESSION_SECRET", "--config", config],
+        stdin: expect.stringMatching(/^[\w-]{43}$/),
+      },
     ]);
+    expect(result.stdout).toContain(
+      "Stored a new SESSION_SECRET (the status page's login) with wrangler secret put.",
+    );
     expect(result.stdout + result.stderr).not.toContain(consumerKey);
     expect(result.stdout + result.stderr).not.toContain(APP.secret);
     await expect(stat(join(dir, ".dev.vars"))).rejects.toThrow(/ENOENT/);
@@ -341,6 +363,58 @@ describe("setup ovh, in-process", () => {
       expect(await main(args, io)).toBe(2);
       expect(io.stderr).toMatch(/setup ovh/);
     }
+  });
+});
+
+describe("setup ovh and SESSION_SECRET", () => {
+  it("--apply keeps the Worker's SESSION_SECRET when it has one (a new one would log everyone out)", async () => {
+    const io = memoryIo({
+      cwd: dir,
+      env: { OVH_APPLICATION_KEY: APP.key, OVH_APPLICATION_SECRET: APP.secret },
+      run: wranglerWith(["SESSION_SECRET"]),
+    });
+    const run = main(["setup", "ovh", "--apply", ...FAST], io);
+    sim.validateCredential(await pendingConsumerKey());
+    expect(await run).toBe(0);
+    expect(io.runs.map((r) => r.command.slice(3, 5).join(" "))).toEqual([
+      "put OVH_APPLICATION_KEY",
+      "put OVH_APPLICATION_SECRET",
+      "put OVH_CONSUMER_KEY",
+      "list --format",
+    ]);
+    expect(io.stdout).toContain("SESSION_SECRET: the Worker has one; kept.");
+  });
+
+  it("--apply when wrangler cannot list the secrets: says which command makes SESSION_SECRET", async () => {
+    const io = memoryIo({
+      cwd: dir,
+      env: { OVH_APPLICATION_KEY: APP.key, OVH_APPLICATION_SECRET: APP.secret },
+      run: (command) =>
+        command.includes("list")
+          ? { code: 1, stdout: "", stderr: "boom" }
+          : { code: 0, stdout: "", stderr: "" },
+    });
+    const run = main(["setup", "ovh", "--apply", ...FAST], io);
+    sim.validateCredential(await pendingConsumerKey());
+    expect(await run).toBe(0);
+    expect(io.stdout).toContain(
+      "SESSION_SECRET: cannot see whether the Worker has one (wrangler secret list failed with exit status 1: boom); npm run setup -- session --apply makes it.",
+    );
+  });
+
+  it("without --apply or --dev-vars, points at setup session", async () => {
+    const { code, io } = await setupInProcess(FAST, { validate: true });
+    expect(code).toBe(0);
+    expect(io.stdout).toContain(
+      "Next, the status page's login: npm run setup -- session (it makes SESSION_SECRET).",
+    );
+  });
+
+  it("a bare `setup` names both targets, session included", async () => {
+    const { code, io } = await runInProcess(["setup"], { cwd: dir });
+    expect(code).toBe(2);
+    expect(io.stderr).toContain("`setup ovh`");
+    expect(io.stderr).toContain("`setup session` (a new SESSION_SECRET, the status page's login)");
   });
 });
 

@@ -43,13 +43,48 @@ export async function writeWranglerToml(
   return path;
 }
 
-/** The environment for a child: ours without any OVH_* or WRANGLER, plus `extra`. */
+/** test/cli/fake-wrangler.mjs as $WRANGLER: `secret list` from $FAKE_WRANGLER_SECRETS, never Cloudflare. */
+export const FAKE_WRANGLER = `${process.execPath} ${join(ROOT, "test", "cli", "fake-wrangler.mjs")}`;
+
+/** Every secret a Worker with the OVH key needs: what `secret list` shows once set up. */
+export const ALL_SECRETS = [
+  "OVH_APPLICATION_KEY",
+  "OVH_APPLICATION_SECRET",
+  "OVH_CONSUMER_KEY",
+  "SESSION_SECRET",
+] as const;
+
+/**
+ * The environment for a child: ours without any OVH_*, WRANGLER, Cloudflare token or
+ * FAKE_WRANGLER_*, with the fake wrangler (not logged in unless `extra` lists secrets), plus `extra`.
+ */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith("OVH_") && k !== "WRANGLER") env[k] = v;
+    if (v === undefined || k.startsWith("OVH_") || k.startsWith("CLOUDFLARE_")) continue;
+    if (k !== "WRANGLER" && !k.startsWith("FAKE_WRANGLER")) env[k] = v;
   }
-  return { ...env, ...extra };
+  return { ...env, WRANGLER: FAKE_WRANGLER, ...extra };
+}
+
+/** A run() for memoryIo: `wrangler secret list` shows `names`, or fails as when not logged in. */
+export function wranglerWith(names: readonly string[] | undefined) {
+  return (command: readonly string[]): RunResult => {
+    if (command.includes("list")) {
+      if (names === undefined)
+        return {
+          code: 1,
+          stdout: "",
+          stderr: "✘ [ERROR] You are not authenticated. Please run `wrangler login`.",
+        };
+      return {
+        code: 0,
+        stdout: JSON.stringify(names.map((name) => ({ name, type: "secret_text" }))),
+        stderr: "",
+      };
+    }
+    return { code: 0, stdout: "", stderr: "" };
+  };
 }
 
 export interface CliProcess {
@@ -128,7 +163,10 @@ export interface MemoryIo extends Io {
   runs: { command: readonly string[]; input: string }[];
 }
 
-/** In-process I/O: no terminal, stdin lines from `stdin`, the real clock (OVH signatures use it). */
+/**
+ * In-process I/O: no terminal, stdin lines from `stdin`, the real clock (OVH signatures use it).
+ * Programs are not run: `run` answers (by default a wrangler that is not logged in).
+ */
 export function memoryIo(o: {
   cwd: string;
   env?: Record<string, string>;
@@ -156,7 +194,7 @@ export function memoryIo(o: {
     fetch: (input, init) => fetch(input, init),
     async run(command, input) {
       io.runs.push({ command, input });
-      return o.run ? o.run(command, input) : { code: 0, stdout: "", stderr: "" };
+      return (o.run ?? wranglerWith(undefined))(command, input);
     },
   };
   return io;

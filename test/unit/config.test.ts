@@ -382,12 +382,13 @@ describe("each mistake is one line that names the key", () => {
 
   it("a typo, a host_id that is no address and a client's unknown host: all three in one run", () => {
     const v = vars();
+    delete v.HOSTS["nas.example.tld"].records[1].subdomain;
     v.HOSTS["nas.example.tld"].records[1].subDomain = "nas";
     v.HOSTS["wg-end.example.tld"].records[0].host_id = "not-an-address";
     v.CLIENTS.home.hosts.push("wg-ned.example.tld");
     const errors = errorsOf(v);
     expect(errors).toHaveLength(3);
-    expect(errors[0]).toBe(`${H}.records[1]: unknown key(s) "subDomain"`);
+    expect(errors[0]).toBe(`${H}.records[1]: unknown key(s) "subDomain"; did you mean "subdomain"?`);
     expect(errors[1]).toMatch(/^HOSTS\."wg-end\.example\.tld"\.records\[0\]\.host_id: /);
     expect(errors[2]).toBe(
       'CLIENTS.home.hosts: "wg-ned.example.tld" is not a key of HOSTS; did you mean "wg-end.example.tld"?',
