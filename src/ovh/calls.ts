@@ -34,12 +34,16 @@ export class CallPolicy {
 
   /** The way to OVH of one job: none of its calls starts after `deadline` (unix ms). */
   job({ endpoint, credentials, settings }: Config, deadline: number): Job {
+    // The client's own calls (an OAuth2 token) pass the same gate as the record calls.
+    const admit = (): Promise<void> => gate.admit();
     const client = new OvhClient({
       endpoint,
       credentials,
       timeoutMs: settings.ovhTimeoutMs,
       maxCalls: settings.maxOvhCalls,
+      admit,
     });
-    return { api: new Gate(new OvhRecordApi(client), this.breaker, this.pace, deadline), client };
+    const gate = new Gate(new OvhRecordApi(client), this.breaker, this.pace, deadline);
+    return { api: gate, client };
   }
 }

@@ -53,6 +53,11 @@ export interface OvhClientOptions {
   timeoutMs: number;
   /** Calls this client may make; the last one only for a request marked `last`. */
   maxCalls?: number;
+  /**
+   * Asked before a request the client makes of its own accord (an OAuth2 token): the caller's
+   * pace and breaker, which may refuse it (it throws).
+   */
+  admit?: () => Promise<void>;
   fetch?: typeof fetch;
   /** Local clock in unix seconds; injectable for tests. */
   now?: () => number;
@@ -193,6 +198,7 @@ export class OvhClient {
   private async fetchToken(credentials: OAuth2Credentials): Promise<{ token: string; expiresAt: number }> {
     const path = "/auth/oauth2/token";
     const url = oauth2TokenUrl(this.options.endpoint) ?? "";
+    await this.options.admit?.(); // an OVH call like any other: paced, and refused while the breaker is open
     this.sent++; // a subrequest like any other
     const basic = btoa(`${credentials.clientId}:${credentials.clientSecret}`);
     const { response, text } = await this.exchange("POST", path, url, {

@@ -1,7 +1,9 @@
 // The OVH client's own behaviour, with a fake fetch: bounded parallelism, one clock re-sync for
 // calls that fail together, errors that carry OVH's message and query id, and a hung OAuth2
 // token endpoint classed as the time-out it is.
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Config } from "../../src/config";
+import { CallPolicy } from "../../src/ovh/calls";
 import { MAX_PARALLEL, OvhClient, OvhError, resetTimeDeltas } from "../../src/ovh/client";
 import { Breaker } from "../../src/ovh/policy/breaker";
 import { Gate } from "../../src/ovh/policy/gate";
@@ -133,6 +135,51 @@ describe("an OAuth2 token endpoint that never answers", () => {
     expect(await gate.list("example.tld", "A", "nas").catch((e: unknown) => e)).toBeInstanceOf(NotSent);
     expect(client.calls).toEqual([
       { method: "POST", path: "/auth/oauth2/token", status: 0, ms: expect.any(Number) },
+    ]);
+  });
+});
+
+describe("an OAuth2 token request is an OVH call like any other", () => {
+  const oauth2 = { clientId: "sa-id-3", clientSecret: "sa-secret-4" };
+
+  /** A job of a zone's call policy (src/ovh/calls.ts), over a fake OVH that lists what it was asked. */
+  function job(callsPerMinute: number, deadline: number) {
+    const asked: string[] = [];
+    vi.stubGlobal("fetch", async (input: RequestInfo | URL) => {
+      asked.push(new URL(String(input)).pathname);
+      return String(input).includes("/auth/oauth2/token")
+        ? json({ access_token: "tok-1", expires_in: 3600 })
+        : json([]);
+    });
+    const config = {
+      endpoint: "https://eu.api.ovh.com/1.0",
+      credentials: oauth2,
+      settings: { ovhTimeoutMs: 1000, maxOvhCalls: 50, ovhCallsPerMinute: callsPerMinute },
+    } as unknown as Config;
+    const { api } = new CallPolicy("example.tld", config).job(config, deadline);
+    return { gate: api, asked };
+  }
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("takes a token of the pace: with none left before the deadline, no token is asked for and the call waits for later", async () => {
+    // Two calls a minute: a burst of one, the next token 60 s later, past this job's deadline.
+    const { gate, asked } = job(2, Date.now() + 1000);
+    const error = await gate.list("example.tld", "A", "nas").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotSent);
+    expect((error as Error).message).toMatch(/^not sent: paced/);
+    expect(asked).toEqual([]);
+  });
+
+  it("within the pace, the token and then the call go, and later calls reuse the token", async () => {
+    const { gate, asked } = job(600, Date.now() + 60_000);
+    for (let i = 0; i < 3; i++) expect(await gate.list("example.tld", "A", "nas")).toEqual([]);
+    expect(asked).toEqual([
+      "/auth/oauth2/token",
+      "/1.0/domain/zone/example.tld/record",
+      "/1.0/domain/zone/example.tld/record",
+      "/1.0/domain/zone/example.tld/record",
     ]);
   });
 });

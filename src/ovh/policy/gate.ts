@@ -24,7 +24,12 @@ export class Gate implements RecordApi {
   update: RecordApi["update"] = (...a) => this.call(() => this.api.update(...a));
   refresh: RecordApi["refresh"] = (...a) => this.call(() => this.api.refresh(...a));
 
-  private async call<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * Let one OVH call go, or refuse it with NotSent: the breaker is closed and the pace gives it a
+   * token before the deadline. Every record call asks; so does the OVH client before a request
+   * of its own within one (an OAuth2 token).
+   */
+  async admit(): Promise<void> {
     const refused = this.breaker.refusal();
     if (refused) throw new NotSent(refused);
     if (!(await this.pace.take(this.deadline))) {
@@ -35,6 +40,10 @@ export class Gate implements RecordApi {
     }
     const late = this.breaker.refusal(); // tripped while this call waited for its turn
     if (late) throw new NotSent(late);
+  }
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    await this.admit();
     try {
       return await run();
     } catch (error) {
