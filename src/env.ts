@@ -34,6 +34,8 @@ export interface Env {
   SESSION_SECRET?: string;
   /** Where notifications go: ntfy://, gotify://, discord://, slack://, telegram://, generic+https:// URLs (they hold tokens). */
   NOTIFY_URLS?: string;
+  /** A URL each scheduled check calls, for a dead man's switch (it may hold a token). */
+  HEARTBEAT_URL?: string;
 
   // static assets (wrangler.toml [assets]): the status page's HTML, CSS and script
   ASSETS?: Fetcher;

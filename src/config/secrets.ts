@@ -13,35 +13,43 @@ export const OAUTH2_SECRET_KEYS = [KEYS.clientId, KEYS.clientSecret] as const;
  */
 export type SecretNeed = "ovh-key" | "ovh-oauth2" | "session" | "optional";
 
-/** Every secret the Worker reads, in the order a deployment sets them (pure: the bundle drops it). */
+/**
+ * Every secret the Worker reads, in the order a deployment sets them, with the line that
+ * .dev.vars.example and package.json's `cloudflare.bindings` (the deploy button's prompts) show
+ * for it. Pure, so the Worker's bundle leaves it out.
+ */
 export const SECRETS: readonly { key: string; need: SecretNeed; doc: string }[] = /* @__PURE__ */ (() => [
-  { key: KEYS.applicationKey, need: "ovh-key", doc: "OVH application key (npm run setup -- ovh)" },
-  { key: KEYS.applicationSecret, need: "ovh-key", doc: "OVH application secret (npm run setup -- ovh)" },
+  {
+    key: KEYS.applicationKey,
+    need: "ovh-key",
+    doc: "OVH application key, from the createApp page of your OVH endpoint (npm run setup -- ovh)",
+  },
+  { key: KEYS.applicationSecret, need: "ovh-key", doc: "that OVH application's secret" },
   {
     key: KEYS.consumerKey,
     need: "ovh-key",
-    doc: "OVH consumer key limited to the zones in wrangler.toml (npm run setup -- ovh)",
+    doc: "OVH consumer key allowed GET, POST and PUT on /domain/zone/<zone> and below, nothing else (npm run setup -- ovh makes one)",
   },
   {
     key: KEYS.clientId,
     need: "ovh-oauth2",
-    doc: "instead of the three OVH keys: an OVH OAuth2 service account's id (docs/setup.md)",
+    doc: "instead of the three OVH keys: an OVH OAuth2 service account's id (docs/setup.md); empty otherwise",
   },
-  { key: KEYS.clientSecret, need: "ovh-oauth2", doc: "that service account's secret" },
+  { key: KEYS.clientSecret, need: "ovh-oauth2", doc: "that service account's secret; empty otherwise" },
   {
     key: KEYS.sessionSecret,
     need: "session",
-    doc: "signs the status page's login cookies, 32 characters or more (npm run setup -- session)",
+    doc: "32 or more random characters that sign the status page's login cookies (npm run setup -- session makes one)",
   },
   {
     key: KEYS.notifyUrls,
     need: "optional",
-    doc: "where notifications go: ntfy://, gotify://, discord://, slack://, telegram://, generic+https:// URLs, space-separated",
+    doc: "optional: where notifications go, ntfy:// gotify:// discord:// slack:// telegram:// generic+https:// URLs separated by spaces",
   },
   {
     key: KEYS.heartbeatUrl,
     need: "optional",
-    doc: "a URL each scheduled check calls, for a dead man's switch such as healthchecks.io",
+    doc: "optional: a URL each scheduled check calls, for a dead man's switch such as healthchecks.io",
   },
 ])();
 
