@@ -7,12 +7,12 @@ import { OvhClient } from "./client";
 import { Breaker } from "./policy/breaker";
 import { Gate } from "./policy/gate";
 import { Pace } from "./policy/pace";
-import { OvhRecordApi } from "./records";
+import { OvhRecordApi, type RecordApi } from "./records";
 
 /** One job's way to OVH. */
 export interface Job {
   /** The record API: every call through the zone's breaker and pace, none after the deadline. */
-  api: Gate;
+  api: RecordApi;
   /** The job's OVH client: its calls and their query ids. */
   client: OvhClient;
 }

@@ -51,17 +51,38 @@ export interface RecordApi {
   refresh(zone: string): Promise<void>;
 }
 
+/**
+ * Why a call was held back before it was sent: the zone's breaker was open after a time-out,
+ * the pace (or the job's deadline) left it for later, or the job had used its OVH calls.
+ */
+export type HoldCause = "breaker" | "pace" | "budget";
+
+/** A call held back, and why: it cannot have reached OVH. */
+export interface Hold {
+  by: HoldCause;
+  /** One line for a person, beginning "not sent: ". */
+  reason: string;
+}
+
+/** The prefix of every held-back call's message. */
+export const notSent = (why: string): string => `not sent: ${why}`;
+
 /** A call held back before it was sent (a breaker, a pace, a deadline): it cannot have reached OVH. */
 export class NotSent extends Error {
-  constructor(message: string) {
-    super(`not sent: ${message}`);
+  constructor(
+    readonly by: HoldCause,
+    why: string,
+  ) {
+    super(notSent(why));
     this.name = "NotSent";
   }
 }
 
-/** Whether a failed call was never sent (NotSent, or the OVH client's call budget). */
-export function wasNotSent(error: unknown): boolean {
-  return error instanceof NotSent || (error instanceof OvhError && error.kind === "not-sent");
+/** The hold, when a failed call was never sent (NotSent, or the OVH client's call budget). */
+export function heldBack(error: unknown): Hold | undefined {
+  if (error instanceof NotSent) return { by: error.by, reason: error.message };
+  if (error instanceof OvhError && error.kind === "not-sent") return { by: "budget", reason: error.message };
+  return undefined;
 }
 
 /** Whether a call failed by taking its whole time-out (a hung or very slow OVH). */
@@ -75,7 +96,7 @@ export function timedOut(error: unknown): boolean {
  * the write may have landed). Errors of other RecordApis count as "may have".
  */
 export function mayHaveLanded(error: unknown): boolean {
-  if (wasNotSent(error)) return false;
+  if (heldBack(error)) return false;
   if (!(error instanceof OvhError)) return true;
   return !(error.kind === "http" && error.status >= 400 && error.status < 500);
 }

@@ -22,16 +22,16 @@ import {
   type HistoryEntry,
   type HostRecord,
   type HostResult,
+  keyOf,
   REPORT_DEADLINE_MS,
   type RecordState,
   type RefusedBatch,
-  recordKey,
   type ZoneBatch,
   type ZoneReport,
   type ZoneStatus,
 } from "./protocol";
-import { answeredFromMemory, reconcile } from "./reconcile";
-import { History } from "./store/history";
+import { answeredFromMemory, type HostAnswer, hostResult, reconcile } from "./reconcile";
+import { History, historyEntry } from "./store/history";
 import { HostRecords } from "./store/hosts";
 import { ChangeLimit, writerOf } from "./store/limit";
 import { Pending } from "./store/pending";
@@ -71,7 +71,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
   apply(batch: ZoneBatch): Promise<ZoneReport> {
     const arrived = Date.now();
     const config = loadConfig(this.env);
-    const keys = batch.desired.map((d) => recordKey(d.spec.type, d.spec.subdomain));
+    const keys = batch.desired.map(keyOf);
     const recheckAfterMs = config.ok ? config.value.settings.recheckAfter * 1000 : 0;
     if (
       keys.every((k) => !this.busy.has(k)) &&
@@ -107,7 +107,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const config = this.config();
       const now = clockNow();
       // Through the zone's breaker and pace, like a report: a call held back is left to the next check.
-      const { api, client } = this.job(zone, config, Date.now());
+      const { api, client } = this.job(zone, Date.now());
       const input = { config, api, memory: this.records, hosts: this.hostRecords };
       const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
@@ -140,27 +140,15 @@ export class ZoneCoordinator extends DurableObject<Env> {
           const last = { at: now, client, source, agent, outcome };
           this.hostRecords.set(host, afterRefusal(this.hostRecords.get(host), last));
         }
-        return {
-          at: now,
-          lastAt: now,
-          repeats: 1,
-          client,
-          host,
-          source,
-          reported,
-          outcome,
-          changes: [],
-          queryIds: [],
-          note,
-        };
+        return historyEntry(now, { client, host, source, reported, outcome, note });
       }),
     );
     this.persistLater();
   }
 
   /**
-   * Remembered records (by record key), health records of the given hosts, and the recent
-   * history of those hosts and of the client's refused reports.
+   * Remembered records (by record key), health records and health of the given hosts, and the
+   * recent history of those hosts and of the client's refused reports.
    */
   status(keys: string[], hosts: string[], client: string, limit = 50): ZoneStatus {
     const records: Record<string, RecordState> = {};
@@ -182,34 +170,42 @@ export class ZoneCoordinator extends DurableObject<Env> {
     return { records, history: this.history.recent(hosts, client, limit), hosts: kept, health };
   }
 
+  /** Reconcile the batch, keep what it did (health, history, changes, what is left to do), and notify. */
   private async applyNow(batch: ZoneBatch, arrived: number): Promise<ZoneReport> {
-    const config = this.config();
-    const { settings } = config;
+    const { settings } = this.config();
     const now = clockNow();
-    const windowMs = settings.changeWindow * 1000;
-    const since = now - windowMs;
     const writer = writerOf(batch.client, batch.source, settings.authIpv6Prefix);
     this.pending.drop(batch.desired); // this report takes them over
     // No call starts once it could not end before the report's deadline.
-    const { api: gate, client } = this.job(batch.zone, config, arrived);
-    const result = await reconcile(gate, batch.zone, batch.desired, this.records, {
+    const { api, client } = this.job(batch.zone, arrived);
+    const windowMs = settings.changeWindow * 1000;
+    const result = await reconcile(api, batch.zone, batch.desired, this.records, {
       now,
       recheckAfterMs: settings.recheckAfter * 1000,
-      mayWrite: (host) => this.limit.count(host, writer, since) < settings.changeLimit,
+      limited: this.limit.limited(batch.hosts, writer, settings.changeLimit, windowMs, now),
     });
+    const answers = batch.hosts.map((host) => ({ host, answer: result.hosts.get(host) ?? NOCHG }));
+    const hosts = answers.map(({ host, answer }) => ({ host, result: hostResult(answer) }));
+    const { entries, events } = this.noteReports(batch, hosts, client.queryIds, now);
+    this.keep(entries, writer, now, now - windowMs);
+    await this.continueLater(batch, answers);
+    if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
+    const { queryIds } = client;
+    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
+  }
 
-    const hosts = batch.hosts.map((host) => {
-      const r = result.hosts.get(host) ?? ({ status: "nochg" } as HostResult);
-      if (r.status !== "abuse") return { host, result: r };
-      const retryAfter = this.limit.retryAfter(host, writer, since, windowMs, now);
-      return { host, result: { ...r, retryAfter } };
-    });
-    const queryIds = client.queryIds;
-    const { client: who, source = null, agent, reported } = batch;
+  /** Each host's health after the report: its history entry, and the events a person should hear of. */
+  private noteReports(
+    batch: ZoneBatch,
+    hosts: { host: string; result: HostResult }[],
+    queryIds: string[],
+    now: number,
+  ): { entries: HistoryEntry[]; events: HealthEvent[] } {
+    const { client, source = null, agent, reported } = batch;
     const events: HealthEvent[] = [];
-    const entries = hosts.map(({ host, result: r }): HistoryEntry => {
-      const last = { at: now, client: who, source, agent, outcome: r.status };
+    const entries = hosts.map(({ host, result: r }) => {
       const prior = this.hostRecords.get(host);
+      const last = { at: now, client, source, agent, outcome: r.status };
       const next = afterReport(prior, last, r, targetsOf(batch.desired, host));
       this.hostRecords.set(host, next);
       this.hostRecords.takeOver(
@@ -224,54 +220,62 @@ export class ZoneCoordinator extends DurableObject<Env> {
           message: `${host}: ${r.changes.map(describeChange).join(", ")}`,
         });
       events.push(...transitions(host, prior, next, r, now));
+      const changes = r.status === "good" ? r.changes : [];
       const note = noteFor(batch.notes[host], r);
-      return {
-        at: now,
-        lastAt: now,
-        repeats: 1,
-        client: who,
+      return historyEntry(now, {
+        client,
         host,
         source,
         reported,
         outcome: r.status,
-        changes: r.status === "good" ? r.changes : [],
+        changes,
         queryIds,
-        ...(note ? { note } : {}),
-      };
+        note,
+      });
     });
-    // A report that changed records is in the history before the reply, as what is remembered
-    // is; one that changed nothing just after it.
-    if (entries.some((e) => e.changes.length > 0)) {
+    return { entries, events };
+  }
+
+  /**
+   * Store the report's entries and count its changes. A report that changed records is in the
+   * history before the reply, as what is remembered is; one that changed nothing just after it.
+   */
+  private keep(entries: HistoryEntry[], writer: string, now: number, since: number): void {
+    const changed = entries.filter((e) => e.changes.length > 0).map((e) => e.host);
+    if (changed.length > 0) {
       this.history.add(entries);
-      const changed = entries.filter((e) => e.changes.length > 0).map((e) => e.host);
       this.limit.record(changed, writer, now, since);
       this.hostRecords.flush();
     } else {
       this.history.later(entries);
       this.persistLater();
     }
-    if (gate.deferred) await this.continueLater(batch, hosts);
-    if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
-    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
   }
 
   /** The way to OVH of one job that began at `arrived`: the zone's breaker and pace, and the job's deadline. */
-  private job(zone: string, config: Config, arrived: number): Job {
+  private job(zone: string, arrived: number): Job {
+    const config = this.config();
     this.calls ??= new CallPolicy(zone, config);
     return this.calls.job(config, arrived + REPORT_DEADLINE_MS - config.settings.ovhTimeoutMs - 1000);
   }
 
-  /** Keep the records of hosts a held-back call left unfinished, for the alarm to continue. */
+  /**
+   * Keep the records of hosts whose job the pace, its deadline or its call budget cut short, for
+   * the alarm to continue. (A call the breaker held back is not continued: the client retries.)
+   */
   private async continueLater(
     batch: ZoneBatch,
-    hosts: { host: string; result: HostResult }[],
+    answers: { host: string; answer: HostAnswer }[],
   ): Promise<void> {
-    const unfinished = new Set(hosts.filter((h) => h.result.status === "911").map((h) => h.host));
+    const unfinished = new Set(
+      answers.filter(({ answer: a }) => a.status === "held" && a.by !== "breaker").map((a) => a.host),
+    );
+    if (unfinished.size === 0) return;
     this.pending.keep(
       batch,
       batch.desired.filter((d) => unfinished.has(d.host)),
     );
-    if (unfinished.size > 0) await this.ctx.storage.setAlarm(this.calls?.nextAt() ?? Date.now() + 1000);
+    await this.ctx.storage.setAlarm(this.calls?.nextAt() ?? Date.now() + 1000);
   }
 
   /** Write the hosts' records just after the reply, as the history's entries are. */
@@ -280,9 +284,11 @@ export class ZoneCoordinator extends DurableObject<Env> {
   }
 }
 
+const NOCHG: HostAnswer = { status: "nochg" };
+
 /** The targets a batch planned for one host, by record key. */
 function targetsOf(desired: Desired[], host: string): Record<string, string> {
   const targets: Record<string, string> = {};
-  for (const d of desired) if (d.host === host) targets[recordKey(d.spec.type, d.spec.subdomain)] = d.target;
+  for (const d of desired) if (d.host === host) targets[keyOf(d)] = d.target;
   return targets;
 }

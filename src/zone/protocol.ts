@@ -2,7 +2,7 @@
 // batch a report sends, the report that comes back, the history and status the coordinator
 // keeps, and the constants both sides go by. Plain data only, since it is serialized across the
 // boundary. Both sides import this module; neither imports the other.
-import type { RecordType } from "../config";
+import type { RecordSpec, RecordType } from "../config";
 import type { Desired } from "../core/plan";
 
 /**
@@ -25,6 +25,14 @@ export interface ZoneBatch {
   agent: string | null;
   /** Per host, why part of the report changes nothing (a family with no record, an empty field). */
   notes: Record<string, string>;
+}
+
+/** Who made a report, from where, and what it reported: what every batch of it carries. */
+export type ReportOrigin = Pick<ZoneBatch, "client" | "source" | "agent" | "reported">;
+
+/** A batch of `zone` for a report, before its hosts are planned into it. */
+export function zoneBatch(zone: string, origin: ReportOrigin): ZoneBatch {
+  return { zone, ...origin, desired: [], hosts: [], notes: {} };
 }
 
 /** Outcomes of reports refused before they reach OVH, which still belong in the history. */
@@ -100,6 +108,17 @@ export interface RecordState {
 /** The key a record is remembered under: its type and subdomain (names are case-insensitive). */
 export function recordKey(type: RecordType, subdomain: string): string {
   return `${type} ${subdomain.toLowerCase()}`;
+}
+
+/** The key of a configured record, or of a planned one's. */
+export function keyOf(record: RecordSpec | Desired): string {
+  const { type, subdomain } = "spec" in record ? record.spec : record;
+  return recordKey(type, subdomain);
+}
+
+/** A configured record's name: its subdomain in its zone, or the zone's apex. */
+export function fqdnOf({ subdomain, zone }: Pick<RecordSpec, "subdomain" | "zone">): string {
+  return subdomain ? `${subdomain}.${zone}` : zone;
 }
 
 /** A change in one line, as the log line and the status page show it. */

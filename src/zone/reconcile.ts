@@ -4,8 +4,9 @@
 //                  and confirmed, else list the name and read its records (the remembered id
 //                  in parallel with the list), so a record added to the name is seen
 //   decide  (pure) per host: a name with several records is `dnserr`, a failed read `911`, a
-//                  host over its change limit `abuse`; the rest is the writes that differ, and
-//                  every record whose last write was not confirmed (written again)
+//                  read held back by the call policy `held`, a host over its change limit
+//                  `abuse`; the rest is the writes that differ, and every record whose last
+//                  write was not confirmed (written again)
 //   write   (I/O)  every write in parallel; a remembered id that vanished is found again, and so
 //                  is a created record whose id OVH did not give (id 0)
 //   refresh (I/O)  once, when anything was written: only then is a write served
@@ -16,8 +17,9 @@
 import type { RecordType } from "../config";
 import { sameAddress } from "../core/address";
 import type { Desired } from "../core/plan";
-import { mayHaveLanded, type RecordApi, type ZoneRecord } from "../ovh/records";
-import { type HostResult, type RecordChange, type RecordState, recordKey } from "./protocol";
+import { messageOf } from "../core/text";
+import { type Hold, heldBack, mayHaveLanded, type RecordApi, type ZoneRecord } from "../ovh/records";
+import { fqdnOf, type HostResult, keyOf, type RecordChange, type RecordState } from "./protocol";
 
 /** Remembered records of one zone, keyed by recordKey(). */
 export interface RecordMemory {
@@ -32,12 +34,28 @@ export type MemoryUpdate = { key: string; state: RecordState } | { key: string; 
 export interface ReconcileOptions {
   now: number;
   recheckAfterMs: number;
-  /** Asked once per host that would be written; false answers `abuse` and writes nothing. */
-  mayWrite?: (host: string) => boolean;
+  /**
+   * Hosts whose writer is past the change limit, with the seconds until it may write them
+   * again: such a host that would be written answers `abuse` and writes nothing.
+   */
+  limited?: ReadonlyMap<string, number>;
+}
+
+/**
+ * What happened to one host: a dyndns2 result, or `held`: a call the call policy held back
+ * (src/ovh/policy/) cut its job short, and nothing of that call reached OVH. The client hears
+ * 911 (hostResult()); the coordinator continues a paced job later, the scheduled check leaves
+ * the host to its next run.
+ */
+export type HostAnswer = HostResult | ({ status: "held" } & Hold);
+
+/** The dyndns2 result a host's answer gives its client: a held-back job answers 911. */
+export function hostResult(answer: HostAnswer): HostResult {
+  return answer.status === "held" ? { status: "911", reason: answer.reason } : answer;
 }
 
 export interface ZoneResult {
-  hosts: Map<string, HostResult>;
+  hosts: Map<string, HostAnswer>;
   /** Problems worth a log line (conflicting records, OVH failures), already free of secrets. */
   notes: string[];
 }
@@ -47,7 +65,8 @@ export type Reading =
   | { kind: "none" }
   | { kind: "one"; record: ReadRecord; fresh: boolean }
   | { kind: "conflict"; records: ZoneRecord[] }
-  | { kind: "failed"; message: string };
+  | { kind: "failed"; message: string }
+  | { kind: "held"; hold: Hold };
 
 /** A record as read: from OVH, or from memory while fresh (then with the id it was confirmed with). */
 export type ReadRecord = { id: number | null; target: string; ttl: number };
@@ -63,9 +82,17 @@ export interface Write {
   last?: RecordState;
 }
 
+/** What decide() knows besides the readings, as data. */
+export interface Known {
+  /** What is remembered of the desired records after reading, by record key. */
+  remembered: ReadonlyMap<string, RecordState>;
+  /** Hosts past the change limit, with the seconds until their writer may write them again. */
+  limited: ReadonlyMap<string, number>;
+}
+
 export interface Decision {
-  /** Hosts answered without a write (dnserr, 911, abuse), with why. */
-  failed: Map<string, HostResult>;
+  /** Hosts answered without a write (dnserr, 911, held, abuse), with why. */
+  failed: Map<string, HostAnswer>;
   writes: Write[];
   /** Records read from OVH: remembered as read, whether they are written or not. */
   remember: MemoryUpdate[];
@@ -75,7 +102,10 @@ export interface Decision {
 /** A write done (`id` null: a create whose record was not found yet), or why not. */
 export type WriteOutcome =
   | { ok: true; id: number | null }
-  | { ok: false; message: string; duplicate: boolean; mayHaveLanded?: boolean };
+  | { ok: false; message: string; duplicate: boolean; mayHaveLanded?: boolean; held?: Hold };
+
+/** Why the refresh failed: its message, and the hold when it was never sent. */
+export type RefreshFailure = { message: string; held?: Hold };
 
 export interface Settled extends ZoneResult {
   remember: MemoryUpdate[];
@@ -87,23 +117,26 @@ export async function reconcile(
   zone: string,
   desired: Desired[],
   memory: RecordMemory,
-  { now, recheckAfterMs, mayWrite = () => true }: ReconcileOptions,
+  { now, recheckAfterMs, limited = new Map() }: ReconcileOptions,
 ): Promise<ZoneResult> {
   const readings = await Promise.all(desired.map((d) => read(api, zone, d, memory, now, recheckAfterMs)));
-  const decision = decide(desired, readings, (key) => memory.get(key), mayWrite, now);
+  const decision = decide(desired, readings, { remembered: rememberedOf(desired, memory), limited }, now);
   applyMemory(memory, decision.remember);
   const outcomes = await Promise.all(decision.writes.map((w) => write(api, zone, w)));
-  let refreshError: string | undefined;
-  if (outcomes.some((o) => o.ok)) {
-    try {
-      await api.refresh(zone);
-    } catch (error) {
-      refreshError = messageOf(error);
-    }
-  }
-  const settled = settle(desired, decision, outcomes, refreshError, now);
+  const refreshFailure = outcomes.some((o) => o.ok) ? await refresh(api, zone) : undefined;
+  const settled = settle(desired, decision, outcomes, refreshFailure, now);
   applyMemory(memory, settled.remember);
   return { hosts: settled.hosts, notes: settled.notes };
+}
+
+/** What memory holds of the desired records, by record key. */
+function rememberedOf(desired: Desired[], memory: RecordMemory): Map<string, RecordState> {
+  const remembered = new Map<string, RecordState>();
+  for (const d of desired) {
+    const state = memory.get(keyOf(d));
+    if (state) remembered.set(keyOf(d), state);
+  }
+  return remembered;
 }
 
 function applyMemory(memory: RecordMemory, updates: MemoryUpdate[]): void {
@@ -124,7 +157,7 @@ export function answeredFromMemory(
   recheckAfterMs: number,
 ): boolean {
   return desired.every((d) => {
-    const known = remembered(recordKey(d.spec.type, d.spec.subdomain));
+    const known = remembered(keyOf(d));
     return (
       known !== undefined &&
       !known.unconfirmed &&
@@ -147,7 +180,7 @@ export async function read(
   recheckAfterMs: number,
 ): Promise<Reading> {
   const { type, subdomain } = d.spec;
-  const key = recordKey(type, subdomain);
+  const key = keyOf(d);
   try {
     const known = memory.get(key);
     if (known && !known.unconfirmed && now - known.confirmedAt < recheckAfterMs)
@@ -156,7 +189,8 @@ export async function read(
     if (known && found.kind === "none") memory.delete(key); // deleted by hand: nothing to remember
     return found;
   } catch (error) {
-    return { kind: "failed", message: messageOf(error) };
+    const hold = heldBack(error);
+    return hold ? { kind: "held", hold } : { kind: "failed", message: messageOf(error) };
   }
 }
 
@@ -165,7 +199,7 @@ export async function read(
  * remembered id, if any, is read in parallel with the list, so a recheck that finds only that
  * record takes one round trip.
  */
-async function find(
+export async function find(
   api: RecordApi,
   zone: string,
   type: RecordType,
@@ -194,7 +228,7 @@ async function find(
   return { kind: "one", record, fresh: false };
 }
 
-function matches(r: ZoneRecord, type: RecordType, subdomain: string): boolean {
+export function matches(r: ZoneRecord, type: RecordType, subdomain: string): boolean {
   return r.fieldType === type && (r.subDomain ?? "").toLowerCase() === subdomain.toLowerCase();
 }
 
@@ -215,18 +249,17 @@ function mustWrite(d: Desired, reading: Reading, prior: RecordState | undefined)
 }
 
 /**
- * Per host, whether it can be written and what to write. Pure: `remembered` and `mayWrite` are
- * only asked. A host with a record it cannot resolve gets nothing written, not even its other
- * records (we cannot know which record the user meant).
+ * Per host, whether it can be written and what to write. Pure. A host with a record it cannot
+ * resolve gets nothing written, not even its other records (we cannot know which record the
+ * user meant).
  */
 export function decide(
   desired: Desired[],
   readings: Reading[],
-  remembered: (key: string) => RecordState | undefined,
-  mayWrite: (host: string) => boolean,
+  { remembered, limited }: Known,
   now: number,
 ): Decision {
-  const failed = new Map<string, HostResult>();
+  const failed = new Map<string, HostAnswer>();
   const notes: string[] = [];
   desired.forEach((d, i) => {
     const reading = readings[i];
@@ -238,24 +271,24 @@ export function decide(
     } else if (reading.kind === "failed") {
       notes.push(reading.message);
       failed.set(d.host, { status: "911", reason: reading.message });
+    } else if (reading.kind === "held") {
+      notes.push(reading.hold.reason);
+      failed.set(d.host, { status: "held", ...reading.hold });
     }
   });
-  const priorOf = (d: Desired) => remembered(recordKey(d.spec.type, d.spec.subdomain));
-  const asked = new Set<string>(); // mayWrite is a query: once per host
   desired.forEach((d, i) => {
-    const reading = readings[i] as Reading;
-    if (failed.has(d.host) || asked.has(d.host) || !mustWrite(d, reading, priorOf(d))) return;
-    asked.add(d.host);
-    if (!mayWrite(d.host))
-      failed.set(d.host, { status: "abuse", reason: "the host's addresses change too often" });
+    const retryAfter = limited.get(d.host);
+    if (retryAfter === undefined || failed.has(d.host)) return;
+    if (mustWrite(d, readings[i] as Reading, remembered.get(keyOf(d))))
+      failed.set(d.host, { status: "abuse", reason: "the host's addresses change too often", retryAfter });
   });
 
   const remember: MemoryUpdate[] = [];
   const writes: Write[] = [];
   desired.forEach((d, i) => {
     const reading = readings[i] as Reading;
-    const key = recordKey(d.spec.type, d.spec.subdomain);
-    const prior = remembered(key);
+    const key = keyOf(d);
+    const prior = remembered.get(key);
     let last = reading.kind === "one" ? prior : undefined;
     if (reading.kind === "one" && !reading.fresh && reading.record.id !== null) {
       // Whatever was read is remembered, written or not: the id is found once. A record whose
@@ -307,7 +340,24 @@ export async function write(api: RecordApi, zone: string, { d, current }: Write)
     if (made.kind === "conflict") return duplicate(made.records);
     return { ok: true, id: made.kind === "one" ? made.record.id : null };
   } catch (error) {
-    return { ok: false, message: messageOf(error), duplicate: false, mayHaveLanded: mayHaveLanded(error) };
+    const held = heldBack(error);
+    const failure = { ok: false as const, message: messageOf(error), duplicate: false };
+    return held
+      ? { ...failure, mayHaveLanded: false, held }
+      : { ...failure, mayHaveLanded: mayHaveLanded(error) };
+  }
+}
+
+// 4. Refresh.
+
+/** Publish the zone's staged writes; undefined when done, or why not. */
+async function refresh(api: RecordApi, zone: string): Promise<RefreshFailure | undefined> {
+  try {
+    await api.refresh(zone);
+    return undefined;
+  } catch (error) {
+    const held = heldBack(error);
+    return held ? { message: held.reason, held } : { message: messageOf(error) };
   }
 }
 
@@ -323,7 +373,7 @@ export function settle(
   desired: Desired[],
   decision: Decision,
   outcomes: WriteOutcome[],
-  refreshError: string | undefined,
+  refreshFailure: RefreshFailure | undefined,
   now: number,
 ): Settled {
   const notes = [...decision.notes];
@@ -335,13 +385,12 @@ export function settle(
     const outcome = outcomes[i];
     if (!outcome) return;
     wroteFor.add(d.host);
-    const key = recordKey(d.spec.type, d.spec.subdomain);
+    const key = keyOf(d);
     if (!outcome.ok) {
       notes.push(outcome.message);
-      if (!failed.has(d.host))
-        failed.set(d.host, { status: outcome.duplicate ? "dnserr" : "911", reason: outcome.message });
+      if (!failed.has(d.host)) failed.set(d.host, failureOf(outcome));
     }
-    if (!outcome.ok || refreshError) {
+    if (!outcome.ok || refreshFailure) {
       if (outcome.ok || outcome.mayHaveLanded)
         remember.push({ key, state: unconfirmed(d, current, last, outcome) });
       return;
@@ -355,23 +404,29 @@ export function settle(
       });
     const from = last?.unconfirmed ? last.target || undefined : current?.target;
     const list = changes.get(d.host) ?? [];
-    const change: RecordChange = { host: d.host, name: fqdnOf(d), type: d.spec.type, from, to: d.target };
+    const change: RecordChange = { host: d.host, name: fqdnOf(d.spec), type: d.spec.type, from, to: d.target };
     if (d.prefix) change.prefix = d.prefix;
     list.push(change);
     changes.set(d.host, list);
   });
-  if (refreshError) notes.push(refreshError);
+  if (refreshFailure) notes.push(refreshFailure.message);
 
-  const hosts = new Map<string, HostResult>();
+  const hosts = new Map<string, HostAnswer>();
   for (const d of desired) {
     if (hosts.has(d.host)) continue;
     const failure = failed.get(d.host);
     const c = changes.get(d.host);
     if (failure) hosts.set(d.host, failure);
-    else if (refreshError && wroteFor.has(d.host)) hosts.set(d.host, { status: "911", reason: refreshError });
+    else if (refreshFailure && wroteFor.has(d.host)) hosts.set(d.host, failureOf(refreshFailure));
     else hosts.set(d.host, c ? { status: "good", changes: c } : { status: "nochg" });
   }
   return { hosts, notes, remember };
+}
+
+/** A host's answer after a failed write or refresh: held back, a duplicate found, or 911. */
+function failureOf(f: { message: string; duplicate?: boolean; held?: Hold }): HostAnswer {
+  if (f.held) return { status: "held", ...f.held };
+  return { status: f.duplicate ? "dnserr" : "911", reason: f.message };
 }
 
 /** What to remember of a record whose write was sent and not confirmed. */
@@ -389,15 +444,8 @@ function unconfirmed(
 /** An id OVH really gave a record: a positive whole number (a create can answer 0). */
 const isRecordId = (id: unknown): id is number => Number.isSafeInteger(id) && (id as number) > 0;
 
-const fqdnOf = (d: Desired): string =>
-  d.spec.subdomain ? `${d.spec.subdomain}.${d.spec.zone}` : d.spec.zone;
-
 /** A name that matches more than one record: the user must delete all but one. */
 function duplicateMessage(d: Desired, records: ZoneRecord[]): string {
   const list = records.map((r) => `${r.id} (${r.target})`).join(", ");
-  return `${d.spec.type} ${fqdnOf(d)} matches ${records.length} records: ${list}; delete all but one`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return `${d.spec.type} ${fqdnOf(d.spec)} matches ${records.length} records: ${list}; delete all but one`;
 }

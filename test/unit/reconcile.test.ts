@@ -9,6 +9,7 @@ import { type RecordState, recordKey } from "../../src/zone/protocol";
 import {
   type Decision,
   decide,
+  type Known,
   type MemoryUpdate,
   type Reading,
   type RecordMemory,
@@ -55,13 +56,13 @@ class Memory implements RecordMemory {
   }
 }
 
-const nobody = () => undefined;
-const anyone = () => true;
+/** Nothing remembered, no host past the change limit. */
+const nothing: Known = { remembered: new Map(), limited: new Map() };
 
 describe("decide (pure)", () => {
   it("writes nothing when the record read holds the target and TTL, and remembers what it read", () => {
     const d = want("nas.example.tld", "nas", "AAAA", "2001:db8::1");
-    const decision = decide([d], [one("2001:db8::1")], nobody, anyone, NOW);
+    const decision = decide([d], [one("2001:db8::1")], nothing, NOW);
     expect(decision.writes).toEqual([]);
     expect(decision.failed.size).toBe(0);
     expect(decision.remember).toEqual([
@@ -74,12 +75,12 @@ describe("decide (pure)", () => {
 
   it("compares addresses, not spellings: 2001:db8:0::1 is 2001:db8::1", () => {
     const d = want("nas.example.tld", "nas", "AAAA", "2001:db8::1");
-    expect(decide([d], [one("2001:db8:0:0::1")], nobody, anyone, NOW).writes).toEqual([]);
+    expect(decide([d], [one("2001:db8:0:0::1")], nothing, NOW).writes).toEqual([]);
   });
 
   it("a record remembered fresh is neither written nor remembered again", () => {
     const d = want("nas.example.tld", "nas", "AAAA", "2001:db8::1");
-    const decision = decide([d], [one("2001:db8::1", { fresh: true })], nobody, anyone, NOW);
+    const decision = decide([d], [one("2001:db8::1", { fresh: true })], nothing, NOW);
     expect(decision.writes).toEqual([]);
     expect(decision.remember).toEqual([]);
   });
@@ -93,7 +94,12 @@ describe("decide (pure)", () => {
       confirmedAt: NOW - HOUR,
       changedAt: NOW - 5 * HOUR,
     };
-    const decision = decide([d], [one("2001:db8::1")], () => prior, anyone, NOW);
+    const decision = decide(
+      [d],
+      [one("2001:db8::1")],
+      { ...nothing, remembered: new Map([["AAAA nas", prior]]) },
+      NOW,
+    );
     expect(decision.remember).toEqual([
       { key: "AAAA nas", state: { ...prior, confirmedAt: NOW, changedAt: NOW - 5 * HOUR } },
     ]);
@@ -106,7 +112,7 @@ describe("decide (pure)", () => {
       want("c.example.tld", "c", "A", "198.51.100.4"),
     ];
     const readings: Reading[] = [one("2001:db8::1"), one("2001:db8::3", { id: ID + 1 }), { kind: "none" }];
-    const decision = decide(desired, readings, nobody, anyone, NOW);
+    const decision = decide(desired, readings, nothing, NOW);
     const read = (id: number, target: string) => ({ id, target, ttl: 60, confirmedAt: NOW, changedAt: NOW });
     expect(decision.writes).toEqual([
       { d: desired[0], current: { id: ID, target: "2001:db8::1", ttl: 60 }, last: read(ID, "2001:db8::1") },
@@ -128,7 +134,7 @@ describe("decide (pure)", () => {
     ];
     const dups = [record(ID, "nas", "2001:db8::7"), record(ID + 9, "nas", "2001:db8::8")];
     const readings: Reading[] = [{ kind: "none" }, { kind: "conflict", records: dups }, { kind: "none" }];
-    const decision = decide(desired, readings, nobody, anyone, NOW);
+    const decision = decide(desired, readings, nothing, NOW);
     expect(decision.writes.map((w) => w.d.host)).toEqual(["other.example.tld"]);
     const failure = decision.failed.get("nas.example.tld");
     expect(failure?.status).toBe("dnserr");
@@ -144,27 +150,42 @@ describe("decide (pure)", () => {
       want("other.example.tld", "other", "AAAA", "2001:db8::1"),
     ];
     const readings: Reading[] = [{ kind: "failed", message: "OVH GET …: 500 boom" }, { kind: "none" }];
-    const decision = decide(desired, readings, nobody, anyone, NOW);
+    const decision = decide(desired, readings, nothing, NOW);
     expect(decision.failed.get("nas.example.tld")).toEqual({ status: "911", reason: "OVH GET …: 500 boom" });
     expect(decision.writes.map((w) => w.d.host)).toEqual(["other.example.tld"]);
   });
 
-  it("asks the change limit once per host that would be written, and answers abuse when refused", () => {
+  it("a host past the change limit that would be written answers abuse with its retry time; one with nothing to write is untouched", () => {
     const desired = [
       want("nas.example.tld", "nas", "A", "198.51.100.1"),
       want("nas.example.tld", "nas", "AAAA", "2001:db8::1"),
       want("same.example.tld", "same", "AAAA", "2001:db8::1"),
     ];
-    const asked: string[] = [];
-    const mayWrite = (host: string) => {
-      asked.push(host);
-      return false;
-    };
+    const limited = new Map([
+      ["nas.example.tld", 120],
+      ["same.example.tld", 60],
+    ]);
     const readings: Reading[] = [{ kind: "none" }, { kind: "none" }, one("2001:db8::1")];
-    const decision = decide(desired, readings, nobody, mayWrite, NOW);
-    expect(asked).toEqual(["nas.example.tld"]);
-    expect(decision.failed.get("nas.example.tld")?.status).toBe("abuse");
+    const decision = decide(desired, readings, { ...nothing, limited }, NOW);
+    expect(decision.failed.get("nas.example.tld")).toEqual({
+      status: "abuse",
+      reason: "the host's addresses change too often",
+      retryAfter: 120,
+    });
+    expect(decision.failed.has("same.example.tld")).toBe(false);
     expect(decision.writes).toEqual([]);
+  });
+
+  it("a read the call policy held back answers held, with why, and writes nothing for that host", () => {
+    const desired = [
+      want("nas.example.tld", "nas", "A", "198.51.100.1"),
+      want("nas.example.tld", "nas", "AAAA", "2001:db8::1"),
+    ];
+    const hold = { by: "pace" as const, reason: "not sent: paced" };
+    const decision = decide(desired, [{ kind: "held", hold }, { kind: "none" }], nothing, NOW);
+    expect(decision.failed.get("nas.example.tld")).toEqual({ status: "held", ...hold });
+    expect(decision.writes).toEqual([]);
+    expect(decision.notes).toEqual(["not sent: paced"]);
   });
 });
 
@@ -246,7 +267,7 @@ describe("settle (pure)", () => {
       { ok: true, id: ID },
       { ok: true, id: ID + 2 },
     ];
-    const settled = settle([a, c], decision(writes), outcomes, "OVH POST …/refresh: 503", NOW);
+    const settled = settle([a, c], decision(writes), outcomes, { message: "OVH POST …/refresh: 503" }, NOW);
     expect(settled.hosts.get("nas.example.tld")).toEqual({
       status: "911",
       reason: "OVH POST …/refresh: 503",
@@ -491,9 +512,9 @@ describe("reconcile on the fake RecordApi: exact calls", () => {
     remember("AAAA", "nas", id, "2001:db8::1");
     const result = await reconcile(api, ZONE, [nas6("2001:db8::2")], memory, {
       ...options,
-      mayWrite: () => false,
+      limited: new Map([["nas.example.tld", 60]]),
     });
-    expect(result.hosts.get("nas.example.tld")?.status).toBe("abuse");
+    expect(result.hosts.get("nas.example.tld")).toMatchObject({ status: "abuse", retryAfter: 60 });
     expect(api.methods()).toEqual([]);
   });
 });

@@ -202,6 +202,16 @@ describe("refused reports", () => {
     ]);
   });
 
+  it("a report refused by one host's plan keeps the names that are not the client's as nohost", async () => {
+    const reply = await ep.update({ hostname: "other.example.tld,strict.example.tld", myip: "10.0.0.1" });
+    expect(reply.status).toBe(400);
+    const s = await status();
+    expect(s.history.map((e) => [e.host, e.outcome, e.note]).sort()).toEqual([
+      ["other.example.tld", "nohost", "other.example.tld is not a host of home"],
+      ["strict.example.tld", "badrequest", expect.stringMatching(/not a global address/)],
+    ]);
+  });
+
   it("a nohost is in the reporting client's history, not the host owner's", async () => {
     const reply = await ep.update({
       hostname: "other.example.tld,service.example.tld",

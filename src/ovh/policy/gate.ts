@@ -1,15 +1,13 @@
 // The record API as one job of a coordinator uses it: every call passes the zone's breaker
-// (src/ovh/policy/breaker.ts) and pace (src/ovh/policy/pace.ts) first, and none starts after the job's
-// deadline. A call held back is refused with NotSent (it cannot have reached OVH), and the gate
-// remembers that the job was cut short, so the coordinator continues it later.
-import { NotSent, type RecordApi, timedOut, wasNotSent } from "../records";
+// (src/ovh/policy/breaker.ts) and pace (src/ovh/policy/pace.ts) first, and none starts after the
+// job's deadline. A call held back is refused with NotSent, which says why (it cannot have
+// reached OVH); the reconciler answers with it, as a value.
+import { messageOf } from "../../core/text";
+import { NotSent, type RecordApi, timedOut } from "../records";
 import type { Breaker } from "./breaker";
 import type { Pace } from "./pace";
 
 export class Gate implements RecordApi {
-  /** A call was held back by the pace or the deadline, or by the call budget of the client. */
-  deferred = false;
-
   constructor(
     private readonly api: RecordApi,
     private readonly breaker: Breaker,
@@ -31,15 +29,14 @@ export class Gate implements RecordApi {
    */
   async admit(): Promise<void> {
     const refused = this.breaker.refusal();
-    if (refused) throw new NotSent(refused);
-    if (!(await this.pace.take(this.deadline))) {
-      this.deferred = true;
+    if (refused) throw new NotSent("breaker", refused);
+    if (!(await this.pace.take(this.deadline)))
       throw new NotSent(
+        "pace",
         "paced: OVH is asked for at most ovh_calls_per_minute calls; the rest continues shortly",
       );
-    }
     const late = this.breaker.refusal(); // tripped while this call waited for its turn
-    if (late) throw new NotSent(late);
+    if (late) throw new NotSent("breaker", late);
   }
 
   private async call<T>(run: () => Promise<T>): Promise<T> {
@@ -47,8 +44,7 @@ export class Gate implements RecordApi {
     try {
       return await run();
     } catch (error) {
-      if (wasNotSent(error)) this.deferred = true;
-      else if (timedOut(error)) this.breaker.trip(error instanceof Error ? error.message : String(error));
+      if (timedOut(error)) this.breaker.trip(messageOf(error));
       throw error;
     }
   }

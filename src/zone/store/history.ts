@@ -15,6 +15,19 @@ const TRIM_EVERY = 50;
 /** Refused reports for names that are not the client's (nohost) each client keeps. */
 export const KEEP_NOHOST = 50;
 
+/** What a new entry says of its report; what it did not change or call is left empty. */
+export type EntryFields = Pick<HistoryEntry, "client" | "host" | "source" | "reported" | "outcome"> & {
+  changes?: RecordChange[];
+  queryIds?: string[];
+  note?: string | undefined;
+};
+
+/** A new entry of one report at `at` (unix ms). */
+export function historyEntry(at: number, fields: EntryFields): HistoryEntry {
+  const { changes = [], queryIds = [], note, ...report } = fields;
+  return { at, lastAt: at, repeats: 1, ...report, changes, queryIds, ...(note ? { note } : {}) };
+}
+
 export class History {
   /** Entries not written yet, in the order of their reports (see later()). */
   private waiting: HistoryEntry[] = [];

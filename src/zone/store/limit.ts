@@ -28,29 +28,30 @@ export class ChangeLimit {
     });
   }
 
-  /** Changes of `host` by `writer` since `since` (unix ms). */
-  count(host: string, writer: string, since: number): number {
-    return this.sql
-      .exec<{ n: number }>(
-        "SELECT COUNT(*) AS n FROM host_changes WHERE host = ? AND writer = ? AND at >= ?",
-        host,
-        writer,
-        since,
-      )
-      .one().n;
-  }
-
-  /** Seconds until the writer's oldest change in the window ages out (at least 1). */
-  retryAfter(host: string, writer: string, since: number, windowMs: number, now: number): number {
-    const oldest = this.sql
-      .exec<{ at: number | null }>(
-        "SELECT MIN(at) AS at FROM host_changes WHERE host = ? AND writer = ? AND at >= ?",
-        host,
-        writer,
-        since,
-      )
-      .one().at;
-    return Math.max(1, Math.ceil(((oldest ?? now) + windowMs - now) / 1000));
+  /**
+   * The hosts `writer` may not write now, since its changes to them within the window (`windowMs`
+   * before `now`) reached `limit`, each with the seconds until its oldest one ages out (at least 1).
+   */
+  limited(
+    hosts: string[],
+    writer: string,
+    limit: number,
+    windowMs: number,
+    now: number,
+  ): Map<string, number> {
+    const over = new Map<string, number>();
+    for (const host of new Set(hosts)) {
+      const { n, oldest } = this.sql
+        .exec<{ n: number; oldest: number | null }>(
+          "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM host_changes WHERE host = ? AND writer = ? AND at >= ?",
+          host,
+          writer,
+          now - windowMs,
+        )
+        .one();
+      if (n >= limit) over.set(host, Math.max(1, Math.ceil(((oldest ?? now) + windowMs - now) / 1000)));
+    }
+    return over;
   }
 
   /** Count one change of each host, and forget changes older than the window. */

@@ -3,7 +3,7 @@
 // a later report of the same record replaces it.
 import type { Config } from "../../config";
 import type { Desired } from "../../core/plan";
-import { recordKey, type ZoneBatch } from "../protocol";
+import { keyOf, type ZoneBatch, zoneBatch } from "../protocol";
 import { ensureTable } from "./schema";
 
 type PendingRow = {
@@ -60,9 +60,7 @@ export class Pending {
   batches(config: Config): ZoneBatch[] {
     const batches = new Map<string, ZoneBatch>();
     for (const row of this.sql.exec<PendingRow>("SELECT * FROM pending").toArray()) {
-      const spec = config.hosts
-        .get(row.host)
-        ?.records.find((r) => recordKey(r.type, r.subdomain) === row.key);
+      const spec = config.hosts.get(row.host)?.records.find((r) => keyOf(r) === row.key);
       if (!spec) {
         this.sql.exec("DELETE FROM pending WHERE key = ?", row.key);
         continue;
@@ -70,16 +68,8 @@ export class Pending {
       const id = JSON.stringify([row.client, row.source, row.agent, row.reported]);
       let batch = batches.get(id);
       if (!batch) {
-        batch = {
-          zone: row.zone,
-          client: row.client,
-          source: row.source ?? undefined,
-          agent: row.agent,
-          reported: row.reported,
-          desired: [],
-          hosts: [],
-          notes: {},
-        };
+        const { client, agent, reported } = row;
+        batch = zoneBatch(row.zone, { client, source: row.source ?? undefined, agent, reported });
         batches.set(id, batch);
       }
       batch.desired.push({ host: row.host, spec, target: row.target });
@@ -88,5 +78,3 @@ export class Pending {
     return [...batches.values()];
   }
 }
-
-const keyOf = (d: Desired) => recordKey(d.spec.type, d.spec.subdomain);
