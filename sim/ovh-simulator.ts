@@ -211,14 +211,27 @@ export function ovhSignature(
     .digest("hex")}`;
 }
 
-/** OVH access-rule matching: same method; `*` matches anything, `/` included; anchored. */
+/**
+ * OVH access-rule matching: the same method, and the whole path matched by the rule's, in which
+ * each `*` stands for any run of characters (`/` included) and every other character for
+ * itself. Written apart from the CLI's matcher (scripts/cli/rules.ts), which the tests check
+ * against this one: a literal head, a literal tail, and the pieces between found in order.
+ */
 export function accessRuleMatches(rule: AccessRule, method: string, path: string): boolean {
   if (rule.method !== method) return false;
-  const pattern = rule.path
-    .split("*")
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${pattern}$`).test(path);
+  const pieces = rule.path.split("*");
+  const head = pieces.shift() ?? "";
+  if (pieces.length === 0) return path === head;
+  const tail = pieces.pop() ?? "";
+  const end = path.length - tail.length;
+  if (end < head.length || !path.startsWith(head) || !path.endsWith(tail)) return false;
+  let at = head.length;
+  for (const piece of pieces) {
+    const found = path.indexOf(piece, at);
+    if (found < 0 || found + piece.length > end) return false;
+    at = found + piece.length;
+  }
+  return true;
 }
 
 export const FULL_ACCESS_RULES: readonly AccessRule[] = ["GET", "POST", "PUT", "DELETE"].map((method) => ({

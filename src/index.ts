@@ -13,6 +13,7 @@ import { Hono } from "hono/tiny";
 import { access } from "./access/access";
 import { fromBrowser } from "./access/origin";
 import { followTestClock } from "./core/clock";
+import { messageOf } from "./core/text";
 import { RETRY_AFTER_911, type Reply, renderReply } from "./dyndns/reply";
 import { handleUpdate, type UpdateFacts } from "./dyndns/update";
 import type { Env } from "./env";
@@ -81,7 +82,7 @@ app.get("/", (c) =>
 app.notFound(() => send({ kind: "notfound" }));
 
 app.onError((error) => {
-  log("error", { message: error instanceof Error ? error.message : String(error) });
+  log("error", { message: messageOf(error) });
   return send({ kind: "911", retryAfter: RETRY_AFTER_911 });
 });
 

@@ -2,6 +2,7 @@
 // run by the zone's coordinator (src/zone/health/check.ts), one log line per zone; then the checks'
 // events go to the notifier, which also sends what it held back and retries failed deliveries.
 import { loadConfig } from "./config";
+import { messageOf } from "./core/text";
 import type { Env } from "./env";
 import { log } from "./log";
 import { notifyAtCheck } from "./notify/notify";
@@ -37,8 +38,4 @@ function logCheck(report: CheckReport): void {
     ovhQueryIds: report.queryIds.length ? report.queryIds : undefined,
     notes: report.notes.length ? report.notes : undefined,
   });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

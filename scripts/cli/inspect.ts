@@ -1,8 +1,13 @@
 // Read-only look at the records the configured hosts write: list + get for each, as the Worker
-// finds them (src/zone/reconcile.ts `find`). Used by `setup ovh` to prove a new key works and by `check`.
+// finds them (recordsNamed() of src/zone/reconcile.ts). Used by `setup ovh` to prove a new key
+// works and by `check`.
 import type { RecordSpec, Vars } from "../../src/config";
 import type { OvhClient } from "../../src/ovh/client";
 import { OvhRecordApi, type ZoneRecord } from "../../src/ovh/records";
+import { fqdnOf } from "../../src/zone/protocol";
+import { matches, recordsNamed } from "../../src/zone/reconcile";
+
+export { fqdnOf };
 
 export interface RecordView {
   host: string;
@@ -16,28 +21,18 @@ export interface RecordView {
   error?: unknown;
 }
 
-export function fqdnOf(spec: RecordSpec): string {
-  return spec.subdomain === "" ? spec.zone : `${spec.subdomain}.${spec.zone}`;
-}
-
 /** Each configured record once (two hosts never share one: parseVars refuses that). */
 export function configuredRecords(vars: Vars): { host: string; spec: RecordSpec }[] {
   return [...vars.hosts.values()].flatMap((h) => h.records.map((spec) => ({ host: h.name, spec })));
 }
 
-function matches(r: ZoneRecord, type: string, subdomain: string): boolean {
-  return r.fieldType === type && (r.subDomain ?? "").toLowerCase() === subdomain.toLowerCase();
-}
-
 async function find(client: OvhClient, zone: string, type: "A" | "AAAA" | "CNAME", subdomain: string) {
   const api = new OvhRecordApi(client);
+  if (type !== "CNAME") return recordsNamed(api, zone, type, subdomain);
   // OvhRecordApi.list takes the Worker's types only; a CNAME is listed with the same call.
-  const ids =
-    type === "CNAME"
-      ? await client.request<number[]>("GET", `/domain/zone/${encodeURIComponent(zone)}/record`, {
-          query: { fieldType: type, subDomain: subdomain },
-        })
-      : await api.list(zone, type, subdomain);
+  const ids = await client.request<number[]>("GET", `/domain/zone/${encodeURIComponent(zone)}/record`, {
+    query: { fieldType: type, subDomain: subdomain },
+  });
   const records = await Promise.all(ids.map((id) => api.get(zone, id)));
   return records.filter((r): r is ZoneRecord => r !== undefined && matches(r, type, subdomain));
 }

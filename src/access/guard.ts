@@ -9,7 +9,7 @@
 // object's storage: a source that failed once leaves nothing behind.
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
-import { parseAddress, prefixOf } from "../core/address";
+import { sourceNetwork } from "../core/address";
 import type { Env } from "../env";
 
 /** Failures of all user names from one source, as a multiple of auth_fail_limit, before it is blocked. */
@@ -31,11 +31,7 @@ export const FAILED_LOGINS_KEPT_MS = 86_400_000;
 export const loginsGuardName = (user: string) => `logins ${user}`;
 
 /** The name of the guard that watches a source address: IPv4 per address, IPv6 per prefix. */
-export function sourceKey(ip: string | undefined, ipv6Prefix: number): string {
-  const addr = ip ? parseAddress(ip) : undefined;
-  if (!addr?.ok) return "unknown";
-  return addr.value.family === "v4" ? addr.value.text : prefixOf(addr.value, ipv6Prefix).text;
-}
+export const sourceKey = sourceNetwork;
 
 export class AuthGuard extends DurableObject<Env> {
   private readonly sql: SqlStorage;

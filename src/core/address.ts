@@ -145,3 +145,13 @@ export function sameAddress(a: string, b: string): boolean {
   const pb = parseAddress(b);
   return pa.ok && pb.ok ? pa.value.text === pb.value.text : a === b;
 }
+
+/**
+ * The network a source address counts as, for the failed-login guard and the change limit: an
+ * IPv4 address itself, an IPv6 address's prefix of `ipv6Prefix` bits; "unknown" when there is none.
+ */
+export function sourceNetwork(ip: string | undefined, ipv6Prefix: number): string {
+  const addr = ip ? parseAddress(ip) : undefined;
+  if (!addr?.ok) return "unknown";
+  return addr.value.family === "v4" ? addr.value.text : prefixOf(addr.value, ipv6Prefix).text;
+}

@@ -3,13 +3,15 @@
 // report to begin with.
 import { loginsGuardName } from "../access/guard";
 import type { ClientSpec, Config } from "../config";
+import { iso } from "../core/text";
 import type { Env } from "../env";
 import {
+  fqdnOf,
   type HealthState,
   HISTORY_LIMIT,
   type HistoryEntry,
+  keyOf,
   type LastReport,
-  recordKey,
 } from "../zone/protocol";
 import { zoneStub } from "../zone/stubs";
 
@@ -66,9 +68,7 @@ export async function statusReport(
   const logins = env.GUARD.get(env.GUARD.idFromName(loginsGuardName(client.name))).failedLogins();
   await Promise.all(
     [...byZone].map(async ([zone, names]) => {
-      const keys = names.flatMap(
-        (n) => config.hosts.get(n)?.records.map((r) => recordKey(r.type, r.subdomain)) ?? [],
-      );
+      const keys = names.flatMap((n) => config.hosts.get(n)?.records.map(keyOf) ?? []);
       const status = await zoneStub(env, zone).status(keys, names, client.name, historyLength);
       for (const name of names) {
         const host = config.hosts.get(name);
@@ -80,14 +80,14 @@ export async function statusReport(
           health: { ...health, since: health.since === null ? null : iso(health.since) },
           lastReport: last ? lastReportOf(last, client) : null,
           records: (host?.records ?? []).map((r) => {
-            const state = status.records[recordKey(r.type, r.subdomain)];
+            const state = status.records[keyOf(r)];
             return {
-              name: r.subdomain ? `${r.subdomain}.${zone}` : zone,
+              name: fqdnOf(r),
               type: r.type,
               target: state?.target || null,
               ttl: state?.ttl ?? r.ttl,
-              changedAt: state?.changedAt ? new Date(state.changedAt).toISOString() : null,
-              confirmedAt: state?.confirmedAt ? new Date(state.confirmedAt).toISOString() : null,
+              changedAt: state?.changedAt ? iso(state.changedAt) : null,
+              confirmedAt: state?.confirmedAt ? iso(state.confirmedAt) : null,
               ...(state?.unconfirmed ? { unconfirmed: true as const } : {}),
             };
           }),
@@ -108,8 +108,6 @@ export async function statusReport(
   report.history.splice(historyLength);
   return report;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The last report as JSON; another client's source and user agent are its own business. */
 function lastReportOf(last: LastReport, client: ClientSpec): StatusReport["hosts"][number]["lastReport"] {

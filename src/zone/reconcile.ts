@@ -199,13 +199,13 @@ export async function read(
  * remembered id, if any, is read in parallel with the list, so a recheck that finds only that
  * record takes one round trip.
  */
-export async function find(
+export async function recordsNamed(
   api: RecordApi,
   zone: string,
   type: RecordType,
   subdomain: string,
   knownId?: number,
-): Promise<Reading> {
+): Promise<ZoneRecord[]> {
   const [ids, known] = await Promise.all([
     api.list(zone, type, subdomain),
     knownId === undefined ? undefined : api.get(zone, knownId),
@@ -217,18 +217,30 @@ export async function find(
     const record = (id === knownId ? known : await api.get(zone, id)) ?? (await api.get(zone, id));
     if (!record)
       throw new Error(
-        `${type} ${subdomain ? `${subdomain}.${zone}` : zone}: OVH lists record ${id} but reading it answers 404 twice; left for the next report`,
+        `${type} ${fqdnOf({ subdomain, zone })}: OVH lists record ${id} but reading it answers 404 twice; left for the next report`,
       );
     return record;
   };
-  const records = (await Promise.all(ids.map(listed))).filter((r) => matches(r, type, subdomain));
+  return (await Promise.all(ids.map(listed))).filter((r) => matches(r, type, subdomain));
+}
+
+/** What recordsNamed() finds, as a reading: none, one, or a conflict. */
+async function find(
+  api: RecordApi,
+  zone: string,
+  type: RecordType,
+  subdomain: string,
+  knownId?: number,
+): Promise<Reading> {
+  const records = await recordsNamed(api, zone, type, subdomain, knownId);
   if (records.length === 0) return { kind: "none" };
   if (records.length > 1) return { kind: "conflict", records };
   const [record] = records as [ZoneRecord];
   return { kind: "one", record, fresh: false };
 }
 
-export function matches(r: ZoneRecord, type: RecordType, subdomain: string): boolean {
+/** Whether OVH's record is of this type and name (OVH's list compares names case-insensitively). */
+export function matches(r: ZoneRecord, type: string, subdomain: string): boolean {
   return r.fieldType === type && (r.subDomain ?? "").toLowerCase() === subdomain.toLowerCase();
 }
 
@@ -404,7 +416,13 @@ export function settle(
       });
     const from = last?.unconfirmed ? last.target || undefined : current?.target;
     const list = changes.get(d.host) ?? [];
-    const change: RecordChange = { host: d.host, name: fqdnOf(d.spec), type: d.spec.type, from, to: d.target };
+    const change: RecordChange = {
+      host: d.host,
+      name: fqdnOf(d.spec),
+      type: d.spec.type,
+      from,
+      to: d.target,
+    };
     if (d.prefix) change.prefix = d.prefix;
     list.push(change);
     changes.set(d.host, list);

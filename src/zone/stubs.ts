@@ -1,4 +1,5 @@
 // How the Worker reaches the zones' coordinators (one Durable Object per OVH zone, by name).
+import { messageOf } from "../core/text";
 import type { Env } from "../env";
 import { log } from "../log";
 import { REPORT_DEADLINE_MS, type ZoneBatch, type ZoneReport, type ZoneSide } from "./protocol";
@@ -19,9 +20,7 @@ export function zoneSide(env: Env): ZoneSide {
       try {
         await zoneStub(env, batch.zone).refuse(batch);
       } catch (error) {
-        log("error", {
-          message: `history of ${batch.zone}: ${error instanceof Error ? error.message : String(error)}`,
-        });
+        log("error", { message: `history of ${batch.zone}: ${messageOf(error)}` });
       }
     },
   };

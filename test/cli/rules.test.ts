@@ -1,5 +1,6 @@
 // The consumer key's access rules: exactly the configured zones, GET/POST/PUT, never DELETE; and
 // the comparison `check` makes between a key's rules and the Worker's calls.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   accessRulesFor,
@@ -61,6 +62,20 @@ describe("ruleMatches", () => {
 
   it("needs the same method", () => {
     expect(ruleMatches({ method: "GET", path: "/*" }, "PUT", "/x")).toBe(false);
+    expect(accessRuleMatches({ method: "GET", path: "/*" }, "PUT", "/x")).toBe(false);
+  });
+
+  it("the CLI's matcher and the simulator's (written apart) agree on any rule and path", () => {
+    // Few letters, so stars, overlaps and repeats meet often.
+    const text = fc.string({ unit: fc.constantFrom("a", "b", "/", ".", "*"), maxLength: 8 });
+    fc.assert(
+      fc.property(text, text, (rule, raw) => {
+        const path = raw.replaceAll("*", "a");
+        const r = { method: "GET", path: rule };
+        expect(accessRuleMatches(r, "GET", path)).toBe(ruleMatches(r, "GET", path));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

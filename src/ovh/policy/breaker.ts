@@ -3,6 +3,7 @@
 // instead of waiting for a time-out of its own: the reports queued behind a hung call get their
 // 911 at once, not one time-out each. Fast failures (a 5xx, a reset connection) answer quickly
 // on their own and do not trip it. Reports that need no OVH call are not affected.
+import { iso } from "../../core/text";
 import { log } from "../../log";
 
 export class Breaker {
@@ -24,6 +25,6 @@ export class Breaker {
   trip(reason: string, now = Date.now()): void {
     if (now < this.openUntil) return;
     this.openUntil = now + this.coolDownMs;
-    log("ovh-breaker", { zone: this.zone, until: new Date(this.openUntil).toISOString(), reason });
+    log("ovh-breaker", { zone: this.zone, until: iso(this.openUntil), reason });
   }
 }

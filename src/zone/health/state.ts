@@ -10,6 +10,7 @@
 //            credentials, or the name has several records)
 //   drift    a check found OVH holding something other than what was last written, and could
 //            not set it back (a drift set back at once is history, not a state)
+import { iso } from "../../core/text";
 import type { Health, HealthEvent, HostRecord, HostResult, LastReport, StoredHealth } from "../protocol";
 
 /** The health of a host from what is kept of it, at `now`; staleAfter in seconds, 0 = off. */
@@ -185,5 +186,3 @@ export function noteFor(batchNote: string | undefined, result: HostResult): stri
   const note = parts.filter((p) => p).join("; ");
   return note || undefined;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,21 +1,15 @@
 // The change limit (`change_limit` changes in `change_window`), counted per host and per writer:
-// the client that reported and the network it reported from (an IPv4 address, or its IPv6
-// prefix of `auth_ipv6_prefix` bits, as the failed-login guard counts sources). A writer past the limit gets `abuse` for writes to
-// that host; every other writer of the host is untouched, so a stolen credential used from
+// the client that reported and the network it reported from (sourceNetwork(), as the
+// failed-login guard counts sources). A writer past the limit gets `abuse` for writes to that
+// host; every other writer of the host is untouched, so a stolen credential used from
 // elsewhere, or a second client sharing the host, cannot spend the real router's changes and
 // lock it out of correcting the record (SECURITY.md says what this does and does not stop).
-import { parseAddress, prefixOf } from "../../core/address";
+import { sourceNetwork } from "../../core/address";
 import { ensureTable } from "./schema";
 
 /** Who a change is counted against: the client and its source network. */
 export function writerOf(client: string, source: string | undefined, ipv6Prefix: number): string {
-  const addr = source ? parseAddress(source) : undefined;
-  const network = !addr?.ok
-    ? "unknown"
-    : addr.value.family === "v4"
-      ? addr.value.text
-      : prefixOf(addr.value, ipv6Prefix).text;
-  return `${client} ${network}`;
+  return `${client} ${sourceNetwork(source, ipv6Prefix)}`;
 }
 
 /** The changes each writer made to each host, in the coordinator's SQLite storage. */
