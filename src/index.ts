@@ -5,6 +5,7 @@
 //   zone/     each zone's coordinator (a Durable Object) reconciles the planned records, keeps
 //             the history and each host's health, and runs the scheduled check
 //   ovh/      the record API over OVH's signed HTTP API, behind the zone's call policy
+//   dns/      the zone's authoritative name servers, asked over DNS over TCP
 // Beside the flow: status/ (the /status page and its JSON) and notify/ (the notifier, a Durable
 // Object, and the services it sends to).
 // Every request gets one dyndns2 answer and one structured log line; anything unexpected answers

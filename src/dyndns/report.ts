@@ -44,6 +44,12 @@ export function splitHostnames(raw: string): string[] {
     .filter((h) => h !== "");
 }
 
+/** A request that cannot be read: what the reply says. */
+type Refused = Extract<ParsedRequest, { ok: false }>;
+
+/** One step of reading a request: its value, or why the request is refused. */
+type Step<T> = { ok: true; value: T } | Refused;
+
 export function parseUpdate(params: Params, connectingIp: string | undefined): ParsedRequest {
   for (const { value } of values(params, PARAM_NAMES.offline)) {
     if (value.toLowerCase() !== "no")
@@ -51,22 +57,57 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
         "offline=YES is not supported: this server never takes a host offline; leave the parameter out",
       );
   }
-  const hostParam = values(params, PARAM_NAMES.hostname);
-  const rawHosts = hostParam.map((h) => h.value).join(",");
+  const hostnames = readHostnames(params);
+  if (!hostnames.ok) return hostnames;
+  const addresses = readAddresses(params, connectingIp);
+  if (!addresses.ok) return addresses;
+  const prefix = readPrefix(params);
+  if (!prefix.ok) return prefix;
+  let { v4, v6, fromConnection } = addresses.value;
+  // The connecting address stands in only when the request names no address at all. A router
+  // that sends an address parameter empty (a FRITZ!Box without IPv4 on DS-Lite, say) means
+  // "nothing of this family", not "use the address I am connecting from".
+  if (!v4 && !v6 && !prefix.value && !namesAnAddress(params)) {
+    const connecting = connectingAddress(params, connectingIp);
+    if (!connecting.ok) return connecting;
+    fromConnection = true;
+    if (connecting.value.family === "v4") v4 = connecting.value;
+    else v6 = connecting.value;
+  }
+  const emptyPrefix = prefix.value ? [] : PARAM_NAMES.prefix.filter((n) => params.has(n));
+  return {
+    ok: true,
+    value: { hostnames: hostnames.value, v4, v6, prefix: prefix.value, emptyPrefix, fromConnection },
+  };
+}
+
+/** The hostnames, at least one and at most MAX_HOSTS_PER_REQUEST. */
+function readHostnames(params: Params): Step<string[]> {
+  const rawHosts = values(params, PARAM_NAMES.hostname)
+    .map((h) => h.value)
+    .join(",");
   if (rawHosts.length > MAX_HOSTNAME_PARAM) return { ok: false, error: "numhost" };
   const hostnames = splitHostnames(rawHosts);
   if (hostnames.length === 0) return { ok: false, error: "notfqdn" };
   if (hostnames.length > MAX_HOSTS_PER_REQUEST) return { ok: false, error: "numhost" };
+  return { ok: true, value: hostnames };
+}
 
-  let v4: Address | undefined;
-  let v6: Address | undefined;
-  let fromConnection = false;
-  const take = (addr: Address, from: string): string | undefined => {
-    const slot = addr.family === "v4" ? v4 : v6;
+interface Addresses {
+  v4?: Address;
+  v6?: Address;
+  /** True when `auto` named the connecting address. */
+  fromConnection: boolean;
+}
+
+/** The addresses the parameters give (myip and the names of each family), at most one per family. */
+function readAddresses(params: Params, connectingIp: string | undefined): Step<Addresses> {
+  const found: Addresses = { fromConnection: false };
+  const take = (addr: Address, from: string): Refused | undefined => {
+    const slot = found[addr.family];
     if (slot && slot.text !== addr.text)
-      return `${from} gives a second, different ${addr.family === "v4" ? "IPv4" : "IPv6"} address`;
-    if (addr.family === "v4") v4 = addr;
-    else v6 = addr;
+      return bad(`${from} gives a second, different ${addr.family === "v4" ? "IPv4" : "IPv6"} address`);
+    found[addr.family] = addr;
     return undefined;
   };
 
@@ -85,25 +126,28 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
       if (text === undefined) return bad(`${name}=auto: the connecting address is unknown`);
       const addr = parseAddress(text);
       if (!addr.ok) return bad(`${name}: ${auto ? "the connecting address: " : ""}${addr.reason}`);
-      if (auto) fromConnection = true;
+      if (auto) found.fromConnection = true;
       const problem = take(addr.value, name);
-      if (problem) return bad(problem);
+      if (problem) return problem;
     }
   }
-  for (const { name, value } of values(params, PARAM_NAMES.v4)) {
-    const addr = parseIPv4(value);
-    if (!addr.ok) return bad(`${name}: ${addr.reason}`);
-    const problem = take(addr.value, name);
-    if (problem) return bad(problem);
+  const families = [
+    [PARAM_NAMES.v4, parseIPv4],
+    [PARAM_NAMES.v6, parseIPv6],
+  ] as const;
+  for (const [names, parse] of families) {
+    for (const { name, value } of values(params, names)) {
+      const addr = parse(value);
+      if (!addr.ok) return bad(`${name}: ${addr.reason}`);
+      const problem = take(addr.value, name);
+      if (problem) return problem;
+    }
   }
-  for (const { name, value } of values(params, PARAM_NAMES.v6)) {
-    const addr = parseIPv6(value);
-    if (!addr.ok) return bad(`${name}: ${addr.reason}`);
-    const problem = take(addr.value, name);
-    if (problem) return bad(problem);
-  }
+  return { ok: true, value: found };
+}
 
-  // Several prefix values must denote the same prefix (compared parsed, not as text).
+/** The prefix, if any: several values must denote the same prefix (compared parsed, not as text). */
+function readPrefix(params: Params): Step<Prefix | undefined> {
   let prefix: Prefix | undefined;
   let prefixFrom = "";
   for (const { name, value } of values(params, PARAM_NAMES.prefix)) {
@@ -115,30 +159,27 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
       prefixFrom = name;
     }
   }
+  return { ok: true, value: prefix };
+}
 
-  // The connecting address stands in only when the request names no address at all. A router
-  // that sends an address parameter empty (a FRITZ!Box without IPv4 on DS-Lite, say) means
-  // "nothing of this family", not "use the address I am connecting from".
-  const named = () =>
-    [...PARAM_NAMES.myip, ...PARAM_NAMES.v4, ...PARAM_NAMES.v6, ...PARAM_NAMES.prefix].some((n) =>
-      params.has(n),
-    );
-  if (!v4 && !v6 && !prefix && !named()) {
-    // An address under a name we do not read is what the client meant to report: writing the
-    // connecting address instead would answer good to the wrong address.
-    const stray = strayAddress(params);
-    if (stray !== undefined) {
-      const which = /^[a-z0-9_.-]{1,32}$/.test(stray) ? `the parameter "${stray}"` : "a parameter";
-      return bad(`${which} holds an address under a name this server does not know; send it as myip`);
-    }
-    const addr = connectingIp ? parseAddress(connectingIp) : undefined;
-    if (!addr?.ok) return bad("no address given, and the connecting address is unknown");
-    fromConnection = true;
-    if (addr.value.family === "v4") v4 = addr.value;
-    else v6 = addr.value;
+/** Whether any parameter that carries an address or a prefix is present (even empty). */
+const namesAnAddress = (params: Params): boolean =>
+  [...PARAM_NAMES.myip, ...PARAM_NAMES.v4, ...PARAM_NAMES.v6, ...PARAM_NAMES.prefix].some((n) =>
+    params.has(n),
+  );
+
+/** The connecting address, for a request that names no address. */
+function connectingAddress(params: Params, connectingIp: string | undefined): Step<Address> {
+  // An address under a name we do not read is what the client meant to report: writing the
+  // connecting address instead would answer good to the wrong address.
+  const stray = strayAddress(params);
+  if (stray !== undefined) {
+    const which = /^[a-z0-9_.-]{1,32}$/.test(stray) ? `the parameter "${stray}"` : "a parameter";
+    return bad(`${which} holds an address under a name this server does not know; send it as myip`);
   }
-  const emptyPrefix = prefix ? [] : PARAM_NAMES.prefix.filter((n) => params.has(n));
-  return { ok: true, value: { hostnames, v4, v6, prefix, emptyPrefix, fromConnection } };
+  const addr = connectingIp ? parseAddress(connectingIp) : undefined;
+  if (!addr?.ok) return bad("no address given, and the connecting address is unknown");
+  return { ok: true, value: addr.value };
 }
 
 /** The longest text an address or a prefix can be ("ffff:…:ffff/128" is 43 characters). */
@@ -159,7 +200,7 @@ function strayAddress(params: Params): string | undefined {
   return undefined;
 }
 
-function bad(reason: string): ParsedRequest {
+function bad(reason: string): Refused {
   return { ok: false, error: "badrequest", reason };
 }
 

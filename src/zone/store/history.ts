@@ -107,66 +107,81 @@ export class History {
     return row && toEntry(row);
   }
 
+  /** Write the waiting entries, in order: each repeats the host's newest entry, or is a new one. */
   private flush(): void {
     for (const e of this.waiting) {
       const last = this.last(e.host);
-      if (last && repeats(last.entry, e)) {
-        last.entry.repeats += e.repeats;
-        last.entry.lastAt = Math.max(last.entry.lastAt, e.lastAt);
-        this.sql.exec(
-          "UPDATE reports SET repeats = ?, last_at = ? WHERE seq = ?",
-          last.entry.repeats,
-          last.entry.lastAt,
-          last.seq,
-        );
-        continue;
-      }
-      const { seq } = this.sql
-        .exec<{ seq: number }>(
-          "INSERT INTO reports (at, last_at, repeats, client, host, source, reported, outcome, changed, changes, query_ids, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
-          e.at,
-          e.lastAt,
-          e.repeats,
-          e.client,
-          e.host,
-          e.source,
-          e.reported,
-          e.outcome,
-          e.changes.length > 0 ? 1 : 0,
-          JSON.stringify(e.changes),
-          JSON.stringify(e.queryIds),
-          e.note ?? null,
-        )
-        .one();
-      this.newest.set(e.host, { seq, entry: { ...e } });
-      if (e.outcome === "nohost") {
-        // Names that are not the client's are any names: their entries are capped per client,
-        // not per name, so made-up names cannot grow the table.
-        this.sql.exec(
-          "DELETE FROM reports WHERE client = ? AND outcome = 'nohost' AND seq <= (SELECT seq FROM reports WHERE client = ? AND outcome = 'nohost' ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-          e.client,
-          e.client,
-          KEEP_NOHOST,
-        );
-        this.newest.delete(e.host);
-        continue;
-      }
-      const added = this.added.get(e.host) ?? 0;
-      this.added.set(e.host, added + 1);
-      if (added % TRIM_EVERY === 0) {
-        // Only older entries of this host and kind go: the host's newest entry (this one) stays.
-        const changed = e.changes.length > 0 ? 1 : 0;
-        this.sql.exec(
-          "DELETE FROM reports WHERE host = ? AND changed = ? AND seq <= (SELECT seq FROM reports WHERE host = ? AND changed = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-          e.host,
-          changed,
-          e.host,
-          changed,
-          KEEP_PER_HOST,
-        );
-      }
+      if (last && repeats(last.entry, e)) this.repeat(last, e);
+      else if (e.outcome === "nohost") this.insertNohost(e);
+      else this.insert(e);
     }
     this.waiting = [];
+  }
+
+  /** Count `e` as one more of the host's newest entry. */
+  private repeat(last: { seq: number; entry: HistoryEntry }, e: HistoryEntry): void {
+    last.entry.repeats += e.repeats;
+    last.entry.lastAt = Math.max(last.entry.lastAt, e.lastAt);
+    this.sql.exec(
+      "UPDATE reports SET repeats = ?, last_at = ? WHERE seq = ?",
+      last.entry.repeats,
+      last.entry.lastAt,
+      last.seq,
+    );
+  }
+
+  /** A new entry of one of the client's hosts; every TRIM_EVERY of them, the host's oldest of that kind go. */
+  private insert(e: HistoryEntry): void {
+    this.newest.set(e.host, { seq: this.write(e), entry: { ...e } });
+    const added = this.added.get(e.host) ?? 0;
+    this.added.set(e.host, added + 1);
+    if (added % TRIM_EVERY !== 0) return;
+    // Only older entries of this host and kind go: the host's newest entry (this one) stays.
+    const changed = e.changes.length > 0 ? 1 : 0;
+    this.sql.exec(
+      "DELETE FROM reports WHERE host = ? AND changed = ? AND seq <= (SELECT seq FROM reports WHERE host = ? AND changed = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+      e.host,
+      changed,
+      e.host,
+      changed,
+      KEEP_PER_HOST,
+    );
+  }
+
+  /**
+   * A new entry of a name that is not the client's. Such names are any names: their entries are
+   * capped per client, not per name, so made-up names cannot grow the table.
+   */
+  private insertNohost(e: HistoryEntry): void {
+    this.write(e);
+    this.sql.exec(
+      "DELETE FROM reports WHERE client = ? AND outcome = 'nohost' AND seq <= (SELECT seq FROM reports WHERE client = ? AND outcome = 'nohost' ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+      e.client,
+      e.client,
+      KEEP_NOHOST,
+    );
+    this.newest.delete(e.host);
+  }
+
+  /** Store one entry; its sequence number. */
+  private write(e: HistoryEntry): number {
+    return this.sql
+      .exec<{ seq: number }>(
+        "INSERT INTO reports (at, last_at, repeats, client, host, source, reported, outcome, changed, changes, query_ids, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
+        e.at,
+        e.lastAt,
+        e.repeats,
+        e.client,
+        e.host,
+        e.source,
+        e.reported,
+        e.outcome,
+        e.changes.length > 0 ? 1 : 0,
+        JSON.stringify(e.changes),
+        JSON.stringify(e.queryIds),
+        e.note ?? null,
+      )
+      .one().seq;
   }
 
   private last(host: string): { seq: number; entry: HistoryEntry } | undefined {
