@@ -1,6 +1,7 @@
 // Who may make a request: the configuration must be valid, the parameters readable, the
 // credentials right, and the source network not blocked after repeated failed logins.
 import { type ClientSpec, type Config, loadConfig } from "../config";
+import { messageOf } from "../core/text";
 import { type Params, readParams } from "../dyndns/params";
 import { RETRY_AFTER_911, type Reply } from "../dyndns/reply";
 import type { Env } from "../env";
@@ -98,7 +99,7 @@ async function noteFailedLogin(env: Env, config: Config, user: string, source: s
   try {
     await env.GUARD.get(env.GUARD.idFromName(loginsGuardName(user))).noteFailedLogin(source);
   } catch (error) {
-    log("error", { message: `failed-login list: ${error instanceof Error ? error.message : String(error)}` });
+    log("error", { message: `failed-login list: ${messageOf(error)}` });
   }
 }
 

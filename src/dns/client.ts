@@ -4,6 +4,7 @@
 // Worker invocation may hold 6 (sockets and fetches together). Each server has `timeoutMs` for
 // all its answers. What comes back is read by src/dns/wire.ts, which trusts only an
 // authoritative answer to exactly the query sent.
+import { messageOf } from "../core/text";
 import { encodeQuery, frame, type Question, type Reading, readAnswer } from "./wire";
 
 /** A name server as configured or as OVH lists it: `host` or `host:port` (`[v6]:port`). */
@@ -149,7 +150,7 @@ async function askOne(server: NameServer, questions: Question[], o: AskOptions):
     });
     await Promise.race([talking, late]);
   } catch (error) {
-    why = `connection failed (${error instanceof Error ? error.message : String(error)})`;
+    why = `connection failed (${messageOf(error)})`;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     try {

@@ -1,5 +1,6 @@
 // At most one message per host and kind within an hour, and one test message per client within a
 // minute. Pure: the notifier keeps what was sent and asks these functions what to send.
+import { iso } from "../core/text";
 import type { HealthEvent } from "../zone/protocol";
 
 /** At most one message per host and kind within this window. */
@@ -36,7 +37,7 @@ export function admit(
   }
   const keep: Sent = { at: now, held: 0, heldSince: null, last: event.message };
   if (!prior?.held) return { send: event, keep };
-  const earlier = ` (and ${prior.held} earlier ${event.kind} message(s)${about(event.host)} held back since ${iso(prior.heldSince)})`;
+  const earlier = ` (and ${prior.held} earlier ${event.kind} message(s)${about(event.host)} held back since ${since(prior.heldSince)})`;
   return { send: { ...event, message: event.message + earlier }, keep };
 }
 
@@ -51,7 +52,7 @@ export function release(
   now: number,
 ): { send?: HealthEvent; keep: Sent } {
   if (prior.held === 0 || now - prior.at < NOTIFY_WINDOW_MS) return { keep: prior };
-  const message = `${prior.held} ${kind} message(s)${about(host)} held back since ${iso(prior.heldSince)}; the last: ${prior.last}`;
+  const message = `${prior.held} ${kind} message(s)${about(host)} held back since ${since(prior.heldSince)}; the last: ${prior.last}`;
   return {
     send: { kind, ...(host ? { host } : {}), message, at: now },
     keep: { at: now, held: 0, heldSince: null, last: message },
@@ -59,4 +60,4 @@ export function release(
 }
 
 const about = (host: string | undefined) => (host ? ` for ${host}` : "");
-const iso = (ms: number | null) => (ms === null ? "?" : new Date(ms).toISOString());
+const since = (ms: number | null) => (ms === null ? "?" : iso(ms));

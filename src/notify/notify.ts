@@ -1,6 +1,7 @@
 // The Worker's side of notifications: events handed to the notifier (src/notify/notifier.ts),
 // and the test message, sent straight to every target. Nothing is done without NOTIFY_URLS, and
 // a failure here is only logged: it never changes or delays a dyndns2 reply.
+import { messageOf } from "../core/text";
 import type { Env } from "../env";
 import { log } from "../log";
 import type { HealthEvent } from "../zone/protocol";
@@ -17,7 +18,7 @@ export async function notify(env: Env, events: HealthEvent[]): Promise<void> {
   try {
     await notifier(env)?.notify(events);
   } catch (error) {
-    log("error", { message: `notify: ${error instanceof Error ? error.message : String(error)}` });
+    log("error", { message: `notify: ${messageOf(error)}` });
   }
 }
 
@@ -36,7 +37,7 @@ export async function notifyAtCheck(env: Env, events: HealthEvent[], at: number)
     if (events.length > 0) await stub?.notify(events);
     await stub?.check(at);
   } catch (error) {
-    log("error", { message: `notify: ${error instanceof Error ? error.message : String(error)}` });
+    log("error", { message: `notify: ${messageOf(error)}` });
   }
 }
 

@@ -2,6 +2,7 @@
 // of favonia/cloudflare-ddns and ddns-updater already write, and the one HTTPS request each
 // service's API documents (docs/reference/notifications.md). The URLs hold tokens: nothing here
 // repeats one in a message; a target is named by its label ("#2 ntfy ntfy.sh").
+import { iso } from "../core/text";
 import type { HealthEvent } from "../zone/protocol";
 
 export type Service = "ntfy" | "gotify" | "discord" | "slack" | "telegram" | "generic";
@@ -270,7 +271,7 @@ function generic(url: URL, scheme: "http" | "https"): Parsed | string {
             event: e.kind,
             ...(e.host ? { host: e.host } : {}),
             message: e.message,
-            at: new Date(e.at).toISOString(),
+            at: iso(e.at),
           },
           { ...auth, ...headers },
         ),

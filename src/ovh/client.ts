@@ -2,6 +2,7 @@
 // call, and errors that carry status, message and X-Ovh-QueryId. It runs on workerd without
 // nodejs_compat and in Node (the setup CLI uses it too).
 import type { OAuth2Credentials, OvhAuth } from "../config";
+import { messageOf } from "../core/text";
 import { oauth2TokenUrl } from "./endpoints";
 import { signRequest } from "./sign";
 
@@ -15,6 +16,9 @@ export interface OvhCall {
   queryId?: string;
   ms: number;
 }
+
+/** What every call held back before it was sent says first (the budget here, src/ovh/policy/ there). */
+export const notSent = (why: string): string => `not sent: ${why}`;
 
 /** `not-sent`: refused before sending (the call budget), so it cannot have reached OVH. */
 export type OvhErrorKind = "http" | "timeout" | "network" | "bad-response" | "not-sent";
@@ -287,7 +291,7 @@ export class OvhClient {
         method,
         path,
         0,
-        `not sent: this report used its ${this.options.maxCalls} OVH calls; the next report goes on`,
+        notSent(`this report used its ${this.options.maxCalls} OVH calls; the next report goes on`),
       );
     }
     this.sent++;
@@ -316,7 +320,7 @@ export class OvhClient {
       this.calls.push({ method, path, status: 0, ms: Date.now() - started });
       if (signal.aborted)
         throw new OvhError("timeout", method, path, 0, `no answer within ${this.options.timeoutMs} ms`);
-      throw new OvhError("network", method, path, 0, `network error: ${describe(error)}`);
+      throw new OvhError("network", method, path, 0, `network error: ${messageOf(error)}`);
     } finally {
       this.release();
     }
@@ -355,10 +359,6 @@ function parseJson(text: string): unknown {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Forget cached clock deltas (tests). */

@@ -3,7 +3,7 @@
 // this implementation on the simulator, against an in-memory fake, and against a live OVH zone
 // when its credentials are given.
 import type { RecordType } from "../config";
-import { type OvhClient, OvhError } from "./client";
+import { notSent, type OvhClient, OvhError } from "./client";
 
 /** A record as the provider holds it. */
 export interface ZoneRecord {
@@ -63,9 +63,6 @@ export interface Hold {
   /** One line for a person, beginning "not sent: ". */
   reason: string;
 }
-
-/** The prefix of every held-back call's message. */
-export const notSent = (why: string): string => `not sent: ${why}`;
 
 /** A call held back before it was sent (a breaker, a pace, a deadline): it cannot have reached OVH. */
 export class NotSent extends Error {
