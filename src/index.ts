@@ -1,4 +1,5 @@
 // The Worker's routes. The flow of an update, stage by stage:
+//   config/   the configuration every stage reads, parsed once per isolate
 //   access/   credentials, the browser session and the failed-login guard
 //   dyndns/   the request's parameters, the report they carry, the plan per host, the reply
 //   core/     the pure core every stage uses: addresses, prefixes and the plan of a host's records
