@@ -288,6 +288,25 @@ describe("settle (pure)", () => {
     expect(settled.notes).toEqual(["OVH POST …/refresh: 503"]);
   });
 
+  it("a write or a refresh the call policy held back answers held, with why; only a write sent stays unconfirmed", () => {
+    const paced = { by: "pace" as const, reason: "not sent: paced" };
+    const open = { by: "breaker" as const, reason: "not sent: OVH failed just now" };
+    const outcomes: WriteOutcome[] = [
+      { ok: false, message: paced.reason, duplicate: false, mayHaveLanded: false, held: paced },
+      { ok: true, id: ID + 2 },
+    ];
+    const settled = settle(
+      [a, c],
+      decision([{ d: a }, { d: c }]),
+      outcomes,
+      { message: open.reason, held: open },
+      NOW,
+    );
+    expect(settled.hosts.get("nas.example.tld")).toEqual({ status: "held", ...paced });
+    expect(settled.hosts.get("other.example.tld")).toEqual({ status: "held", ...open });
+    expect(settled.remember.map((m) => m.key)).toEqual(["AAAA other"]);
+  });
+
   it("hosts the decision failed keep that answer", () => {
     const failed = new Map([["nas.example.tld", { status: "abuse" as const, reason: "too often" }]]);
     const settled = settle([a, c], decision([], failed), [], undefined, NOW);
