@@ -5,8 +5,9 @@
 // says so: the host's health is `drift` until its next report, which resumes.
 import { sameAddress } from "../../core/address";
 import type { Desired } from "../../core/plan";
+import { iso } from "../../core/text";
 import type { RecordApi } from "../../ovh/records";
-import { type HostRecord, recordKey } from "../protocol";
+import { type HostRecord, keyOf } from "../protocol";
 import { type RecordMemory, read } from "../reconcile";
 
 /** Changes by hand of one record, since the host's last report, after which it is left alone. */
@@ -46,7 +47,7 @@ export function counted(record: HostRecord, keys: string[], now: number, held: b
 export function heldReason(record: HostRecord, nameOf: (key: string) => string): string {
   const held = Object.entries(record.drift ?? {}).filter(([, d]) => d.held);
   const what = held.map(
-    ([key, d]) => `${nameOf(key)} changed by hand ${d.count} times since ${new Date(d.since).toISOString()}`,
+    ([key, d]) => `${nameOf(key)} changed by hand ${d.count} times since ${iso(d.since)}`,
   );
   return `${what.join(", ")}; not set back; report again to resume`;
 }
@@ -67,7 +68,7 @@ export async function changedAgain(
   const changed = new Set<Desired>();
   await Promise.all(
     watched.map(async (d) => {
-      const key = recordKey(d.spec.type, d.spec.subdomain);
+      const key = keyOf(d);
       const prior = memory.get(key);
       const reading = await read(api, zone, d, memory, now, recheckAfterMs);
       if (reading.kind === "none") changed.add(d);
