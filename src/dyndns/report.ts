@@ -15,6 +15,8 @@ export interface UpdateRequest {
    * sends `ip6lanprefix=`): the client keeps its prefix apart from its address, and has none.
    */
   emptyPrefix: string[];
+  /** Address parameters the request named but left empty (`myip=` from a box without IPv4). */
+  emptyAddress: string[];
   /** True when the connecting address was used: no address given, or `auto` (unifi-ddns's `ip=auto`). */
   fromConnection: boolean;
 }
@@ -75,9 +77,13 @@ export function parseUpdate(params: Params, connectingIp: string | undefined): P
     else v6 = connecting.value;
   }
   const emptyPrefix = prefix.value ? [] : PARAM_NAMES.prefix.filter((n) => params.has(n));
+  const emptyAddress = [...PARAM_NAMES.myip, ...PARAM_NAMES.v4, ...PARAM_NAMES.v6].filter((n) =>
+    params.get(n)?.every(isAbsent),
+  );
+  const { value: hosts } = hostnames;
   return {
     ok: true,
-    value: { hostnames: hostnames.value, v4, v6, prefix: prefix.value, emptyPrefix, fromConnection },
+    value: { hostnames: hosts, v4, v6, prefix: prefix.value, emptyPrefix, emptyAddress, fromConnection },
   };
 }
 
@@ -207,11 +213,12 @@ function bad(reason: string): Refused {
 /**
  * Everything a report carried, for the log line and the history, so that the request can be
  * replayed from it: the addresses as the reply echoes them, the prefix (the part with a "/"),
- * and prefix parameters sent empty ("2001:db8:ff:1::45 (ip6lanprefix empty)").
+ * and address or prefix parameters sent empty ("2001:db8:ff:1::45 (ip6lanprefix empty)").
  */
 export function reportedText(req: UpdateRequest): string {
   const parts = [req.v4?.text, req.v6?.text, req.prefix?.text].filter((p): p is string => p !== undefined);
-  const empty = req.emptyPrefix.length > 0 ? `(${req.emptyPrefix.join(", ")} empty)` : "";
+  const names = [...req.emptyAddress, ...req.emptyPrefix];
+  const empty = names.length > 0 ? `(${names.join(", ")} empty)` : "";
   return [parts.join(","), empty].filter((p) => p !== "").join(" ");
 }
 

@@ -4,7 +4,7 @@ import type { HostSpec, RecordSpec } from "../../src/config";
 import { toBigInt } from "../../src/core/address";
 import { type HostPlan, planHost } from "../../src/core/plan";
 import { collectParams } from "../../src/dyndns/params";
-import { parseUpdate, type UpdateRequest } from "../../src/dyndns/report";
+import { parseUpdate, reportedText, type UpdateRequest } from "../../src/dyndns/report";
 
 function request(query: string, connectingIp?: string): UpdateRequest {
   const parsed = parseUpdate(
@@ -278,5 +278,36 @@ describe("allow_private", () => {
 
   it("a global report is accepted either way", () => {
     expect(targets(planHost(dual, request("myip=81.2.69.160,2a01:4f8::1")))).toHaveLength(2);
+  });
+});
+
+describe('a report replayed from its reported text (docs/troubleshooting.md, "Still stuck")', () => {
+  /** The request the troubleshooting page says to send for a `reported` text. */
+  function replay(reported: string): string {
+    const [list = "", ...rest] = reported.startsWith("(") ? ["", reported] : reported.split(" ");
+    const parts = list.split(",").filter((p) => p !== "");
+    const query = [];
+    const addresses = parts.filter((p) => !p.includes("/"));
+    if (addresses.length > 0) query.push(`myip=${addresses.join(",")}`);
+    for (const p of parts.filter((p) => p.includes("/"))) query.push(`ip6lanprefix=${p}`);
+    const empty = /^\((.+) empty\)$/.exec(rest.join(" "));
+    for (const name of empty?.[1]?.split(", ") ?? []) query.push(`${name}=`);
+    return query.join("&");
+  }
+
+  it.each([
+    "myipv6=2a01:4f8:ff:1::45&ip6lanprefix=2a01:4f8:ab:cd00::/64",
+    "myipv6=2a01:4f8:ff:1::45&ip6lanprefix=",
+    "myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>",
+    "myip=&myipv6=2a01:4f8::7",
+    "myip=",
+    "myip=81.2.69.160&ipv6=2a01:4f8:5:6::9&prefix=2a01:4f8:5:6::/64",
+    "ip=auto&myipv6=2a01:4f8:cafe:ab12::1",
+    "ipv6prefix=2a01:4f8:9::/48",
+  ])("%s plans the same records as its replay", (query) => {
+    const original = request(query, "81.2.69.161");
+    const again = request(replay(reportedText(original)));
+    for (const h of [dual, wgEnd, nas])
+      expect(targets(planHost(h, again))).toEqual(targets(planHost(h, original)));
   });
 });

@@ -407,7 +407,9 @@ describe("reportedText (the log line's and the history's reported)", () => {
       "2001:db8:ff:1::45 (ip6lanprefix empty)",
     );
     expect(reportedText(ok(`${H}&myipv6=<ip6addr>&ip6lanprefix=<ip6lanprefix>&prefix=`))).toBe(
-      "(ip6lanprefix, prefix empty)",
+      "(myipv6, ip6lanprefix, prefix empty)",
     );
+    // A FRITZ!Box's IPv4 URL on DS-Lite: no address, and not the connecting one either.
+    expect(reportedText(ok(`${H}&myip=`, "198.51.100.2"))).toBe("(myip empty)");
   });
 });
