@@ -105,6 +105,7 @@ function readHosts(table: Record<string, unknown>, errors: string[]): Map<string
     });
     const spec: HostSpec = { name, zone: host.zone, allowPrivate: host.allow_private ?? false, records };
     if (host.stale_after !== undefined) spec.staleAfter = host.stale_after;
+    if (host.serve_within !== undefined) spec.serveWithin = host.serve_within;
     hosts.set(name, spec);
   }
   return hosts;
@@ -177,6 +178,11 @@ function readClients(
     });
   }
   return clients;
+}
+
+/** Seconds after a change within which `host`'s records must be served: its own serve_within, or the setting's. */
+export function serveWithinOf(host: HostSpec, settings: Settings): number {
+  return host.serveWithin ?? settings.serveWithin;
 }
 
 /** Seconds without an accepted report before `host` is stale: its own stale_after, or the setting's. */

@@ -35,6 +35,8 @@ const ttl = between(0, 86_400).check(
     "must be 0 (the zone's default) or at least 60; OVH stores 1 to 59 as 60",
   ),
 );
+/** serve_within: at least 10 s (two asks of the name servers), at most a day. */
+export const serveWithin = between(10, 86_400);
 /** stale_after: 0 (off), or at least a minute and at most a year. */
 export const staleAfter = between(0, 366 * 86_400).check(
   z.refine((n) => n === 0 || n >= 60, "must be 0 (off) or at least 60"),
@@ -57,6 +59,7 @@ export const hostSchema = z.strictObject({
   ttl: z.optional(ttl),
   allow_private: z.optional(z.boolean()),
   stale_after: z.optional(staleAfter),
+  serve_within: z.optional(serveWithin),
   records: z.array(recordSchema).check(z.refine((a) => a.length > 0, "must list at least one record")),
 });
 export type RawHost = z.infer<typeof hostSchema>;

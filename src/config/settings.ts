@@ -2,7 +2,8 @@
 // its default and one line for the docs. A new setting is one entry here; the Settings type, the
 // schema, the defaults, `npm run check`'s listing and the README's check all follow from it.
 import * as z from "zod/mini";
-import { between, seconds, staleAfter } from "./schema";
+import { parseNameServer } from "../dns/client";
+import { between, seconds, serveWithin, staleAfter } from "./schema";
 
 /** One setting: its key under [vars.SETTINGS], its schema, its default, what it means. */
 export interface Setting<T> {
@@ -87,6 +88,25 @@ export const SETTINGS_TABLE = {
     staleAfter,
     2 * 86_400,
     "seconds without a report before a host is `stale` (0 = off, else ≥ 60)",
+  ),
+  serveWithin: setting(
+    "serve_within",
+    serveWithin,
+    900,
+    "seconds after a change within which every name server must serve it, else `unserved` (≥ 10)",
+  ),
+  nameServers: setting(
+    "name_servers",
+    z
+      .array(z.string())
+      .check(
+        z.refine(
+          (a) => a.every((n) => parseNameServer(n) !== undefined),
+          'must list name servers as "host" or "host:port", like "dns200.anycast.me" or "127.0.0.1:5300"',
+        ),
+      ),
+    [] as string[],
+    'the name servers to ask instead of the zone\'s as OVH lists them ("host" or "host:port")',
   ),
 };
 

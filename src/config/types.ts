@@ -42,6 +42,8 @@ export interface HostSpec {
   records: RecordSpec[];
   /** Its own stale_after, when it sets one (see staleAfterOf). */
   staleAfter?: number;
+  /** Its own serve_within, when it sets one (see serveWithinOf). */
+  serveWithin?: number;
 }
 
 export interface ClientSpec {

@@ -144,3 +144,16 @@ export class OvhRecordApi implements RecordApi {
     await this.client.request<null>("POST", `${this.base(zone)}/refresh`, { last: true });
   }
 }
+
+/**
+ * The zone's authoritative name servers as OVH lists them (`GET /domain/zone/{zone}`,
+ * `nameServers`: names such as "dns200.anycast.me"); entries that are not strings are left out.
+ */
+export async function zoneNameServers(client: OvhClient, zone: string): Promise<string[]> {
+  const info = await client.request<{ nameServers?: unknown }>(
+    "GET",
+    `/domain/zone/${encodeURIComponent(zone)}`,
+  );
+  const list = Array.isArray(info?.nameServers) ? info.nameServers : [];
+  return list.filter((n): n is string => typeof n === "string");
+}

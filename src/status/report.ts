@@ -12,6 +12,8 @@ import {
   type HistoryEntry,
   keyOf,
   type LastReport,
+  type ServedRecord,
+  type ServedState,
 } from "../zone/protocol";
 import { zoneStub } from "../zone/stubs";
 
@@ -38,11 +40,44 @@ export interface StatusReport {
       confirmedAt: string | null;
       /** A write was sent and OVH has not confirmed it: what is served is not known. */
       unconfirmed?: true;
+      /** Whether the zone's name servers serve it (null: not asked yet). */
+      served: Served | null;
     }[];
   }[];
   history: HistoryEntry[];
   /** Failed logins with the client's own user name in the last day, per source network. */
   failedLogins: { user: string; source: string; count: number; lastAt: string }[];
+}
+
+/** What the name servers serve for a record (src/zone/watch.ts says what each state means). */
+export interface Served {
+  state: ServedState;
+  /** The target the servers are asked about. */
+  target: string;
+  since: string;
+  /** Served after a report: seconds from the report until every server answered the target. */
+  seconds: number | null;
+  /** The report (or check) the watch began with. */
+  startedAt: string;
+  cause: "report" | "check";
+  /** When the servers are asked next; null once served, or unserved (the scheduled check asks again). */
+  nextAt: string | null;
+  /** Each server's last answer: the addresses it serves, or null and why not. */
+  servers: { server: string; records: string[] | null; reason?: string; at: string }[];
+}
+
+function servedOf(r: ServedRecord | undefined): Served | null {
+  if (!r) return null;
+  return {
+    state: r.state,
+    target: r.target,
+    since: iso(r.since),
+    seconds: r.tookMs === null ? null : Math.round(r.tookMs / 100) / 10,
+    startedAt: iso(r.startedAt),
+    cause: r.cause,
+    nextAt: r.nextAt === null ? null : iso(r.nextAt),
+    servers: r.answers.map((a) => ({ ...a, at: iso(a.at) })),
+  };
 }
 
 /** How many history entries `?history=N` shows: N within 0…HISTORY_LIMIT, 50 when unset or not a number. */
@@ -80,7 +115,8 @@ export async function statusReport(
           health: { ...health, since: health.since === null ? null : iso(health.since) },
           lastReport: last ? lastReportOf(last, client) : null,
           records: (host?.records ?? []).map((r) => {
-            const state = status.records[keyOf(r)];
+            const key = keyOf(r);
+            const state = status.records[key];
             return {
               name: fqdnOf(r),
               type: r.type,
@@ -89,6 +125,7 @@ export async function statusReport(
               changedAt: state?.changedAt ? iso(state.changedAt) : null,
               confirmedAt: state?.confirmedAt ? iso(state.confirmedAt) : null,
               ...(state?.unconfirmed ? { unconfirmed: true as const } : {}),
+              served: servedOf(status.served[key]),
             };
           }),
         });

@@ -4,19 +4,23 @@
 // unchanged report costs no OVH call; it keeps the zone's history, each host's health record and
 // each writer's changes for the change limit (src/zone/store/), runs the zone's scheduled check
 // (src/zone/health/check.ts) in turn with the reports, and hands what its reports changed in the
-// hosts' health to the notifier.
+// hosts' health to the notifier. After a change it watches the zone's name servers serve it
+// (src/zone/watch.ts), from its alarm.
 import { DurableObject } from "cloudflare:workers";
 import { type Config, loadConfig, staleAfterOf } from "../config";
 import { clockNow } from "../core/clock";
 import type { Desired } from "../core/plan";
+import { tcpConnect } from "../dns/tcp";
 import type { Env } from "../env";
 import { notify } from "../notify/notify";
 import { CallPolicy, type Job } from "../ovh/calls";
+import { zoneNameServers } from "../ovh/records";
 import { checkZone } from "./health/check";
 import { afterRefusal, afterReport, healthOf, noteFor, transitions } from "./health/state";
 import {
   type CheckReport,
   describeChange,
+  fqdnOf,
   type Health,
   type HealthEvent,
   type HistoryEntry,
@@ -26,6 +30,7 @@ import {
   REPORT_DEADLINE_MS,
   type RecordState,
   type RefusedBatch,
+  type ServedCheck,
   type ZoneBatch,
   type ZoneReport,
   type ZoneStatus,
@@ -36,6 +41,11 @@ import { HostRecords } from "./store/hosts";
 import { ChangeLimit, writerOf } from "./store/limit";
 import { Pending } from "./store/pending";
 import { StoredRecords } from "./store/records";
+import { ServedRecords } from "./store/served";
+import { Watch, type Watched } from "./watch";
+
+/** "Check now" runs at most once in this many milliseconds per client. */
+const CHECK_NOW_EVERY_MS = 10_000;
 
 export class ZoneCoordinator extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -50,6 +60,10 @@ export class ZoneCoordinator extends DurableObject<Env> {
   private readonly busy = new Map<string, number>();
   /** The breaker and pace shared by every job of the zone (src/ovh/calls.ts). */
   private calls: CallPolicy | undefined;
+  /** Whether the name servers serve what was written (src/zone/watch.ts). */
+  private readonly watch: Watch;
+  /** When each client last ran "Check now". */
+  private readonly checkedNow = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,6 +75,12 @@ export class ZoneCoordinator extends DurableObject<Env> {
     const history = this.history;
     this.hostRecords = new HostRecords(this.sql, (host) => history.newestReport(host));
     this.pending = new Pending(this.sql);
+    this.watch = new Watch({
+      store: new ServedRecords(this.sql),
+      hosts: this.hostRecords,
+      connect: tcpConnect,
+      readNameServers: (zone) => zoneNameServers(this.job(zone, Date.now()).client, zone),
+    });
   }
 
   /**
@@ -96,6 +116,41 @@ export class ZoneCoordinator extends DurableObject<Env> {
     const config = loadConfig(this.env);
     if (!config.ok) return;
     for (const batch of this.pending.batches(config.value)) await this.apply(batch);
+    // The name servers, asked apart from the reports: a report never waits for them.
+    try {
+      const round = await this.watch.due(config.value, Date.now());
+      if (round.events.length > 0) this.ctx.waitUntil(notify(this.env, round.events));
+    } finally {
+      await this.wakeForWatch();
+    }
+  }
+
+  /** Run the alarm at `at`, or sooner if it is already due sooner (the pace's and the watch's share it). */
+  private async wakeAt(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  }
+
+  private async wakeForWatch(): Promise<void> {
+    const at = this.watch.nextAt();
+    if (at !== null) await this.wakeAt(at);
+  }
+
+  /**
+   * "Check now" on the status page: ask the name servers about every record of the zone at once,
+   * at most once per CHECK_NOW_EVERY_MS per client.
+   */
+  async checkNow(zone: string, client: string): Promise<ServedCheck | { retryAfter: number }> {
+    const now = Date.now();
+    const last = this.checkedNow.get(client) ?? 0;
+    if (now - last < CHECK_NOW_EVERY_MS)
+      return { retryAfter: Math.ceil((last + CHECK_NOW_EVERY_MS - now) / 1000) };
+    this.checkedNow.set(client, now);
+    const round = await this.watch.all(zone, this.config(), this.records, false, now);
+    if (round.events.length > 0) this.ctx.waitUntil(notify(this.env, round.events));
+    await this.wakeForWatch();
+    const { records, servers, problem } = round;
+    return { records, servers, ...(problem ? { problem } : {}) };
   }
 
   /**
@@ -112,7 +167,12 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
       this.hostRecords.flush();
-      const { checked: hosts, events, notes } = outcome;
+      // Then what the name servers serve, against what is now written (OVH's list of them read again).
+      const round = await this.watch.all(zone, config, this.records, true, Date.now());
+      await this.wakeForWatch();
+      const { checked: hosts, notes } = outcome;
+      const events = [...outcome.events, ...round.events];
+      if (round.problem) notes.push(round.problem);
       return { zone, hosts, events, notes, ovhCalls: client.calls.length, queryIds: client.queryIds };
     });
   }
@@ -167,7 +227,8 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const staleAfter = config.ok && spec ? staleAfterOf(spec, config.value.settings) : 0;
       health[host] = healthOf(record, staleAfter, now);
     }
-    return { records, history: this.history.recent(hosts, client, limit), hosts: kept, health };
+    const served = this.watch.status(keys);
+    return { records, history: this.history.recent(hosts, client, limit), hosts: kept, health, served };
   }
 
   /** Reconcile the batch, keep what it did (health, history, changes, what is left to do), and notify. */
@@ -189,6 +250,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     const { entries, events } = this.noteReports(batch, hosts, client.queryIds, now);
     this.keep(entries, writer, now, now - windowMs);
     await this.continueLater(batch, answers);
+    await this.watchChanges(batch, hosts, now);
     if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
     const { queryIds } = client;
     return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
@@ -275,7 +337,24 @@ export class ZoneCoordinator extends DurableObject<Env> {
       batch,
       batch.desired.filter((d) => unfinished.has(d.host)),
     );
-    await this.ctx.storage.setAlarm(this.calls?.nextAt() ?? Date.now() + 1000);
+    await this.wakeAt(this.calls?.nextAt() ?? Date.now() + 1000);
+  }
+
+  /** Watch the name servers serve the records this report changed (asked from the alarm). */
+  private async watchChanges(batch: ZoneBatch, hosts: { host: string; result: HostResult }[], now: number) {
+    const watched: Watched[] = [];
+    for (const { host, result } of hosts) {
+      if (result.status !== "good") continue;
+      for (const c of result.changes) {
+        const d = batch.desired.find(
+          (x) => x.host === host && x.spec.type === c.type && fqdnOf(x.spec) === c.name,
+        );
+        if (d) watched.push({ key: keyOf(d), host, name: c.name, type: c.type, target: c.to });
+      }
+    }
+    if (watched.length === 0) return;
+    this.watch.start(watched, now);
+    await this.wakeForWatch();
   }
 
   /** Write the hosts' records just after the reply, as the history's entries are. */

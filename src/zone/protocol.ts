@@ -158,7 +158,7 @@ export interface LastReport {
 }
 
 /** The health states a coordinator stores; `never` and `stale` follow from the reports' times. */
-export type StoredHealth = "ok" | "stale" | "failing" | "drift";
+export type StoredHealth = "ok" | "stale" | "failing" | "drift" | "unserved";
 
 /** The health states a host can be in (src/zone/health/state.ts says what each means). */
 export type HealthState = StoredHealth | "never";
@@ -209,6 +209,7 @@ export type EventKind =
   | "stale"
   | "reporting"
   | "drift"
+  | "unserved"
   | "duplicates"
   | "config"
   | "test";
@@ -247,4 +248,57 @@ export interface ZoneStatus {
   hosts: Record<string, HostRecord>;
   /** Per host asked for: its health now. */
   health: Record<string, Health>;
+  /** What the name servers serve, by record key (src/zone/watch.ts). */
+  served: Record<string, ServedRecord>;
+}
+
+/**
+ * Whether the zone's name servers serve a record's target (src/zone/watch.ts): `waiting` (not
+ * every server does yet), `served` (every one does), `unserved` (not every one did within
+ * serve_within).
+ */
+export type ServedState = "waiting" | "served" | "unserved";
+
+/** What one name server last said about a record. */
+export interface ServerAnswer {
+  /** The server as configured or listed by OVH ("dns200.anycast.me", "127.0.0.1:5300"). */
+  server: string;
+  /** The addresses it serves for the name (none: it serves none), or null: no answer to trust. */
+  records: string[] | null;
+  /** Why there is no answer to trust, or "NXDOMAIN" (no such name). */
+  reason?: string;
+  /** Unix ms. */
+  at: number;
+}
+
+/** One record's watch: whether its target is served, since when, and each server's last answer. */
+export interface ServedRecord {
+  key: string;
+  host: string;
+  /** The record's name and type, as people write them: "wg-end.example.tld", "AAAA". */
+  name: string;
+  type: RecordType;
+  target: string;
+  /** Unix ms the watch began: the report that changed the record, or the check that found it served wrongly. */
+  startedAt: number;
+  cause: "report" | "check";
+  state: ServedState;
+  /** Unix ms `state` began. */
+  since: number;
+  /** Served: milliseconds from startedAt until every server answered the target. */
+  tookMs: number | null;
+  /** Times the servers were asked since startedAt. */
+  attempts: number;
+  /** Unix ms of the next time the servers are asked; null when the watch has ended. */
+  nextAt: number | null;
+  answers: ServerAnswer[];
+}
+
+/** What a check of the name servers found (the status page's "Check now"). */
+export interface ServedCheck {
+  /** The records asked about, after the answers. */
+  records: ServedRecord[];
+  servers: string[];
+  /** Why the servers could not be asked, when they could not. */
+  problem?: string;
 }

@@ -82,6 +82,11 @@ export interface EndpointOptions {
    * dates ahead: records age past recheck_after, hosts go stale, without waiting.
    */
   clock?: boolean;
+  /**
+   * Let the Worker ask OVH for the zone's name servers (GET /domain/zone/{zone}), as deployed.
+   * By default name_servers names the simulator's, so a test's OVH calls are only its reports'.
+   */
+  nameServersFromOvh?: boolean;
 }
 
 export interface UpdateReply {
@@ -216,7 +221,14 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       assetConfig: { html_handling: "none" as const },
     },
     compatibilityDate: COMPATIBILITY_DATE,
-    bindings: { OVH_ENDPOINT: sim.url, ...withTestPace(options.vars), ...secrets } as Record<string, Json>,
+    bindings: {
+      OVH_ENDPOINT: sim.url,
+      ...withTestSettings(
+        options.vars,
+        options.nameServersFromOvh ? [] : sim.dns.servers().map((s) => s.address),
+      ),
+      ...secrets,
+    } as Record<string, Json>,
     outboundService,
     ...(options.clock
       ? { serviceBindings: { TEST_CLOCK: () => new MfResponse(String(clock.aheadMs)) } }
@@ -355,13 +367,18 @@ export function findSecrets(lines: string[], secrets: { what: string; value: str
 /**
  * Tests make many reports a minute against one zone; OVH's pace (60 calls a minute by default)
  * would hold them back. Unless a test sets ovh_calls_per_minute itself, the pace is out of the way.
+ * And unless it sets name_servers, the Worker asks the simulator's name servers (`nameServers`).
  */
-function withTestPace(vars: Record<string, unknown>): Record<string, unknown> {
+function withTestSettings(vars: Record<string, unknown>, nameServers: string[]): Record<string, unknown> {
   const settings = vars.SETTINGS;
   if (
     settings !== undefined &&
     (typeof settings !== "object" || settings === null || Array.isArray(settings))
   )
     return vars;
-  return { ...vars, SETTINGS: { ovh_calls_per_minute: 10_000, ...(settings as object | undefined) } };
+  const defaults = {
+    ovh_calls_per_minute: 10_000,
+    ...(nameServers.length > 0 ? { name_servers: nameServers } : {}),
+  };
+  return { ...vars, SETTINGS: { ...defaults, ...(settings as object | undefined) } };
 }

@@ -10,6 +10,8 @@
 //            credentials, or the name has several records)
 //   drift    a check found OVH holding something other than what was last written, and could
 //            not set it back (a drift set back at once is history, not a state)
+//   unserved a record written was not served by every name server of the zone within
+//            serve_within (src/zone/watch.ts sets and clears it)
 import { iso } from "../../core/text";
 import type { Health, HealthEvent, HostRecord, HostResult, LastReport, StoredHealth } from "../protocol";
 
@@ -68,6 +70,8 @@ export function afterReport(
   switch (result.status) {
     case "good":
     case "nochg":
+      // Written is not served: an unserved host stays so until its name servers catch up (src/zone/watch.ts).
+      if (prior?.state === "unserved") return { ...base, ...keep(prior, last.at) };
       return { ...base, ...enter(prior, "ok", "", last.at) };
     case "911":
     case "dnserr":

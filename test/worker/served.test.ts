@@ -1,0 +1,211 @@
+// "good" means served: after a change, the zone's coordinator asks the simulator's name servers
+// (over connect() in workerd, DNS over TCP) until every one answers the new target, or says which
+// does not once serve_within has passed; the scheduled check and "Check now" ask again. Tests
+// wait for the state the status JSON shows (the alarm runs on its own), never for a time.
+import { afterEach, describe, expect, it } from "vitest";
+import type { DnsFault } from "../../sim/dns";
+import { type Endpoint, type EndpointOptions, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
+import { type Receiver, startReceiver } from "../support/receivers";
+
+const open: Endpoint[] = [];
+const receivers: Receiver[] = [];
+afterEach(async () => {
+  for (const ep of open.splice(0)) {
+    expect(ep.unexpected).toEqual([]);
+    await ep.close();
+  }
+  for (const r of receivers.splice(0)) await r.close();
+});
+
+async function start(settings: Record<string, unknown> = {}, more: Partial<EndpointOptions> = {}) {
+  const ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, ...more });
+  ep.sim.addZone(ZONE);
+  open.push(ep);
+  return ep;
+}
+
+interface Served {
+  state: "waiting" | "served" | "unserved";
+  target: string;
+  seconds: number | null;
+  cause: string;
+  nextAt: string | null;
+  servers: { server: string; records: string[] | null; reason?: string }[];
+}
+interface Status {
+  hosts: {
+    name: string;
+    health: { state: string; reason: string };
+    records: { name: string; type: string; target: string | null; served: Served | null }[];
+  }[];
+}
+
+async function status(ep: Endpoint): Promise<Status> {
+  const r = await ep.fetch("/status", {
+    headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+  });
+  return (await r.json()) as Status;
+}
+async function record(ep: Endpoint, name: string, type = "AAAA") {
+  const all = (await status(ep)).hosts.flatMap((h) => h.records);
+  return all.find((r) => r.name === name && r.type === type);
+}
+const health = async (ep: Endpoint, host: string) =>
+  (await status(ep)).hosts.find((h) => h.name === host)?.health;
+/** Poll the status JSON until the record's served state is `state`. */
+async function until(ep: Endpoint, name: string, state: Served["state"], timeout = 30_000) {
+  await expect
+    .poll(async () => (await record(ep, name))?.served?.state, { timeout, interval: 200 })
+    .toBe(state);
+  return (await record(ep, name))?.served as Served;
+}
+async function runCheck(ep: Endpoint): Promise<void> {
+  const worker = await ep.mf.getWorker();
+  expect((await worker.scheduled({ scheduledTime: new Date(), cron: "*/15 * * * *" })).outcome).toBe("ok");
+}
+
+const SERVICE = "service.example.tld";
+const secretsOf = (k: typeof TEST_OVH) => ({
+  OVH_APPLICATION_KEY: k.applicationKey,
+  OVH_APPLICATION_SECRET: k.applicationSecret,
+  OVH_CONSUMER_KEY: k.consumerKey,
+});
+
+describe("a change is watched until every name server serves it", () => {
+  it("waiting, then served by both servers, with the seconds from the report; one connection per server", async () => {
+    const ep = await start();
+    ep.sim.dns.resetLog();
+    expect((await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" })).body).toBe("good 2001:db8::5\n");
+    const first = await record(ep, SERVICE);
+    expect(first?.served).toMatchObject({
+      state: "waiting",
+      target: "2001:db8::5",
+      cause: "report",
+      servers: [],
+    });
+    const served = await until(ep, SERVICE, "served");
+    const servers = ep.sim.dns.servers().map((s) => s.address);
+    expect(served.servers.map((s) => [s.server, s.records])).toEqual(
+      servers.map((s) => [s, ["2001:db8::5"]]),
+    );
+    expect(served.seconds).toBeGreaterThanOrEqual(2); // first asked 2 s after the report
+    expect(served.nextAt).toBeNull();
+    expect((await health(ep, SERVICE))?.state).toBe("ok");
+    // The report changed two records (service, service6): both asked on one connection per server.
+    expect(ep.sim.dns.connections().total).toBe(2);
+    expect(
+      ep.sim.dns
+        .queries()
+        .map((q) => q.name)
+        .sort(),
+    ).toEqual(["service.example.tld", "service.example.tld", "service6.example.tld", "service6.example.tld"]);
+    expect(ep.sim.dns.queries().every((q) => q.transport === "tcp")).toBe(true);
+  });
+
+  it("an unchanged report asks no name server: nothing is waiting, and no query came", async () => {
+    const ep = await start();
+    await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" });
+    await until(ep, SERVICE, "served");
+    ep.sim.dns.resetLog();
+    ep.sim.resetCalls();
+    expect((await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" })).body).toBe("nochg 2001:db8::5\n");
+    const after = (await status(ep)).hosts.flatMap((h) => h.records).filter((r) => r.served);
+    expect(after.every((r) => r.served?.nextAt === null)).toBe(true); // no ask is due, so none will come
+    expect(ep.sim.dns.queries()).toEqual([]);
+    expect(ep.sim.dns.connections().total).toBe(0);
+    expect(ep.sim.calls()).toEqual([]);
+  });
+
+  it("a server that lags the refresh keeps the record waiting (what it still answers), then served", async () => {
+    const ep = await start();
+    await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" });
+    await until(ep, SERVICE, "served");
+    const lagging = ep.sim.dns.servers()[1];
+    ep.sim.dns.setFault(lagging?.name as string, "stale");
+    await ep.update({ hostname: SERVICE, myipv6: "2001:db8::6" });
+    await expect
+      .poll(async () => (await record(ep, SERVICE))?.served?.servers.map((s) => s.records?.[0]), {
+        timeout: 20_000,
+      })
+      .toEqual(["2001:db8::6", "2001:db8::5"]);
+    expect((await record(ep, SERVICE))?.served?.state).toBe("waiting");
+    ep.sim.dns.setFault(lagging?.name as string, null);
+    const served = await until(ep, SERVICE, "served");
+    expect(served.target).toBe("2001:db8::6");
+  });
+
+  it("the zone's name servers come from OVH (GET /domain/zone/{zone}, once) when name_servers is not set", async () => {
+    const ep = await start({}, { nameServersFromOvh: true });
+    await ep.update({ hostname: SERVICE, myipv6: "2001:db8::7" });
+    const served = await until(ep, SERVICE, "served");
+    expect(served.servers.map((s) => s.server)).toEqual(ep.sim.dns.servers().map((s) => s.address));
+    const reads = ep.sim.calls().filter((c) => c.method === "GET" && c.path === `/domain/zone/${ZONE}`);
+    expect(reads).toHaveLength(1);
+  });
+});
+
+describe("unserved", () => {
+  it.each(["stale", "refuse", "silent"] as DnsFault[])(
+    "a server that is %s past serve_within: the record is unserved, the host says which server answers what, one notification; the check finds it served again",
+    async (fault) => {
+      const hook = await startReceiver();
+      receivers.push(hook);
+      const own = await start(
+        { serve_within: 10 },
+        {
+          secrets: { ...secretsOf(TEST_OVH), NOTIFY_URLS: `generic+${hook.origin}/hook` },
+          receivers: { [hook.origin]: hook.origin },
+        },
+      );
+      const bad = own.sim.dns.servers()[1];
+      if (fault === "stale") {
+        await own.update({ hostname: SERVICE, myipv6: "2001:db8::1" });
+        await until(own, SERVICE, "served");
+      }
+      own.sim.dns.setFault(bad?.name as string, fault);
+      await own.update({ hostname: SERVICE, myipv6: "2001:db8::2" });
+      const unserved = await until(own, SERVICE, "unserved", 40_000);
+      const answer = unserved.servers.find((s) => s.server === bad?.address);
+      if (fault === "stale") expect(answer?.records).toEqual(["2001:db8::1"]);
+      else expect(answer).toMatchObject({ records: null, reason: expect.any(String) });
+      const h = await health(own, SERVICE);
+      expect(h?.state).toBe("unserved");
+      expect(h?.reason).toContain(`${bad?.address} `);
+      expect(h?.reason).toContain("should be 2001:db8::2");
+      await expect
+        .poll(() => hook.requests.filter((r) => r.body.includes("is not served")).length, { timeout: 10_000 })
+        .toBe(1);
+      // The servers catch up: the scheduled check asks again, the host recovers, and says so.
+      own.sim.dns.setFault(bad?.name as string, null);
+      await runCheck(own);
+      expect((await record(own, SERVICE))?.served?.state).toBe("served");
+      expect((await health(own, SERVICE))?.state).toBe("ok");
+      await expect
+        .poll(() => hook.requests.filter((r) => r.body.includes("is served again")).length, {
+          timeout: 10_000,
+        })
+        .toBe(1);
+      expect(hook.requests.filter((r) => r.body.includes("is not served"))).toHaveLength(1);
+    },
+    90_000,
+  );
+});
+
+describe("the scheduled check", () => {
+  it("asks every record it holds on one connection per server, and notices a record served wrongly", async () => {
+    const ep = await start();
+    await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" });
+    await until(ep, SERVICE, "served");
+    ep.sim.dns.setFault(ep.sim.dns.servers()[0]?.name as string, "not-authoritative");
+    ep.sim.dns.resetLog();
+    await runCheck(ep);
+    expect(ep.sim.dns.connections().total).toBe(2);
+    const r = await record(ep, SERVICE);
+    expect(r?.served).toMatchObject({ state: "waiting", cause: "check" });
+    expect(r?.served?.servers[0]).toMatchObject({
+      records: null,
+      reason: expect.stringContaining("not authoritative"),
+    });
+  });
+});
