@@ -34,7 +34,7 @@ export interface Env {
   SESSION_SECRET?: string;
   /** Where notifications go: ntfy://, gotify://, discord://, slack://, telegram://, generic+https:// URLs (they hold tokens). */
   NOTIFY_URLS?: string;
-  /** A URL each scheduled check calls, for a dead man's switch (it may hold a token). */
+  /** Pinged at each scheduled check (healthchecks.io or Uptime Kuma push URL; it holds a token). */
   HEARTBEAT_URL?: string;
 
   // static assets (wrangler.toml [assets]): the status page's HTML, CSS and script

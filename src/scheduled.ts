@@ -1,10 +1,12 @@
 // The Cron Trigger's handler ([triggers] crons in wrangler.toml): each zone's scheduled check,
 // run by the zone's coordinator (src/zone/health/check.ts), one log line per zone; then the checks'
-// events go to the notifier, which also sends what it held back and retries failed deliveries.
+// events go to the notifier, which also sends what it held back and retries failed deliveries;
+// last, HEARTBEAT_URL is pinged (src/notify/heartbeat.ts): up, or down when a host needs attention.
 import { loadConfig } from "./config";
 import { messageOf } from "./core/text";
 import type { Env } from "./env";
 import { log } from "./log";
+import { heartbeat } from "./notify/heartbeat";
 import { notifyAtCheck } from "./notify/notify";
 import type { CheckReport } from "./zone/protocol";
 import { zoneStub } from "./zone/stubs";
@@ -17,6 +19,7 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
     log("check", { status: "invalid configuration", notes: config.errors.map((e) => `config: ${e}`) });
     const message = `The configuration is invalid, so every report answers 911: ${config.errors.join("; ")}; run npm run check`;
     await notifyAtCheck(env, [{ kind: "config", message, at }], at);
+    await heartbeat(env, ["the configuration is invalid"]);
     return;
   }
   const zones = [...new Set([...config.value.hosts.values()].map((h) => h.zone))];
@@ -27,6 +30,10 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   });
   const events = results.flatMap((r) => (r.status === "fulfilled" ? r.value.events : []));
   await notifyAtCheck(env, events, at);
+  const attention = results.flatMap((r, i) =>
+    r.status === "fulfilled" ? r.value.attention : [`${zones[i]}: the check failed`],
+  );
+  await heartbeat(env, attention);
 }
 
 function logCheck(report: CheckReport): void {

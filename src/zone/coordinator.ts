@@ -173,7 +173,13 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const { checked: hosts, notes } = outcome;
       const events = [...outcome.events, ...round.events];
       if (round.problem) notes.push(round.problem);
-      return { zone, hosts, events, notes, ovhCalls: client.calls.length, queryIds: client.queryIds };
+      const attention = [...config.hosts.values()]
+        .filter((h) => h.zone === zone)
+        .map((h) => ({ host: h.name, state: this.hostRecords.get(h.name)?.state ?? "ok" }))
+        .filter((h) => h.state !== "ok")
+        .map((h) => `${h.host}: ${h.state}`);
+      const { calls, queryIds } = client;
+      return { zone, hosts, events, notes, ovhCalls: calls.length, queryIds, attention };
     });
   }
 

@@ -237,6 +237,8 @@ export interface CheckReport {
   notes: string[];
   ovhCalls: number;
   queryIds: string[];
+  /** Hosts that need attention after the check ("host: state"), for the heartbeat. */
+  attention: string[];
 }
 
 /** What the coordinator tells the status page about some of its hosts. */

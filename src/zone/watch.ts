@@ -21,8 +21,6 @@ import {
   type ServerAnswer,
 } from "./protocol";
 import type { RecordMemory } from "./reconcile";
-import type { HostRecords } from "./store/hosts";
-import type { ServedRecords } from "./store/served";
 
 /** Seconds between asks after a change: the first ask 2 s after the report, then 4 s later, … */
 export const BACKOFF_S = [2, 4, 8, 15, 30, 60];
@@ -192,9 +190,29 @@ export interface Round {
   problem?: string;
 }
 
+/** Where the watches are kept (src/zone/store/served.ts). */
+export interface ServedStore {
+  get(key: string): ServedRecord | undefined;
+  set(r: ServedRecord): void;
+  /** Write `r`, which followed from `was`, unless the row was replaced meanwhile. */
+  update(r: ServedRecord, was: ServedRecord | undefined): void;
+  delete(key: string): void;
+  due(now: number): ServedRecord[];
+  nextAt(): number | null;
+  nameServers(zone: string): { list: string[]; readAt: number } | undefined;
+  keepNameServers(zone: string, list: string[], at: number): void;
+}
+
+/** The hosts' health records (src/zone/store/hosts.ts). */
+export interface HostStore {
+  get(host: string): HostRecord | undefined;
+  set(host: string, record: HostRecord): void;
+  flush(): void;
+}
+
 export interface WatchDeps {
-  store: ServedRecords;
-  hosts: HostRecords;
+  store: ServedStore;
+  hosts: HostStore;
   connect: Connect;
   /** The zone's name servers as OVH lists them (one API call). */
   readNameServers(zone: string, config: Config): Promise<string[]>;

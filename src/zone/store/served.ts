@@ -1,6 +1,7 @@
 // What the zone's name servers serve (src/zone/watch.ts): one row per watched record, and the
 // zone's name servers as OVH last listed them, in the coordinator's SQLite storage.
 import type { ServedRecord } from "../protocol";
+import type { ServedStore } from "../watch";
 import { ensureTable } from "./schema";
 
 type ServedRow = {
@@ -19,7 +20,7 @@ type ServedRow = {
   answers: string;
 };
 
-export class ServedRecords {
+export class ServedRecords implements ServedStore {
   constructor(private readonly sql: SqlStorage) {
     ensureTable(
       sql,
