@@ -16,6 +16,7 @@ import {
   parseVars,
   SETTINGS_TABLE,
   type Settings,
+  serveWithinOf,
   staleAfterOf,
 } from "../../src/config";
 import { toBigInt } from "../../src/core/address";
@@ -142,6 +143,19 @@ describe("valid configurations", () => {
     expect(staleAfterOf(result.value.hosts.get("nas.example.tld") as HostSpec, result.value.settings)).toBe(
       3600,
     );
+  });
+
+  it("serve_within: 900 s by default, a host may set its own; name_servers: none (OVH's) by default", () => {
+    const v = vars();
+    v.HOSTS["wg-end.example.tld"].serve_within = 60;
+    v.SETTINGS = { name_servers: ["dns200.anycast.me", "127.0.0.1:5300"] };
+    const result = parseVars(v);
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    const { hosts, settings } = result.value;
+    expect(serveWithinOf(hosts.get("nas.example.tld") as HostSpec, settings)).toBe(900);
+    expect(serveWithinOf(hosts.get("wg-end.example.tld") as HostSpec, settings)).toBe(60);
+    expect(settings.nameServers).toEqual(["dns200.anycast.me", "127.0.0.1:5300"]);
+    expect(DEFAULT_SETTINGS.nameServers).toEqual([]);
   });
 
   it("loadConfig parses once per env object", () => {
@@ -346,6 +360,21 @@ describe("each mistake is one line that names the key", () => {
       (v) => (v.HOSTS["nas.example.tld"].stale_after = 59),
       `${H}.stale_after: must be 0 (off) or at least 60`,
     ],
+    [
+      "serve_within shorter than 10 s",
+      (v) => (v.SETTINGS = { serve_within: 5 }),
+      "SETTINGS.serve_within: must be at least 10",
+    ],
+    [
+      "a host's serve_within longer than a day",
+      (v) => (v.HOSTS["nas.example.tld"].serve_within = 86_401),
+      `${H}.serve_within: must be at most 86400`,
+    ],
+    [
+      "a name server given as a URL",
+      (v) => (v.SETTINGS = { name_servers: ["dns200.anycast.me", "https://ns200.anycast.me"] }),
+      'SETTINGS.name_servers: must list name servers as "host" or "host:port", like "dns200.anycast.me" or "127.0.0.1:5300"',
+    ],
   ];
 
   it.each(cases)("%s", (_name, breakIt, line) => {
@@ -430,17 +459,18 @@ describe("settings, from one table", () => {
     const result = parseVars({ ...vars(), SETTINGS: {} });
     if (!result.ok) throw new Error(result.errors.join("\n"));
     for (const [field, s] of Object.entries(SETTINGS_TABLE)) {
-      expect(result.value.settings[field as keyof Settings]).toBe(s.default);
+      expect(result.value.settings[field as keyof Settings]).toEqual(s.default);
       expect(s.schema.safeParse(s.default).success).toBe(true);
     }
   });
 
   it("every key of the table is read from SETTINGS", () => {
-    const changed = Object.fromEntries(Object.values(SETTINGS_TABLE).map((s) => [s.key, s.default + 1]));
+    const other = (v: unknown) => (typeof v === "number" ? v + 1 : ["ns.example.net", "127.0.0.1:5300"]);
+    const changed = Object.fromEntries(Object.values(SETTINGS_TABLE).map((s) => [s.key, other(s.default)]));
     const result = parseVars({ ...vars(), SETTINGS: changed });
     if (!result.ok) throw new Error(result.errors.join("\n"));
     for (const [field, s] of Object.entries(SETTINGS_TABLE))
-      expect(result.value.settings[field as keyof Settings]).toBe(changed[s.key]);
+      expect(result.value.settings[field as keyof Settings]).toEqual(changed[s.key]);
   });
 
   it("the README's SETTINGS block lists every setting with its default and the table's line", () => {
@@ -453,7 +483,7 @@ describe("settings, from one table", () => {
       .filter((l) => /^\w+ = /.test(l));
     const documented = lines.map((l) => {
       const m = /^(\w+) = (\S+)\s+# (.*)$/.exec(l);
-      return m ? [m[1], Number(m[2]), m[3]] : [l];
+      return m ? [m[1], JSON.parse(m[2] as string), m[3]] : [l];
     });
     expect(documented).toEqual(Object.values(SETTINGS_TABLE).map((s) => [s.key, s.default, s.doc]));
   });
