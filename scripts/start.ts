@@ -1,5 +1,6 @@
 // `npm start`: the Worker in workerd on http://127.0.0.1:8787 with a demo configuration, against
-// the OVH simulator on http://127.0.0.1:9080 (PORT and SIM_PORT choose other ports). The demo
+// the OVH simulator on http://127.0.0.1:9080 and its name servers on 9053 and 9054 (PORT, SIM_PORT and
+// SIM_DNS_PORT choose other ports). The demo
 // hosts are the README's configuration in the zone example.test, so every example of the README
 // works here as written, with example.test for example.tld. Nothing here reaches a deployed
 // config: the demo hosts, the demo client and its password exist only in this file.
@@ -25,6 +26,8 @@ function portFrom(name: string, fallback: number): number {
 
 const WORKER_PORT = portFrom("PORT", 8787);
 const SIM_PORT = portFrom("SIM_PORT", 9080);
+/** The simulator's two name servers: this port and the next (TCP and UDP). */
+const SIM_DNS_PORT = portFrom("SIM_DNS_PORT", 9053);
 
 /** A port someone else holds is one line, not a stack trace. */
 function inUse(error: unknown, what: string, name: string, port: number): never {
@@ -40,8 +43,10 @@ function inUse(error: unknown, what: string, name: string, port: number): never 
 
 let sim: OvhSimulator;
 try {
-  sim = await startOvhSimulator({ port: SIM_PORT });
+  sim = await startOvhSimulator({ port: SIM_PORT, dns: { port: SIM_DNS_PORT } });
 } catch (error) {
+  const port = (error as { port?: unknown } | null)?.port;
+  if (port !== SIM_PORT) inUse(error, "the simulator's name servers", "SIM_DNS_PORT", Number(port));
   inUse(error, "the OVH simulator", "SIM_PORT", SIM_PORT);
 }
 seedDemo(sim);
@@ -61,6 +66,8 @@ try {
       SESSION_SECRET: "demo-session-secret-not-for-any-deployment",
     },
     vars: {
+      // The simulator's name servers stand in for the zone's (OVH's dns200/ns200 would be asked).
+      SETTINGS: { name_servers: sim.dns.servers().map((s) => s.address) },
       HOSTS: {
         [`router.${zone}`]: {
           zone,
@@ -100,6 +107,10 @@ const printer = setInterval(() => {
 }, 200);
 
 const auth = `-u ${DEMO_USER}:${DEMO_PASSWORD}`;
+const dnsPorts = sim.dns
+  .servers()
+  .map((s) => s.port)
+  .join(" and ");
 const update = `${endpoint.url}/nic/update?hostname=`;
 console.log(`
 ovh-dyndns-worker (demo) on ${endpoint.url}, OVH simulator on ${sim.origin}
@@ -135,13 +146,19 @@ The zone as OVH would serve it ("live") and as written:
 
   curl ${sim.origin}/_sim/zones/${zone}
 
+What the zone's name servers answer (the simulator's two, on ports ${dnsPorts}); after each change
+the Worker asks them until both serve it, and the status page shows each record waiting, then
+"served by … and …, N s after the report":
+
+  dig @127.0.0.1 -p ${sim.dns.servers()[0]?.port} +tcp +norec +short AAAA wg-end.${zone}
+
 Run the scheduled check by hand (stale hosts, records due for a recheck, drift set back;
 deployed, the Cron Trigger runs it every 15 minutes; \`wrangler dev --test-scheduled\` serves
 /__scheduled for the same):
 
   curl ${endpoint.url}/cdn-cgi/handler/scheduled
 
-Other ports: PORT=8788 SIM_PORT=9081 npm start.  Ctrl-C stops both.
+Other ports: PORT=8788 SIM_PORT=9081 SIM_DNS_PORT=9055 npm start.  Ctrl-C stops both.
 `);
 
 const stop = async () => {

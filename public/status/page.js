@@ -114,6 +114,7 @@ const STATES = {
   stale: { word: "stale", mark: "◷" },
   failing: { word: "failing", mark: "✕" },
   drift: { word: "drift", mark: "≠" },
+  unserved: { word: "unserved", mark: "⚠" },
   unknown: { word: "unknown", mark: "?" },
 };
 
@@ -123,6 +124,7 @@ const ADVICE = {
   stale: "No report for a long time: is the router online and still sending updates?",
   failing: "Reports arrive but fail: the history below says why.",
   drift: "OVH holds another address than the last report: was the record changed by hand?",
+  unserved: "A name server of the zone does not serve what was written: see each record below.",
 };
 
 function badge(state) {
@@ -371,6 +373,7 @@ function hostCard(host) {
                 text: r.unconfirmed ? "sent, not confirmed" : "not written yet",
               })
             : addressEl("div", { class: "target" }, r.target),
+          servedEl(r),
           r.unconfirmed
             ? h(
                 "p",
@@ -412,6 +415,80 @@ function hostCard(host) {
       h("button", { type: "button", class: "link", "data-host": host.name, text: "History of this host" }),
     ),
   );
+}
+
+// ---- served ------------------------------------------------------------------------------------
+
+/** "a, b and c" */
+function listed(items) {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+/** What one server answers, in words. */
+function answerText(a, type) {
+  if (a.records === null) return `gives no answer (${a.reason ?? "unknown"})`;
+  if (a.reason === "NXDOMAIN") return "answers that the name does not exist";
+  if (a.records.length === 0) return `answers no ${type} record`;
+  return `answers ${a.records.join(", ")}`;
+}
+
+/** Whether the name servers serve a record's target, beside it: served, waiting or unserved. */
+function servedEl(r) {
+  const s = r.served;
+  if (!s) return null;
+  const off = s.servers.filter((a) => !(a.records?.length === 1 && a.records[0] === s.target));
+  let text;
+  if (s.state === "served") {
+    const by = `served by ${listed(s.servers.map((a) => a.server))}`;
+    text = s.seconds === null ? by : `${by}, ${Math.round(s.seconds)} s after the report`;
+  } else if (s.servers.length === 0) {
+    text = `${s.state}: the zone's name servers are asked a few seconds after the change`;
+  } else {
+    const still = s.state === "waiting" ? "still " : "";
+    text = `${s.state}: ${listed(off.map((a) => `${a.server} ${still}${answerText(a, r.type)}`))}`;
+  }
+  return h(
+    "p",
+    { class: `served v-${s.state}`, "data-served": s.state },
+    h("span", {
+      "aria-hidden": "true",
+      text: s.state === "served" ? "✓ " : s.state === "waiting" ? "◷ " : "⚠ ",
+    }),
+    text,
+    " · ",
+    timeEl(s.state === "waiting" ? s.startedAt : s.since),
+  );
+}
+
+/** "Check now": ask the name servers at once, then show what they answered. */
+async function checkNow() {
+  const button = $("check-now");
+  const out = $("check-result");
+  button.disabled = true;
+  out.replaceChildren(h("span", { class: "muted", text: "Asking the name servers…" }));
+  let answer;
+  try {
+    answer = await api("/status/check", { method: "POST" });
+  } catch {
+    answer = { ok: false, status: 0, body: null };
+  }
+  button.disabled = false;
+  if (answer.status === 401) return load();
+  if (!answer.ok || !Array.isArray(answer.body?.records)) {
+    const why = answer.body?.error ?? `The Worker answered ${answer.status}.`;
+    out.replaceChildren(h("span", { class: "error", text: why }));
+    return;
+  }
+  const records = answer.body.records;
+  const served = records.filter((x) => x.served.state === "served").length;
+  const servers = listed(Object.values(answer.body.servers ?? {}).flat());
+  const problems = (answer.body.problems ?? []).filter((p) => typeof p === "string");
+  out.replaceChildren(
+    h("span", {
+      text: `Asked ${servers || "no name server"}: ${served} of ${records.length} records served.${problems.length ? ` ${problems.join(" ")}` : ""}`,
+    }),
+  );
+  await load({ quiet: true });
 }
 
 function filteredHistory() {
@@ -695,6 +772,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("refresh").addEventListener("click", () => load({ quiet: true }));
   $("retry").addEventListener("click", () => load());
   $("notify").addEventListener("click", notifyTest);
+  $("check-now").addEventListener("click", checkNow);
   $("history-filter").addEventListener("change", () => {
     page = 0;
     renderHistory();

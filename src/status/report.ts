@@ -66,7 +66,7 @@ export interface Served {
   servers: { server: string; records: string[] | null; reason?: string; at: string }[];
 }
 
-function servedOf(r: ServedRecord | undefined): Served | null {
+export function servedOf(r: ServedRecord | undefined): Served | null {
   if (!r) return null;
   return {
     state: r.state,

@@ -21,6 +21,7 @@ import { log } from "../log";
 import type { TestResult } from "../notify/notifier";
 import { sendTest } from "../notify/notify";
 import { historyLength, statusReport } from "./report";
+import { checkServedNow } from "./served";
 
 export const statusRoutes = new Hono<{ Bindings: Env }>();
 
@@ -244,6 +245,25 @@ statusRoutes.post("/status/notify-test", async (c) => {
     notes: [...failed, ...answer.errors],
   });
   return json(who.client.admin ? answer : withoutDetails(answer));
+});
+
+/**
+ * "Check now": the name servers of the client's zones asked about its records at once
+ * (src/status/served.ts), at most once per 10 s per client and zone. From a browser, only the
+ * page itself may ask.
+ */
+statusRoutes.post("/status/check", async (c) => {
+  const who = await authorize(c.req.raw, c.env, true, laterOf(c));
+  if (!who.ok) return who.response;
+  const answer = await checkServedNow(c.env, who.config, who.client);
+  if ("retryAfter" in answer) {
+    const seconds = String(answer.retryAfter);
+    log("check-now", { client: who.client.name, status: 429, notes: ["one check per 10 s"] });
+    return json({ error: `One check per 10 s: try again in ${seconds} s.` }, 429, { "Retry-After": seconds });
+  }
+  const notes = answer.problems.length > 0 ? answer.problems : undefined;
+  log("check-now", { client: who.client.name, status: 200, notes });
+  return json(answer);
 });
 
 /** A test's result for a client that is not admin: targets by position, wrong URLs only counted. */

@@ -2,9 +2,10 @@
 // as printed (the prefix report creates the derived records, the next prefix moves both AAAA
 // records and leaves A firewall, /status answers), and a port that is taken is one clear line,
 // not a stack trace.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { childEnv, ROOT } from "./support";
 
@@ -68,7 +69,7 @@ async function freePort(): Promise<{ server: Server; port: number }> {
 
 describe("npm start", () => {
   it("prints commands that work as printed: a prefix creates wg-end's and firewall's AAAA records, the next one moves both and A firewall stays", async () => {
-    const run = start({ PORT: "0", SIM_PORT: "0" });
+    const run = start({ PORT: "0", SIM_PORT: "0", SIM_DNS_PORT: "0" });
     const text = await banner(run);
     const lines = text.split("\n").filter((l) => l.trim().startsWith("curl "));
     const find = (what: string, test: (line: string) => boolean) => {
@@ -92,6 +93,10 @@ describe("npm start", () => {
     const aaaa = (sub: string) =>
       published.live.filter((r) => r.fieldType === "AAAA" && r.subDomain === sub).map((r) => r.target);
     expect(aaaa("wg-end")).toEqual(["2001:db8:ab:cd10:211:32ff:fe12:3456"]);
+    const dig = text.split("\n").find((l) => l.trim().startsWith("dig "));
+    expect(dig, "the banner's dig command").toBeDefined();
+    const asked = await promisify(execFile)("sh", ["-c", dig as string]);
+    expect(asked.stdout.trim()).toBe("2001:db8:ab:cd10:211:32ff:fe12:3456");
     expect(aaaa("firewall")).toEqual(["2001:db8:ab:cd10:211:32ff:fe12:3456"]);
     expect(text).toContain("2001:db8:ab:cd10:211:32ff:fe12:3456");
 
@@ -130,11 +135,12 @@ describe("npm start", () => {
   it.each([
     ["SIM_PORT", "the OVH simulator"],
     ["PORT", "the Worker"],
+    ["SIM_DNS_PORT", "the simulator's name servers"],
   ])(
     "a %s in use is one line naming it, and exit status 1",
     async (name, what) => {
       const { port } = await freePort();
-      const run = start({ PORT: "0", SIM_PORT: "0", [name]: String(port) });
+      const run = start({ PORT: "0", SIM_PORT: "0", SIM_DNS_PORT: "0", [name]: String(port) });
       expect(await run.exited).toBe(1);
       expect(run.output().trim()).toBe(
         `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: ${name}=${port + 1} npm start`,

@@ -1,0 +1,139 @@
+// The status page shows what the zone's name servers serve beside each record, in headless
+// Chromium: served (by which servers, how long after the report), waiting (what a lagging server
+// still answers), unserved (the host's badge too); "Check now" asks at once and is rate-limited.
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, screenshot } from "../support/browser";
+import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { SESSION_SECRET, ZONE } from "../support/fixtures";
+
+const PASSWORD = "served-page-password";
+const HOSTS = ["served.example.tld", "waiting.example.tld", "unserved.example.tld"];
+
+let ep: Endpoint;
+let browser: Browser;
+let lagging: { name: string; address: string };
+
+async function servedState(name: string): Promise<string | undefined> {
+  const r = await ep.fetch("/status", { headers: { Authorization: `Basic ${btoa(`home:${PASSWORD}`)}` } });
+  const body = (await r.json()) as {
+    hosts: { records: { name: string; served: { state: string } | null }[] }[];
+  };
+  return body.hosts.flatMap((h) => h.records).find((x) => x.name === name)?.served?.state;
+}
+/** Poll the status JSON until the record's served state is `state` (setup runs outside a test). */
+async function until(name: string, state: string, timeout = 30_000): Promise<void> {
+  for (const end = Date.now() + timeout; (await servedState(name)) !== state; ) {
+    if (Date.now() > end) throw new Error(`${name} is ${await servedState(name)}, not ${state}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+beforeAll(async () => {
+  const host = (sub: string, serveWithin: number) => ({
+    zone: ZONE,
+    allow_private: true,
+    serve_within: serveWithin,
+    records: [{ subdomain: sub, type: "AAAA" }],
+  });
+  ep = await startEndpoint({
+    vars: {
+      HOSTS: {
+        "served.example.tld": host("served", 900),
+        "waiting.example.tld": host("waiting", 86_400),
+        "unserved.example.tld": host("unserved", 10),
+      },
+      CLIENTS: { home: { password_sha256: await sha256Hex(PASSWORD), hosts: HOSTS } },
+    },
+    secrets: {
+      OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
+      OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
+      OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+      SESSION_SECRET,
+    },
+  });
+  ep.sim.addZone(ZONE);
+  for (const h of HOSTS)
+    expect((await ep.update({ hostname: h, myipv6: "2001:db8::1" }, { password: PASSWORD })).status).toBe(
+      200,
+    );
+  for (const h of HOSTS) await until(h, "served");
+  // One server stops taking the zone's refreshes; two hosts change.
+  lagging = ep.sim.dns.servers()[1] as { name: string; address: string };
+  ep.sim.dns.setFault(lagging.name, "stale");
+  for (const h of ["waiting.example.tld", "unserved.example.tld"])
+    expect((await ep.update({ hostname: h, myipv6: "2001:db8::2" }, { password: PASSWORD })).status).toBe(
+      200,
+    );
+  await until("unserved.example.tld", "unserved", 40_000);
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  expect(ep.unexpected).toEqual([]);
+  await ep.close();
+});
+
+async function loggedIn(width = 1280): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${ep.url}/status`);
+  await page.getByLabel("Client name").fill("home");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: "Log out" }).waitFor();
+  return page;
+}
+const card = (page: Page, host: string) => page.getByRole("article", { name: host, exact: true });
+
+describe("what the name servers serve, beside each record", () => {
+  it("served by both, N s after the report; waiting with what the lagging server still answers; unserved, and the host's badge", async () => {
+    const page = await loggedIn();
+    const [first, second] = ep.sim.dns.servers().map((s) => s.address);
+    const served = await card(page, "served.example.tld").locator(".served").textContent();
+    expect(served).toMatch(new RegExp(`^✓ served by ${first} and ${second}, \\d+ s after the report · `));
+    const waiting = await card(page, "waiting.example.tld").locator(".served").textContent();
+    expect(waiting).toMatch(new RegExp(`^◷ waiting: ${lagging.address} still answers 2001:db8::1 · `));
+    const unserved = card(page, "unserved.example.tld");
+    expect(await unserved.locator(".served").textContent()).toMatch(
+      new RegExp(`^⚠ unserved: ${lagging.address} answers 2001:db8::1 · `),
+    );
+    expect((await unserved.locator(".badge").textContent())?.trim()).toMatch(/unserved$/);
+    expect(await unserved.locator(".advice").textContent()).toContain(
+      `${lagging.address} answers 2001:db8::1`,
+    );
+    await screenshot(page, "served-states");
+    await page.context().close();
+  });
+
+  it("at 360 px the lines wrap without overflow", async () => {
+    const page = await loggedIn(360);
+    const widths = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    await screenshot(page, "served-states-360");
+    await page.context().close();
+  });
+});
+
+describe("Check now", () => {
+  it("asks the name servers at once and shows what they found; a second ask within 10 s is refused", async () => {
+    const page = await loggedIn();
+    ep.sim.dns.setFault(lagging.name, null); // the server catches up
+    ep.sim.dns.resetLog();
+    await page.getByRole("button", { name: "Check now" }).click();
+    const result = page.locator("#check-result");
+    await expect.poll(() => result.textContent()).toMatch(/: 3 of 3 records served\.$/);
+    expect(ep.sim.dns.connections().total).toBe(2);
+    await expect
+      .poll(() => card(page, "unserved.example.tld").locator(".served").textContent())
+      .toMatch(/^✓ served by /);
+    expect((await card(page, "unserved.example.tld").locator(".badge").textContent())?.trim()).toMatch(/ok$/);
+    await page.getByRole("button", { name: "Check now" }).click();
+    await expect.poll(() => result.textContent()).toMatch(/^One check per 10 s: try again in \d+ s\.$/);
+    await page.context().close();
+  });
+});
