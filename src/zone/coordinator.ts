@@ -157,8 +157,8 @@ export class ZoneCoordinator extends DurableObject<Env> {
    * The scheduled check of this zone (src/zone/health/check.ts), in turn with the reports. `at` is the
    * time the check stands for (the cron's scheduled time), for staleness.
    */
-  check(zone: string, at: number): Promise<CheckReport> {
-    return this.inTurn(async () => {
+  async check(zone: string, at: number): Promise<CheckReport> {
+    const { config, outcome, client } = await this.inTurn(async () => {
       const config = this.config();
       const now = clockNow();
       // Through the zone's breaker and pace, like a report: a call held back is left to the next check.
@@ -167,20 +167,22 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
       this.hostRecords.flush();
-      // Then what the name servers serve, against what is now written (OVH's list of them read again).
-      const round = await this.watch.all(zone, config, this.records, true, Date.now());
-      await this.wakeForWatch();
-      const { checked: hosts, notes } = outcome;
-      const events = [...outcome.events, ...round.events];
-      if (round.problem) notes.push(round.problem);
-      const attention = [...config.hosts.values()]
-        .filter((h) => h.zone === zone)
-        .map((h) => ({ host: h.name, state: this.hostRecords.get(h.name)?.state ?? "ok" }))
-        .filter((h) => h.state !== "ok")
-        .map((h) => `${h.host}: ${h.state}`);
-      const { calls, queryIds } = client;
-      return { zone, hosts, events, notes, ovhCalls: calls.length, queryIds, attention };
+      return { config, outcome, client };
     });
+    // Then what the name servers serve, against what is now written (OVH's list of them read
+    // again), out of the reports' turn: a report never waits for a name server.
+    const round = await this.watch.all(zone, config, this.records, true, Date.now());
+    await this.wakeForWatch();
+    const { checked: hosts, notes } = outcome;
+    const events = [...outcome.events, ...round.events];
+    if (round.problem) notes.push(round.problem);
+    const attention = [...config.hosts.values()]
+      .filter((h) => h.zone === zone)
+      .map((h) => ({ host: h.name, state: this.hostRecords.get(h.name)?.state ?? "ok" }))
+      .filter((h) => h.state !== "ok")
+      .map((h) => `${h.host}: ${h.state}`);
+    const { calls, queryIds } = client;
+    return { zone, hosts, events, notes, ovhCalls: calls.length, queryIds, attention };
   }
 
   /** Run `work` after everything before it has finished (reports and checks, one at a time). */
