@@ -12,6 +12,7 @@
 // connections, OVH's calls and the notifier's included); each counts as a subrequest.
 import { type Config, serveWithinOf } from "../config";
 import { sameAddress } from "../core/address";
+import { iso, messageOf } from "../core/text";
 import { askServers, type Connect, type NameServer, parseNameServer } from "../dns/client";
 import {
   type HealthEvent,
@@ -135,7 +136,7 @@ export function afterServed(
     return { next, event: { kind: "unserved", host, at: now, message: `${host} is not served: ${reason}` } };
   }
   if (unserved.length === 0 && prior.state === "unserved") {
-    const was = prior.since ? ` since ${new Date(prior.since).toISOString()}` : "";
+    const was = prior.since ? ` since ${iso(prior.since)}` : "";
     return {
       next: { ...prior, state: "ok", reason: "", since: now },
       event: {
@@ -351,7 +352,7 @@ export class Watch {
           labels = await this.d.readNameServers(zone, config);
           this.d.store.keepNameServers(zone, labels, Date.now());
         } catch (error) {
-          problem = `the zone's name servers could not be read from OVH: ${error instanceof Error ? error.message : String(error)}`;
+          problem = `the zone's name servers could not be read from OVH: ${messageOf(error)}`;
         }
       }
     }
