@@ -4,6 +4,7 @@
 // wait for the state the status JSON shows (the alarm runs on its own), never for a time.
 import { afterEach, describe, expect, it } from "vitest";
 import type { DnsFault } from "../../sim/dns";
+import { startOvhSimulator } from "../../sim/ovh-simulator";
 import { type Endpoint, type EndpointOptions, startEndpoint, TEST_OVH } from "../support/endpoint";
 import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
 import { type Receiver, startReceiver } from "../support/receivers";
@@ -147,6 +148,27 @@ describe("a change is watched until every name server serves it", () => {
     expect(served.servers.map((s) => s.server)).toEqual(ep.sim.dns.servers().map((s) => s.address));
     const reads = ep.sim.calls().filter((c) => c.method === "GET" && c.path === `/domain/zone/${ZONE}`);
     expect(reads).toHaveLength(1);
+  });
+});
+
+describe("more name servers than connections at once", () => {
+  it("six name servers (name_servers), more than the four connections a round opens at once: each is asked on one connection, and the record is served by all", async () => {
+    const sim = await startOvhSimulator({
+      dns: { names: Array.from({ length: 6 }, (_, i) => `ns${i}.sim.test`) },
+    });
+    sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
+    sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
+    const six = sim.dns.servers().map((s) => s.address);
+    try {
+      const ep = await start({ name_servers: six }, { sim });
+      await ep.update({ hostname: SERVICE, myipv6: "2001:db8::8" });
+      const served = await until(ep, SERVICE, "served");
+      expect(served.servers.map((s) => s.server)).toEqual(six);
+      expect(sim.dns.connections().total).toBe(6);
+    } finally {
+      for (const ep of open.splice(0)) await ep.close();
+      await sim.close();
+    }
   });
 });
 
