@@ -29,12 +29,18 @@ const SIM_PORT = portFrom("SIM_PORT", 9080);
 /** The simulator's two name servers: this port and the next (TCP and UDP). */
 const SIM_DNS_PORT = portFrom("SIM_DNS_PORT", 9053);
 
-/** A port someone else holds is one line, not a stack trace. */
+/**
+ * A port someone else holds is one line, not a stack trace. The command it suggests keeps the
+ * other port the user chose (PORT, SIM_PORT), so only the one in use moves.
+ */
 function inUse(error: unknown, what: string, name: string, port: number): never {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "EADDRINUSE" || code === "ERR_ADDRESS_IN_USE") {
+    const chosen = ["PORT", "SIM_PORT"]
+      .filter((n) => n === name || process.env[n] !== undefined)
+      .map((n) => `${n}=${n === name ? port + 1 : process.env[n]}`);
     console.error(
-      `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: ${name}=${port + 1} npm start`,
+      `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: ${chosen.join(" ")} npm start`,
     );
     process.exit(1);
   }

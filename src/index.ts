@@ -53,7 +53,7 @@ app.on(["GET", "POST"], UPDATE_PATHS, async (c) => {
       zoneSide(c.env),
     ));
   } else reply = granted.reply;
-  const rendered = renderReply(reply);
+  const rendered = renderReply(reply, granted.ok ? granted.client.reply : undefined);
   // A browser is never asked for Basic: it would cache the password and replay it for any page.
   if (fromBrowser(c.req.raw)) delete rendered.headers["WWW-Authenticate"];
   log("update", {

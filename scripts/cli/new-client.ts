@@ -2,7 +2,7 @@
 // and what to paste into the FRITZ!Box, ddclient and the shell client.
 import { rename, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { CLIENT_NAME_RE, isFqdn, KEYS, parseVars } from "../../src/config";
+import { CLIENT_NAME_RE, isFqdn, KEYS, parseVars, type ReplyForm } from "../../src/config";
 import { parseFlags } from "./args";
 import { CliError, UsageError } from "./errors";
 import type { Io } from "./io";
@@ -52,6 +52,9 @@ options:
                        password_sha256 is no hash yet); the rest of the file is kept
   --client-conf PATH   also write client.conf for the shell client there (mode 0600)
   --interface IFACE    INTERFACE in client.conf (default eth0)
+  --reply first        one answer line for a request naming several hosts (the first host's, or
+                       the first failure): for a FRITZ!Box, which may read only the first line;
+                       the default, lines, is one line per host
   -h, --help           this text
 
 Exit status: 0 done, 1 failed, 2 usage error.`;
@@ -66,6 +69,7 @@ function parseNewClientFlags(argv: string[]) {
     write: { type: "boolean" },
     "client-conf": { type: "string" },
     interface: { type: "string" },
+    reply: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
 }
@@ -79,6 +83,7 @@ interface Request {
   url: WorkerUrl | undefined;
   iface: string;
   configArg: string;
+  reply: ReplyForm | undefined;
 }
 
 /** The new client: its password (shown once), its hash and its wrangler.toml section. */
@@ -99,7 +104,8 @@ export async function newClientCommand(argv: string[], io: Io): Promise<number> 
   const url = request.url ?? placeholderUrl(config?.name);
   const password = generatePassword();
   const hash = sha256Hex(password);
-  const client: NewClient = { password, hash, section: clientToml(request.name, hash, request.hosts) };
+  const section = clientToml(request.name, hash, request.hosts, request.reply);
+  const client: NewClient = { password, hash, section };
   if (config) passesTheWorkersCheck(config, request, hash);
 
   // Clients still holding a placeholder hash (the shipped `fritzbox`) make the whole configuration
@@ -141,7 +147,10 @@ function readRequest(values: NewClientValues, positionals: string[]): Request {
   const iface = values.interface ?? "eth0";
   if (!/^[A-Za-z0-9._@:-]{1,15}$/.test(iface))
     throw new UsageError(`--interface "${iface}": not an interface name`);
-  return { name, hosts, url, iface, configArg: values.config ?? DEFAULT_CONFIG };
+  const reply = values.reply;
+  if (reply !== undefined && reply !== "lines" && reply !== "first")
+    throw new UsageError(`--reply "${reply}": "lines" (one line per host) or "first" (one line)`);
+  return { name, hosts, url, iface, configArg: values.config ?? DEFAULT_CONFIG, reply };
 }
 
 /** wrangler.toml, when it exists: every --host must be one of its HOSTS. */
@@ -165,10 +174,10 @@ async function readConfigFor(io: Io, request: Request, write: boolean): Promise<
 }
 
 /** The new client through the Worker's own schema, next to the hosts of wrangler.toml. */
-function passesTheWorkersCheck(config: WranglerConfig, { name, hosts }: Request, hash: string): void {
+function passesTheWorkersCheck(config: WranglerConfig, { name, hosts, reply }: Request, hash: string): void {
   const candidate = parseVars({
     ...config.vars,
-    [KEYS.clients]: { [name]: { password_sha256: hash, hosts } },
+    [KEYS.clients]: { [name]: { password_sha256: hash, hosts, ...(reply ? { reply } : {}) } },
   });
   const own = candidate.ok ? [] : candidate.errors.filter((e) => e.startsWith(`${KEYS.clients}`));
   if (own.length > 0)
@@ -259,7 +268,7 @@ function printClient(
 function printRecipes(
   io: Io,
   values: NewClientValues,
-  { name, hosts, iface }: Request,
+  { name, hosts, iface, reply }: Request,
   password: string,
   url: WorkerUrl,
   config: WranglerConfig | undefined,
@@ -267,7 +276,7 @@ function printRecipes(
   io.out(HR);
   io.out("FRITZ!Box:");
   const feeds = config ? (host: string) => hostFeeds(config, host) : undefined;
-  io.out(fritzboxSnippet(url, name, password, hosts, feeds));
+  io.out(fritzboxSnippet(url, name, password, hosts, feeds, reply));
   io.out("");
   io.out(HR);
   io.out("ddclient:");

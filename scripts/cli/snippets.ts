@@ -2,7 +2,7 @@
 // (FRITZ!Box, ddclient, inadyn, client.conf) comes from src/dyndns/recipes.ts. Pure: randomness
 // and hashing are passed in or deterministic.
 import { createHash } from "node:crypto";
-import { KEYS } from "../../src/config";
+import { KEYS, type ReplyForm } from "../../src/config";
 import type { WorkerUrl } from "../../src/dyndns/recipes";
 
 // The router and client recipes live in the Worker's source: the status page shows them too.
@@ -55,12 +55,18 @@ export function clientTomlHeader(name: string): string {
   return `[vars.${KEYS.clients}.${tomlKey(name)}]`;
 }
 
-/** The `[vars.CLIENTS.NAME]` section for wrangler.toml. */
-export function clientToml(name: string, passwordSha256: string, hosts: readonly string[]): string {
+/** The `[vars.CLIENTS.NAME]` section for wrangler.toml; `reply` only when one is asked for. */
+export function clientToml(
+  name: string,
+  passwordSha256: string,
+  hosts: readonly string[],
+  reply?: ReplyForm,
+): string {
   return [
     clientTomlHeader(name),
     `password_sha256 = "${passwordSha256}"`,
     `hosts = [${hosts.map((h) => JSON.stringify(h)).join(", ")}]`,
+    ...(reply ? [`reply = "${reply}"`] : []),
   ].join("\n");
 }
 

@@ -170,12 +170,14 @@ function readClients(
           `${KEYS.clients}.${name}.hosts: "${h}" is not a key of ${KEYS.hosts}${didYouMean(h, hostNames)}`,
         );
     }
-    clients.set(name, {
+    const spec: ClientSpec = {
       name,
       passwordSha256: client.password_sha256.toLowerCase(),
       hosts: new Set(client.hosts),
       admin: client.admin ?? false,
-    });
+    };
+    if (client.reply !== undefined) spec.reply = client.reply;
+    clients.set(name, spec);
   }
   return clients;
 }

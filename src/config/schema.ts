@@ -2,7 +2,7 @@
 // needs more than one value at a time (a record written twice, a client naming an unknown host)
 // is checked in parse.ts.
 import * as z from "zod/mini";
-import type { RecordType } from "./types";
+import type { RecordType, ReplyForm } from "./types";
 
 /** A client's user name: what routers put in a URL without escaping. */
 export const CLIENT_NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -82,5 +82,11 @@ export const clientSchema = z.strictObject({
   ),
   hosts: z.array(z.string()).check(z.refine((a) => a.length > 0, "must list at least one host")),
   admin: z.optional(z.boolean()),
+  reply: z.optional(
+    z.custom<ReplyForm>(
+      (v) => v === "lines" || v === "first",
+      'must be "lines" (one line per host) or "first" (one line: the first host\'s, or the first failure)',
+    ),
+  ),
 });
 export type RawClient = z.infer<typeof clientSchema>;

@@ -46,6 +46,12 @@ export interface HostSpec {
   serveWithin?: number;
 }
 
+/**
+ * How a reply to several hosts is written: one line per host, as dyndns2 says, or a single line
+ * (the first host's, or the first failure's) for a router that may read only the first line.
+ */
+export type ReplyForm = "lines" | "first";
+
 export interface ClientSpec {
   name: string;
   /** Lowercase hex. */
@@ -53,6 +59,8 @@ export interface ClientSpec {
   hosts: ReadonlySet<string>;
   /** May see every host on the status page (it still reports only for `hosts`). */
   admin: boolean;
+  /** Set when the client asks for a reply form; unset means "lines". */
+  reply?: ReplyForm;
 }
 
 export type { Settings };

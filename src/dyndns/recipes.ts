@@ -2,7 +2,7 @@
 // inadyn.conf and client.conf for the project's shell client. Pure: the setup CLI (npm run
 // new-client) prints it with a new password, and the status page shows it for the logged-in
 // client with the password left as a placeholder.
-import type { HostSpec } from "../config";
+import type { HostSpec, ReplyForm } from "../config";
 
 export interface WorkerUrl {
   /** Base URL without a trailing slash, e.g. https://ovh-dyndns.example.workers.dev */
@@ -80,6 +80,7 @@ export function fritzboxSnippet(
   password: string,
   hosts: readonly string[],
   feedsOf?: HostFeedsOf,
+  reply?: ReplyForm,
 ): string {
   const domain = fritzboxDomain(hosts, feedsOf);
   const lines = [
@@ -91,6 +92,7 @@ export function fritzboxSnippet(
     `  Password:     ${password}`,
   ];
   if (!feedsOf) return lines.join("\n");
+  lines.push(...oneLineNote(hosts, feedsOf, reply));
   if (domain !== undefined) {
     lines.push(
       `After each update the box looks up ${domain} and expects its own addresses there:`,
@@ -123,6 +125,22 @@ export function fritzboxSnippet(
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * When the IPv6 URL names several hosts: AVM does not document whether the box reads more than
+ * the first answer line (docs/reference/dyndns-clients.md), so the client should answer with one.
+ */
+function oneLineNote(hosts: readonly string[], feedsOf: HostFeedsOf, reply: ReplyForm | undefined): string[] {
+  const v6 = hosts.filter((h) => feedsOf(h)?.v6 || feedsOf(h)?.prefix);
+  if (v6.length < 2) return [];
+  if (reply === "first")
+    return [`The IPv6 URL names ${v6.length} hosts; this client's reply = "first" answers it with one line.`];
+  return [
+    `Note: the IPv6 URL names ${v6.length} hosts, and whether the box reads more than the first`,
+    'answer line is not documented: give this client reply = "first" in wrangler.toml',
+    "(npm run new-client with --reply first writes it).",
+  ];
 }
 
 /** ddclient.conf (3.10+): dyndns2 against the Worker. */
@@ -185,12 +203,13 @@ export function recipes(
   password: string,
   hosts: readonly string[],
   feeds?: HostFeedsOf,
+  reply?: ReplyForm,
 ): Recipe[] {
   return [
     {
       id: "fritzbox",
       title: "FRITZ!Box",
-      text: fritzboxSnippet(url, name, password, hosts, feeds),
+      text: fritzboxSnippet(url, name, password, hosts, feeds, reply),
       fields: [
         { label: "Update-URL", value: fritzboxUpdateUrl(url, hosts, feeds) },
         { label: "Domain name", value: fritzboxDomain(hosts, feeds) ?? hosts[0] ?? "" },

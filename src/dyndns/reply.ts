@@ -1,5 +1,6 @@
 // Every path through a request ends in one of these outcomes; renderReply is the one place
 // that turns them into a dyndns2 body and an HTTP status.
+import type { ReplyForm } from "../config";
 
 /** What happened to one hostname of a request. */
 export type HostOutcome =
@@ -56,11 +57,19 @@ export function hostLine(o: HostOutcome): string {
   }
 }
 
-export function renderReply(reply: Reply): RenderedReply {
+/** The one line of the "first" reply form: the first failure, else the first host's line. */
+export function oneLine(hosts: readonly HostOutcome[]): HostOutcome[] {
+  const first = hosts.find((h) => h.code !== "good" && h.code !== "nochg") ?? hosts[0];
+  return first ? [first] : [];
+}
+
+/** `form` is the client's reply form for several hosts (ClientSpec.reply); the status is the same. */
+export function renderReply(reply: Reply, form: ReplyForm = "lines"): RenderedReply {
   const text = { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" };
   switch (reply.kind) {
     case "hosts": {
-      const body = `${reply.hosts.map(hostLine).join("\n")}\n`;
+      const shown = form === "first" ? oneLine(reply.hosts) : reply.hosts;
+      const body = `${shown.map(hostLine).join("\n")}\n`;
       // Any host that hit an OVH failure makes the whole answer retryable, so clients come back.
       const failed = reply.hosts.some((h) => h.code === "911");
       if (failed) return { status: 503, body, headers: { ...text, "Retry-After": String(RETRY_AFTER_911) } };

@@ -217,7 +217,7 @@ statusRoutes.get("/status/setup", async (c) => {
   const feeds = (host: string) => feedsOf(who.config.hosts.get(host));
   return json({
     client: who.client.name,
-    recipes: recipes(url, who.client.name, "<password>", hosts, feeds),
+    recipes: recipes(url, who.client.name, "<password>", hosts, feeds, who.client.reply),
   });
 });
 

@@ -105,6 +105,24 @@ describe("the deploy steps", () => {
     }
   });
 
+  it("README and docs/benchmarks.md quote the same bundle size (wrangler's gzip figure)", () => {
+    const readme = read("README.md").replace(/\s+/g, " ");
+    const bench = read("docs/benchmarks.md");
+    const quoted = /The bundle was ([\d.]+) KiB gzip in that run \(wrangler's figure/.exec(readme)?.[1];
+    expect(quoted).toMatch(/^\d+\.\d\d$/);
+    expect(/\| bundle, gzip \(wrangler\), a guard \| ([\d.]+) KiB \|/.exec(bench)?.[1]).toBe(quoted);
+    expect(/wrangler: "Total Upload: [\d.]+ KiB \/ gzip: ([\d.]+) KiB"/.exec(bench)?.[1]).toBe(quoted);
+    expect(/\*\*Size and start-up\.\*\* ([\d.]+) KiB gzip/.exec(bench)?.[1]).toBe(quoted);
+    // Any other gzip figure there is labelled as the bench's own, not wrangler's.
+    expect(bench).not.toMatch(/gzip \(wrangler --dry-run/);
+  });
+
+  it("`npx wrangler types`' output is ignored, so lint does not read it", () => {
+    expect(() =>
+      execFileSync("git", ["check-ignore", "-q", "worker-configuration.d.ts"], { cwd: ROOT }),
+    ).not.toThrow();
+  });
+
   it("the README describes the button and the workflow, and says neither runs here", () => {
     const text = section("README.md", "## Deployment").replace(/\s+/g, " ");
     expect(text).toContain("https://deploy.workers.cloudflare.com/?url=");

@@ -159,6 +159,20 @@ describe("Worker URL and router settings", () => {
     expect(mixed).toContain("Note: home.example.tld has AAAA records both with and without host_id.");
   });
 
+  it("an IPv6 URL naming several hosts: the one-line reply is advised, or said to be set", () => {
+    const url = { base: "https://ovh-dyndns.example.workers.dev", placeholder: false };
+    const hosts = ["router.example.tld", "wg-end.example.tld"];
+    expect(fritzboxSnippet(url, "fritzbox", "PW", hosts, feeds)).toContain(
+      "Note: the IPv6 URL names 2 hosts, and whether the box reads more than the first\n" +
+        'answer line is not documented: give this client reply = "first" in wrangler.toml\n',
+    );
+    expect(fritzboxSnippet(url, "fritzbox", "PW", hosts, feeds, "first")).toContain(
+      'The IPv6 URL names 2 hosts; this client\'s reply = "first" answers it with one line.\n',
+    );
+    // One host in the IPv6 URL: one line anyway, nothing to say.
+    expect(fritzboxSnippet(url, "fritzbox", "PW", ["router.example.tld"], feeds)).not.toContain("reply");
+  });
+
   it("marks the placeholder URL so nobody mistakes it for a real one", () => {
     expect(placeholderUrl("ovh-dyndns")).toEqual({
       base: "https://ovh-dyndns.CHANGE-ME.workers.dev",

@@ -137,13 +137,14 @@ describe("npm start", () => {
     ["PORT", "the Worker"],
     ["SIM_DNS_PORT", "the simulator's name servers"],
   ])(
-    "a %s in use is one line naming it, and exit status 1",
+    "a %s in use is one line naming it, keeps the other port the user set, and exit status 1",
     async (name, what) => {
       const { port } = await freePort();
       const run = start({ PORT: "0", SIM_PORT: "0", SIM_DNS_PORT: "0", [name]: String(port) });
       expect(await run.exited).toBe(1);
+      const ports = { PORT: "0", SIM_PORT: "0", [name]: String(port + 1) };
       expect(run.output().trim()).toBe(
-        `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: ${name}=${port + 1} npm start`,
+        `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: PORT=${ports.PORT} SIM_PORT=${ports.SIM_PORT} npm start`,
       );
     },
     60_000,

@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { toBigInt } from "../../src/core/address";
 import { basic, portOf, RECIPE_WORKER, rawRequest } from "../client/support";
 import { type Endpoint, ROOT, startEndpoint } from "../support/endpoint";
 import { liveTargets, ZONE } from "../support/fixtures";
@@ -96,7 +97,8 @@ describe("the guide's configurations", () => {
       "fritzbox",
       `hostname=${ROUTER},service.example.tld&myipv6=2001:db8:ff:1::45&ip6lanprefix=2001:db8:ab:cd00::/64`,
     );
-    expect(v6).toBe("good 2001:db8:ff:1::45\ngood 2001:db8:ff:1::45\n");
+    // Two hosts, one answer line (the client's reply = "first"): the box's own name's.
+    expect(v6).toBe("good 2001:db8:ff:1::45\n");
     // Even a carrier-grade NAT IPv4, were it sent, would change nothing: the host has no A record.
     expect(await report(e, "fritzbox", `hostname=${ROUTER}&myip=100.64.1.2`)).toMatch(/^nochg/);
     const dig = await digExample("## The second design");
@@ -106,5 +108,27 @@ describe("the guide's configurations", () => {
       expect(liveTargets(e.sim, type, sub), `${type} ${name}`).toEqual(answer ? [answer] : []);
     }
     expect(liveTargets(e.sim, "AAAA", "router")).toEqual(["2001:db8:ff:1::45"]);
+  });
+});
+
+describe("the guide's words", () => {
+  it("names the box's fields as a German FRITZ!Box shows them", async () => {
+    const guide = await readFile(join(ROOT, GUIDE), "utf8");
+    for (const field of ["Update-URL", "Domainname", "Benutzername", "Kennwort", "Benutzerdefiniert"])
+      expect(guide).toContain(`*${field}*`);
+  });
+
+  it("the sample host_id's subnet is the one its comments and the guide name, apart from the box's own LAN", async () => {
+    const guide = (await readFile(join(ROOT, GUIDE), "utf8")).replace(/\s+/g, " ");
+    const toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
+    const hostId = /host_id = "(::10:211:32ff:fe12:3456)", prefix_length = 56/.exec(toml)?.[1];
+    // Bits 56 to 63 of the host_id: the subnet inside the /56.
+    expect(((toBigInt(hostId ?? "::") >> 64n) & 0xffn).toString(16)).toBe("10");
+    expect(toml.replace(/\n# /g, " ")).toContain("(subnet 10, interface id");
+    expect(toml.replace(/\n# /g, " ")).toContain("Subnet 10 is a LAN of its own behind a separate firewall");
+    expect(guide).toContain("The README's sample, `::10:211:32ff:fe12:3456`, is subnet `10`");
+    expect(guide).toContain("(subnet `00` or `01`): there wg-end's `host_id` is `::211:32ff:fe12:3456`");
+    // No comment calls the router itself the firewall.
+    expect(toml).not.toMatch(/the router itself/);
   });
 });

@@ -102,8 +102,8 @@ describe("the README's FRITZ!Box recipe", () => {
     const [r4, r6] = await Promise.all([boxSends(v4 ?? ""), boxSends(v6 ?? "")]);
     expect(r4?.status).toBe(200);
     expect(r4?.body).toBe("good 203.0.113.45\n");
-    // One answer line per host the IPv6 URL names: the box's own name first.
-    expect(r6?.body).toBe("good 2001:db8:ff:1::45\ngood 2001:db8:ff:1::45\n");
+    // The IPv6 URL names two hosts; the client's reply = "first" answers one line: the box's own name's.
+    expect(r6?.body).toBe("good 2001:db8:ff:1::45\n");
 
     // What dig shows: A → firewall (the box), AAAA → wg-end on both names.
     expect(live("A", "firewall")).toEqual(["203.0.113.45"]);
@@ -120,7 +120,7 @@ describe("the README's FRITZ!Box recipe", () => {
     const [v4, v6] = await boxRequests(next);
     const [r4, r6] = await Promise.all([boxSends(v4 ?? ""), boxSends(v6 ?? "")]);
     expect(r4?.body).toBe("nochg 203.0.113.45\n");
-    expect(r6?.body).toBe("good 2001:db8:ff:2::45\ngood 2001:db8:ff:2::45\n");
+    expect(r6?.body).toBe("good 2001:db8:ff:2::45\n");
     expect(live("AAAA", "wg-end")).toEqual(["2001:db8:77:ab10:211:32ff:fe12:3456"]);
     expect(live("AAAA", "firewall")).toEqual(["2001:db8:77:ab10:211:32ff:fe12:3456"]);
     expect(live("A", "firewall")).toEqual(["203.0.113.45"]);
@@ -182,6 +182,13 @@ describe("the README's Deployment, step by step where it runs offline", () => {
     );
     expect(field("Domain name:")).toBe(ROUTER);
     expect(field("Username:")).toBe("fritzbox");
+    // The safe reply form for the box, written with the client, as the README's block has it.
+    expect(result.stdout).toContain(
+      'The IPv6 URL names 2 hosts; this client\'s reply = "first" answers it with one line.',
+    );
+    expect(await readFile(join(dir, "wrangler.toml"), "utf8")).toMatch(
+      /\[vars\.CLIENTS\.fritzbox\]\npassword_sha256 = "[0-9a-f]{64}"\nhosts = \["router\.example\.tld", "wg-end\.example\.tld"\]\nreply = "first"\n/,
+    );
 
     const check = await runCli(["check", "--offline"], { cwd: dir });
     expect(check.stdout).not.toContain("error:");

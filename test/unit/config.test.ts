@@ -454,6 +454,21 @@ describe("each mistake is one line that names the key", () => {
   });
 });
 
+describe("a client's reply form", () => {
+  it('unset, "lines" or "first"; anything else is named', () => {
+    const v = vars();
+    let result = parseVars(v);
+    expect(result.ok && result.value.clients.get("home")?.reply).toBeUndefined();
+    v.CLIENTS.home.reply = "first";
+    result = parseVars(v);
+    expect(result.ok && result.value.clients.get("home")?.reply).toBe("first");
+    v.CLIENTS.home.reply = "one";
+    expect(errorsOf(v)).toEqual([
+      'CLIENTS.home.reply: must be "lines" (one line per host) or "first" (one line: the first host\'s, or the first failure)',
+    ]);
+  });
+});
+
 describe("settings, from one table", () => {
   it("each setting's default is what an empty SETTINGS gives, and each passes its own schema", () => {
     const result = parseVars({ ...vars(), SETTINGS: {} });

@@ -114,6 +114,27 @@ describe("each reply", () => {
     );
   });
 
+  it.each([
+    ["every host updated: the first host's line", ["good", "good"], 200, "good 192.0.2.1\n"],
+    ["updated, then unchanged: the first host's line", ["good", "nochg"], 200, "good 192.0.2.1\n"],
+    ["a host refused after one updated: the failure", ["good", "nohost"], 200, "nohost\n"],
+    ["the first failure of two", ["nochg", "dnserr", "nohost"], 200, "dnserr\n"],
+    ["an OVH failure: still retryable", ["good", "911"], 503, "911\n"],
+    ["every host held back: 429", ["abuse", "abuse"], 429, "abuse\n"],
+  ] as const)('the reply form "first", %s', (_name, codes, status, body) => {
+    const hosts = codes.map((code): HostOutcome => {
+      if (code === "good" || code === "nochg") return { code, addresses: "192.0.2.1" };
+      return { code };
+    });
+    const reply: Reply = { kind: "hosts", hosts };
+    const first = renderReply(reply, "first");
+    expect([first.status, first.body]).toEqual([status, body]);
+    // The same status and headers as the lines form, which keeps one line per host.
+    const lines = renderReply(reply, "lines");
+    expect({ ...first, body: lines.body }).toEqual(lines);
+    expect(lines.body.split("\n")).toHaveLength(codes.length + 1);
+  });
+
   it("hostLine for each host code", () => {
     const lines: [HostOutcome, string][] = [
       [{ code: "good", addresses: "2001:db8::/64" }, "good 2001:db8::/64"],
