@@ -6,7 +6,7 @@ import type { Config } from "../config";
 import { OvhClient } from "./client";
 import { Breaker } from "./policy/breaker";
 import { Gate } from "./policy/gate";
-import { Pace } from "./policy/pace";
+import { Pace, type PaceState } from "./policy/pace";
 import { OvhRecordApi, type RecordApi } from "./records";
 
 /** One job's way to OVH. */
@@ -17,19 +17,36 @@ export interface Job {
   client: OvhClient;
 }
 
+/** The call policy as it stands, to keep across restarts of the coordinator. */
+export interface PolicyState {
+  pace: PaceState;
+  /** Unix ms until which the breaker refuses calls. */
+  openUntil: number;
+}
+
 /** The breaker and pace of one zone's OVH calls. */
 export class CallPolicy {
   private readonly breaker: Breaker;
   private readonly pace: Pace;
 
-  constructor(zone: string, { settings }: Config) {
-    this.breaker = new Breaker(zone, 2 * settings.ovhTimeoutMs);
-    this.pace = new Pace(settings.ovhCallsPerMinute);
+  /** A new policy, or the one `saved` left (so a restarted coordinator starts with no new burst). */
+  constructor(zone: string, { settings }: Config, saved?: PolicyState) {
+    this.breaker = new Breaker(zone, 2 * settings.ovhTimeoutMs, saved?.openUntil);
+    this.pace = new Pace(settings.ovhCallsPerMinute, Date.now(), saved?.pace);
+  }
+
+  state(): PolicyState {
+    return { pace: this.pace.state(), openUntil: this.breaker.until };
   }
 
   /** Unix ms when the pace lets the next call go. */
   nextAt(): number {
     return this.pace.nextAt();
+  }
+
+  /** How many calls the pace lets start from now until `deadline` (unix ms). */
+  available(deadline: number): number {
+    return this.pace.available(deadline);
   }
 
   /** The way to OVH of one job: none of its calls starts after `deadline` (unix ms). */

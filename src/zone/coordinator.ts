@@ -14,9 +14,10 @@ import { tcpConnect } from "../dns/tcp";
 import type { Env } from "../env";
 import { notify } from "../notify/notify";
 import { CallPolicy, type Job } from "../ovh/calls";
-import { zoneNameServers } from "../ovh/records";
+import { NotSent, zoneNameServers } from "../ovh/records";
 import { checkZone } from "./health/check";
 import { afterRefusal, afterReport, healthOf, noteFor, transitions } from "./health/state";
+import { advance, type Finished, type JobRecord, withBatch } from "./job";
 import {
   type CheckReport,
   describeChange,
@@ -34,12 +35,14 @@ import {
   type ZoneBatch,
   type ZoneReport,
   type ZoneStatus,
+  zoneBatch,
 } from "./protocol";
-import { answeredFromMemory, type HostAnswer, hostResult, reconcile } from "./reconcile";
+import { answeredFromMemory, type HostAnswer, hostResult } from "./reconcile";
 import { History, historyEntry } from "./store/history";
 import { HostRecords } from "./store/hosts";
 import { ChangeLimit, writerOf } from "./store/limit";
 import { Pending } from "./store/pending";
+import { StoredPolicy } from "./store/policy";
 import { StoredRecords } from "./store/records";
 import { ServedRecords } from "./store/served";
 import { Watch, type Watched } from "./watch";
@@ -54,6 +57,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
   private readonly history: History;
   private readonly hostRecords: HostRecords;
   private readonly pending: Pending;
+  private readonly storedPolicy: StoredPolicy;
   /** The report being applied: the next one starts when it has finished. */
   private tail: Promise<unknown> = Promise.resolve();
   /** Record keys of the reports queued or being applied, with how many of them. */
@@ -75,6 +79,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     const history = this.history;
     this.hostRecords = new HostRecords(this.sql, (host) => history.newestReport(host));
     this.pending = new Pending(this.sql);
+    this.storedPolicy = new StoredPolicy(this.sql);
     this.watch = new Watch({
       store: new ServedRecords(this.sql),
       hosts: this.hostRecords,
@@ -85,19 +90,20 @@ export class ZoneCoordinator extends DurableObject<Env> {
 
   /**
    * Apply one report's targets for this zone, after every earlier report has finished. A report
-   * that memory answers (nothing to write or read) and that no queued report touches is answered
-   * at once: it never waits behind writes.
+   * that memory answers (nothing to write or read) and that no queued report or the zone's job
+   * touches is answered at once: it never waits behind writes.
    */
   apply(batch: ZoneBatch): Promise<ZoneReport> {
     const arrived = Date.now();
     const config = loadConfig(this.env);
     const keys = batch.desired.map(keyOf);
     const recheckAfterMs = config.ok ? config.value.settings.recheckAfter * 1000 : 0;
+    const pending = this.pending.keys();
     if (
-      keys.every((k) => !this.busy.has(k)) &&
+      keys.every((k) => !this.busy.has(k) && !pending.has(k)) &&
       answeredFromMemory(batch.desired, (k) => this.records.get(k), clockNow(), recheckAfterMs)
     )
-      return this.applyNow(batch, arrived);
+      return this.answered(batch, NOCHG_HOSTS(batch), [], clockNow());
     for (const k of keys) this.busy.set(k, (this.busy.get(k) ?? 0) + 1);
     const done = () => {
       for (const k of keys) {
@@ -111,11 +117,22 @@ export class ZoneCoordinator extends DurableObject<Env> {
     return run;
   }
 
-  /** Continue the records reports could not finish (paced, or out of time or calls). */
+  /**
+   * Continue the zone's job (src/zone/job.ts), the records reports could not finish, and ask the
+   * name servers what is due.
+   */
   override async alarm(): Promise<void> {
     const config = loadConfig(this.env);
     if (!config.ok) return;
-    for (const batch of this.pending.batches(config.value)) await this.apply(batch);
+    await this.inTurn(async () => {
+      const job = this.pending.job(config.value);
+      const [first] = job;
+      if (!first) return;
+      const zone = first.d.spec.zone;
+      const { run, client } = await this.advanceJob(job, zone, Date.now());
+      const events = await this.noteFinished(zone, run.finished, client.queryIds, clockNow());
+      if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
+    });
     // The name servers, asked apart from the reports: a report never waits for them.
     try {
       const round = await this.watch.due(config.value, Date.now());
@@ -167,6 +184,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
       this.hostRecords.flush();
+      if (this.calls) this.storedPolicy.set(this.calls.state());
       return { config, outcome, client };
     });
     // Then what the name servers serve, against what is now written (OVH's list of them read
@@ -239,29 +257,122 @@ export class ZoneCoordinator extends DurableObject<Env> {
     return { records, history: this.history.recent(hosts, client, limit), hosts: kept, health, served };
   }
 
-  /** Reconcile the batch, keep what it did (health, history, changes, what is left to do), and notify. */
+  /**
+   * Take the batch into the zone's job and continue the job as far as the pace allows before the
+   * report's deadline; answer each host of the batch from the job (a host still in it answers
+   * 911, and says when it goes on), keep what it did (health, history, changes), and notify.
+   */
   private async applyNow(batch: ZoneBatch, arrived: number): Promise<ZoneReport> {
-    const { settings } = this.config();
+    const config = this.config();
+    const job = withBatch(this.pending.job(config), batch);
+    const { run, client, dueAt } = await this.advanceJob(job, batch.zone, arrived, true);
     const now = clockNow();
+    const finished = new Map(run.finished.map((f) => [f.host, f.answer]));
+    const answers = batch.hosts.map((host) => ({
+      host,
+      answer:
+        finished.get(host) ??
+        (run.left.some((r) => r.d.host === host) ? inProgress(run.left, host, dueAt) : NOCHG),
+    }));
+    const hosts = answers.map(({ host, answer }) => ({ host, result: hostResult(answer) }));
+    const others = run.finished.filter((f) => !batch.hosts.includes(f.host));
+    const report = await this.answered(batch, hosts, client.queryIds, now, others);
+    const waiting = answers.flatMap(({ answer: a }) => (a.status === "held" ? [a.reason] : []));
+    return { ...report, notes: [...run.notes, ...waiting], ovhCalls: client.calls.length };
+  }
+
+  /**
+   * The report of `batch` with these results: each host's health and history entry kept, and
+   * those of hosts the job finished for earlier reports (`others`); the events sent on.
+   */
+  private async answered(
+    batch: ZoneBatch,
+    hosts: { host: string; result: HostResult }[],
+    queryIds: string[],
+    now: number,
+    others: Finished[] = [],
+  ): Promise<ZoneReport> {
+    const { settings } = this.config();
     const writer = writerOf(batch.client, batch.source, settings.authIpv6Prefix);
-    this.pending.drop(batch.desired); // this report takes them over
-    // No call starts once it could not end before the report's deadline.
-    const { api, client } = this.job(batch.zone, arrived);
-    const windowMs = settings.changeWindow * 1000;
-    const result = await reconcile(api, batch.zone, batch.desired, this.records, {
+    const { entries, events } = this.noteReports(batch, hosts, queryIds, now);
+    this.keep(entries, writer, now, now - settings.changeWindow * 1000);
+    await this.watchChanges(batch, hosts, now);
+    events.push(...(await this.noteFinished(batch.zone, others, queryIds, now)));
+    if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
+    return { zone: batch.zone, hosts, notes: [], ovhCalls: 0, queryIds };
+  }
+
+  /**
+   * One continuation of the zone's job: as many OVH calls as the pace gives it before its
+   * deadline (REPORT_DEADLINE_MS after `arrived`, less a call's time-out), at most the budget of
+   * one report; then the job and the call policy are kept, and the alarm set for what is left.
+   */
+  private async advanceJob(job: JobRecord[], zone: string, arrived: number, clientWaits = false) {
+    const config = this.config();
+    const { settings } = config;
+    const deadline = arrived + REPORT_DEADLINE_MS - settings.ovhTimeoutMs - 1000;
+    const policy = this.policy(zone, config);
+    const { api, client } = policy.job(config, deadline);
+    const now = clockNow();
+    const run = await advance(job, {
+      api,
+      zone,
+      memory: this.records,
       now,
       recheckAfterMs: settings.recheckAfter * 1000,
-      limited: this.limit.limited(batch.hosts, writer, settings.changeLimit, windowMs, now),
+      limited: this.limitedIn(job, config, now),
+      budget: Math.min(policy.available(deadline), settings.maxOvhCalls),
+      clientWaits,
     });
-    const answers = batch.hosts.map((host) => ({ host, answer: result.hosts.get(host) ?? NOCHG }));
-    const hosts = answers.map(({ host, answer }) => ({ host, result: hostResult(answer) }));
-    const { entries, events } = this.noteReports(batch, hosts, client.queryIds, now);
-    this.keep(entries, writer, now, now - windowMs);
-    await this.continueLater(batch, answers);
-    await this.watchChanges(batch, hosts, now);
-    if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
-    const { queryIds } = client;
-    return { zone: batch.zone, hosts, notes: result.notes, ovhCalls: client.calls.length, queryIds };
+    this.pending.save(run.left);
+    this.storedPolicy.set(policy.state());
+    const dueAt = this.jobDueAt(run.calls > 0);
+    if (dueAt !== undefined) await this.wakeAt(dueAt);
+    return { run, client, dueAt };
+  }
+
+  /** The hosts of the job past the change limit of their report's writer, with the seconds to wait. */
+  private limitedIn(job: JobRecord[], { settings }: Config, now: number): Map<string, number> {
+    const byWriter = new Map<string, string[]>();
+    for (const { d, origin } of job) {
+      const writer = writerOf(origin.client, origin.source, settings.authIpv6Prefix);
+      byWriter.set(writer, [...(byWriter.get(writer) ?? []), d.host]);
+    }
+    const limited = new Map<string, number>();
+    const windowMs = settings.changeWindow * 1000;
+    for (const [writer, hosts] of byWriter)
+      for (const [host, wait] of this.limit.limited(hosts, writer, settings.changeLimit, windowMs, now))
+        limited.set(host, wait);
+    return limited;
+  }
+
+  /** Health, history and changes of hosts a continuation finished for earlier reports; their events. */
+  private async noteFinished(
+    zone: string,
+    finished: Finished[],
+    queryIds: string[],
+    now: number,
+  ): Promise<HealthEvent[]> {
+    const { settings } = this.config();
+    const events: HealthEvent[] = [];
+    for (const f of finished) {
+      const batch = { ...zoneBatch(zone, f.origin), desired: f.desired, hosts: [f.host] };
+      const hosts = [{ host: f.host, result: hostResult(f.answer) }];
+      const noted = this.noteReports(batch, hosts, queryIds, now);
+      const writer = writerOf(f.origin.client, f.origin.source, settings.authIpv6Prefix);
+      this.keep(noted.entries, writer, now, now - settings.changeWindow * 1000);
+      await this.watchChanges(batch, hosts, now);
+      events.push(...noted.events);
+    }
+    return events;
+  }
+
+  /** Unix ms when the zone's job goes on (the pace has a call again), or undefined when there is none. */
+  private jobDueAt(progressed = true): number | undefined {
+    if (this.pending.size() === 0) return undefined;
+    const next = this.calls?.nextAt() ?? Date.now();
+    // A continuation that could make no call waits for more of the pace than its next one.
+    return progressed ? next : Math.max(next, Date.now() + NO_PROGRESS_WAIT_MS);
   }
 
   /** Each host's health after the report: its history entry, and the events a person should hear of. */
@@ -322,30 +433,19 @@ export class ZoneCoordinator extends DurableObject<Env> {
     }
   }
 
+  /** The zone's breaker and pace, as the last instance left them (src/zone/store/policy.ts). */
+  private policy(zone: string, config: Config): CallPolicy {
+    this.calls ??= new CallPolicy(zone, config, this.storedPolicy.get());
+    return this.calls;
+  }
+
   /** The way to OVH of one job that began at `arrived`: the zone's breaker and pace, and the job's deadline. */
   private job(zone: string, arrived: number): Job {
     const config = this.config();
-    this.calls ??= new CallPolicy(zone, config);
-    return this.calls.job(config, arrived + REPORT_DEADLINE_MS - config.settings.ovhTimeoutMs - 1000);
-  }
-
-  /**
-   * Keep the records of hosts whose job the pace, its deadline or its call budget cut short, for
-   * the alarm to continue. (A call the breaker held back is not continued: the client retries.)
-   */
-  private async continueLater(
-    batch: ZoneBatch,
-    answers: { host: string; answer: HostAnswer }[],
-  ): Promise<void> {
-    const unfinished = new Set(
-      answers.filter(({ answer: a }) => a.status === "held" && a.by !== "breaker").map((a) => a.host),
+    return this.policy(zone, config).job(
+      config,
+      arrived + REPORT_DEADLINE_MS - config.settings.ovhTimeoutMs - 1000,
     );
-    if (unfinished.size === 0) return;
-    this.pending.keep(
-      batch,
-      batch.desired.filter((d) => unfinished.has(d.host)),
-    );
-    await this.wakeAt(this.calls?.nextAt() ?? Date.now() + 1000);
   }
 
   /** Watch the name servers serve the records this report changed (asked from the alarm). */
@@ -372,6 +472,18 @@ export class ZoneCoordinator extends DurableObject<Env> {
 }
 
 const NOCHG: HostAnswer = { status: "nochg" };
+/** How long the job waits after a continuation that could make no call at all. */
+const NO_PROGRESS_WAIT_MS = 5_000;
+const NOCHG_HOSTS = (batch: ZoneBatch) =>
+  batch.hosts.map((host) => ({ host, result: { status: "nochg" } as const }));
+
+/** A host still in the job: held back by the pace, with how much is left and when it goes on. */
+function inProgress(left: JobRecord[], host: string, dueAt: number | undefined): HostAnswer {
+  const n = left.filter((r) => r.d.host === host).length;
+  const when = dueAt === undefined ? "shortly" : `at ${new Date(dueAt).toISOString()}`;
+  const why = `paced: OVH is asked for at most ovh_calls_per_minute calls; ${n} record${n === 1 ? "" : "s"} of ${host} left, continued ${when}; a retry is answered from this job`;
+  return { status: "held", by: "pace", reason: new NotSent("pace", why).message };
+}
 
 /** The targets a batch planned for one host, by record key. */
 function targetsOf(desired: Desired[], host: string): Record<string, string> {

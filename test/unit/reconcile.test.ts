@@ -5,19 +5,19 @@ import { describe, expect, it } from "vitest";
 import type { RecordType } from "../../src/config";
 import type { Desired } from "../../src/core/plan";
 import type { ZoneRecord } from "../../src/ovh/records";
-import { type RecordState, recordKey } from "../../src/zone/protocol";
+import { recordKey } from "../../src/zone/protocol";
 import {
   type Decision,
   decide,
   type Known,
   type MemoryUpdate,
   type Reading,
-  type RecordMemory,
   reconcile,
   settle,
   type WriteOutcome,
 } from "../../src/zone/reconcile";
 import { FakeRecordApi } from "../support/fake-records";
+import { Memory } from "../support/memory";
 
 const ZONE = "example.tld";
 const NOW = 1_800_000_000_000;
@@ -42,19 +42,6 @@ const record = (id: number, subDomain: string, target: string, fieldType = "AAAA
   target,
   ttl: 60,
 });
-
-class Memory implements RecordMemory {
-  readonly map = new Map<string, RecordState>();
-  get(key: string) {
-    return this.map.get(key);
-  }
-  set(key: string, state: RecordState) {
-    this.map.set(key, { ...state });
-  }
-  delete(key: string) {
-    this.map.delete(key);
-  }
-}
 
 /** Nothing remembered, no host past the change limit. */
 const nothing: Known = { remembered: new Map(), limited: new Map() };

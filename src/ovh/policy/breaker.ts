@@ -7,12 +7,17 @@ import { iso } from "../../core/text";
 import { log } from "../../log";
 
 export class Breaker {
-  private openUntil = 0;
-
   constructor(
     private readonly zone: string,
     private readonly coolDownMs: number,
+    /** Unix ms until which calls are refused (0: closed); kept across restarts. */
+    private openUntil = 0,
   ) {}
+
+  /** Unix ms until which calls are refused (0 or past: they may go). */
+  get until(): number {
+    return this.openUntil;
+  }
 
   /** Why calls are refused now, or undefined when they may go. */
   refusal(now = Date.now()): string | undefined {

@@ -6,6 +6,12 @@
 /** Calls that may go at once, at most (and at most half the minute's calls). */
 export const BURST = 10;
 
+/** The bucket as it stands, to keep across restarts: tokens left (negative: reserved) at unix ms `at`. */
+export interface PaceState {
+  tokens: number;
+  at: number;
+}
+
 export class Pace {
   private readonly burst: number;
   /** Tokens per millisecond. */
@@ -13,11 +19,23 @@ export class Pace {
   private tokens: number;
   private at: number;
 
-  constructor(callsPerMinute: number, now = Date.now()) {
+  /** A full bucket, or the one `saved` left (so a restarted coordinator has no new burst). */
+  constructor(callsPerMinute: number, now = Date.now(), saved?: PaceState) {
     this.burst = Math.max(1, Math.min(BURST, Math.floor(callsPerMinute / 2)));
     this.rate = (callsPerMinute - this.burst) / 60_000;
-    this.tokens = this.burst;
-    this.at = now;
+    this.tokens = saved ? Math.min(this.burst, saved.tokens) : this.burst;
+    this.at = saved ? Math.min(saved.at, now) : now;
+  }
+
+  state(now = Date.now()): PaceState {
+    this.refill(now);
+    return { tokens: this.tokens, at: this.at };
+  }
+
+  /** How many calls may start from now until `until` (unix ms), each taking its token as it comes. */
+  available(until: number, now = Date.now()): number {
+    this.refill(now);
+    return Math.max(0, Math.floor(this.tokens + Math.max(0, until - now) * this.rate));
   }
 
   /** Unix ms when the next call may go (now, or later). */

@@ -1,9 +1,10 @@
-// Records a report could not finish (held back by the pace, the call budget or its deadline),
-// kept in the coordinator's SQLite storage until its alarm continues them. One row per record:
-// a later report of the same record replaces it.
+// The zone's job (src/zone/job.ts): the records reports asked for that are not served yet, each
+// with the report it answers and its progress (what was listed, read, planned and written), kept
+// in the coordinator's SQLite storage between continuations, so an evicted coordinator goes on
+// where it stopped. One row per record: a later report of the same record takes it over.
 import type { Config } from "../../config";
-import type { Desired } from "../../core/plan";
-import { keyOf, type ZoneBatch, zoneBatch } from "../protocol";
+import type { JobRecord, Progress } from "../job";
+import { keyOf } from "../protocol";
 import { ensureTable } from "./schema";
 
 type PendingRow = {
@@ -15,9 +16,15 @@ type PendingRow = {
   source: string | null;
   agent: string | null;
   reported: string;
+  progress: string | null;
+  prefix: string | null;
 };
 
 export class Pending {
+  /** Rows stored, as this instance knows them (a save that changes nothing writes nothing). */
+  private stored: string | undefined;
+  private inJob: Set<string> | undefined;
+
   constructor(private readonly sql: SqlStorage) {
     ensureTable(sql, "pending", [
       "key TEXT PRIMARY KEY",
@@ -28,53 +35,72 @@ export class Pending {
       "source TEXT",
       "agent TEXT",
       "reported TEXT",
+      // Added with the job's progress: NULL (nothing learnt yet) in older rows.
+      "progress TEXT",
+      "prefix TEXT",
     ]);
   }
 
-  /** Forget these records: a newer report takes them over. */
-  drop(desired: Desired[]): void {
-    for (const d of desired) this.sql.exec("DELETE FROM pending WHERE key = ?", keyOf(d));
-  }
-
-  /** Keep these records of `batch` for later. */
-  keep(batch: ZoneBatch, desired: Desired[]): void {
-    for (const d of desired) {
-      this.sql.exec(
-        "INSERT OR REPLACE INTO pending (key, zone, host, target, client, source, agent, reported) VALUES (?,?,?,?,?,?,?,?)",
-        keyOf(d),
-        batch.zone,
-        d.host,
-        d.target,
-        batch.client,
-        batch.source ?? null,
-        batch.agent,
-        batch.reported,
-      );
-    }
-  }
-
   /**
-   * What is pending, as batches (one per client, source and report), planned again from the
-   * configuration: a record no longer configured is dropped.
+   * The job, planned again from the configuration: a record no longer configured is dropped.
    */
-  batches(config: Config): ZoneBatch[] {
-    const batches = new Map<string, ZoneBatch>();
-    for (const row of this.sql.exec<PendingRow>("SELECT * FROM pending").toArray()) {
+  job(config: Config): JobRecord[] {
+    const job: JobRecord[] = [];
+    let dropped = false;
+    for (const row of this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY rowid").toArray()) {
       const spec = config.hosts.get(row.host)?.records.find((r) => keyOf(r) === row.key);
       if (!spec) {
-        this.sql.exec("DELETE FROM pending WHERE key = ?", row.key);
+        dropped = true;
         continue;
       }
-      const id = JSON.stringify([row.client, row.source, row.agent, row.reported]);
-      let batch = batches.get(id);
-      if (!batch) {
-        const { client, agent, reported } = row;
-        batch = zoneBatch(row.zone, { client, source: row.source ?? undefined, agent, reported });
-        batches.set(id, batch);
-      }
-      batch.desired.push({ host: row.host, spec, target: row.target });
-      if (!batch.hosts.includes(row.host)) batch.hosts.push(row.host);
+      const { client, agent, reported } = row;
+      const progress = row.progress ? (JSON.parse(row.progress) as Progress) : {};
+      job.push({
+        d: { host: row.host, spec, target: row.target, ...(row.prefix ? { prefix: row.prefix } : {}) },
+        origin: { client, source: row.source ?? undefined, agent, reported },
+        progress,
+      });
     }
-    return [...batches.values()];
+    this.stored = dropped ? undefined : JSON.stringify(job);
+    return job;
+  }
+
+  /** How many records the job has left. */
+  size(): number {
+    return this.keys().size;
+  }
+
+  /** The record keys in the job. */
+  keys(): ReadonlySet<string> {
+    this.inJob ??= new Set(
+      this.sql
+        .exec<{ key: string }>("SELECT key FROM pending")
+        .toArray()
+        .map((r) => r.key),
+    );
+    return this.inJob;
+  }
+
+  /** Keep `job` as the zone's job (what is not in it is done). */
+  save(job: JobRecord[]): void {
+    const image = JSON.stringify(job);
+    if (image === this.stored) return;
+    this.sql.exec("DELETE FROM pending");
+    for (const { d, origin, progress } of job)
+      this.sql.exec(
+        "INSERT INTO pending (key, zone, host, target, client, source, agent, reported, progress, prefix) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        keyOf(d),
+        d.spec.zone,
+        d.host,
+        d.target,
+        origin.client,
+        origin.source ?? null,
+        origin.agent,
+        origin.reported,
+        JSON.stringify(progress),
+        d.prefix ?? null,
+      );
+    this.stored = image;
+    this.inJob = new Set(job.map((r) => keyOf(r.d)));
   }
 }
