@@ -21,6 +21,22 @@ export const MANY = {
   zone: "many.bench.test",
   hosts: Array.from({ length: 20 }, (_, i) => `h${String(i + 1).padStart(2, "0")}.many.bench.test`),
 } as const;
+/**
+ * The pace's rows (bench/pace.ts), at the default ovh_calls_per_minute: twenty hosts of one AAAA
+ * each, remembered by no coordinator yet (a list, a read and an update each), and twenty hosts of
+ * two AAAA records that OVH does not have yet (40 records: a list and a create each).
+ */
+export const PACED = {
+  many: {
+    zone: "paced-many.bench.test",
+    hosts: Array.from({ length: 20 }, (_, i) => `p${i + 1}.paced-many.bench.test`),
+  },
+  cold: {
+    zone: "paced-cold.bench.test",
+    hosts: Array.from({ length: 20 }, (_, i) => `q${i + 1}.paced-cold.bench.test`),
+  },
+} as const;
+
 /** Zone i of the cold-coordinator scenario: a zone no coordinator has seen yet. */
 export const coldZone = (i: number) => `cold-${i}.bench.test`;
 export const coldHost = (i: number) => `svc.${coldZone(i)}`;
@@ -49,13 +65,30 @@ function oneRecord(host: string, zone: string): HostVars {
 
 const zoneOf = (host: string) => host.slice(host.indexOf(".") + 1);
 
-/** Worker vars and secrets for the bench, with `coldZones` zones for the cold-coordinator runs. */
-export async function benchBindings(simUrl: string, coldZones: number): Promise<Record<string, unknown>> {
+/**
+ * Worker vars and secrets for the bench, with `coldZones` zones for the cold-coordinator runs.
+ * `paced`: at the default pace (the pace's rows); else the pace is out of the way, so the
+ * latency rows measure a report, not the pace (twenty changes in a row spend its burst).
+ */
+export async function benchBindings(
+  simUrl: string,
+  coldZones: number,
+  { paced = false } = {},
+): Promise<Record<string, unknown>> {
   const hosts: Record<string, HostVars> = {
     [ONE.host]: twoRecords(ONE.zone),
     [RESTART.host]: twoRecords(RESTART.zone),
   };
-  for (const host of [...SPREAD.hosts, ...MANY.hosts]) hosts[host] = oneRecord(host, zoneOf(host));
+  for (const host of [...SPREAD.hosts, ...MANY.hosts, ...PACED.many.hosts])
+    hosts[host] = oneRecord(host, zoneOf(host));
+  for (const host of PACED.cold.hosts)
+    hosts[host] = {
+      ...twoRecords(PACED.cold.zone),
+      records: [
+        { subdomain: label(host), type: "AAAA" },
+        { subdomain: `${label(host)}-6`, type: "AAAA" },
+      ],
+    };
   for (let i = 0; i < coldZones; i++) hosts[coldHost(i)] = twoRecords(coldZone(i));
   return {
     OVH_ENDPOINT: simUrl,
@@ -68,7 +101,9 @@ export async function benchBindings(simUrl: string, coldZones: number): Promise<
     // answer `abuse` after the twentieth.
     // max_ovh_calls as on a paid plan (1,000 subrequests): the cold 20-host report needs 61 calls
     // in one go. With the Free plan's default (45) it takes three reports; a test covers that.
-    SETTINGS: { change_limit: 10_000, max_ovh_calls: 1000 },
+    SETTINGS: paced
+      ? { change_limit: 10_000 }
+      : { change_limit: 10_000, max_ovh_calls: 1000, ovh_calls_per_minute: 10_000 },
   };
 }
 
@@ -78,12 +113,19 @@ export function seed(sim: OvhSimulator, coldZones: number): void {
   sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
   const add = (zone: string, subDomain: string) =>
     sim.addRecord(zone, { fieldType: "AAAA", subDomain, target: SEEDED, ttl: 60 });
-  const zones: string[] = [ONE.zone, RESTART.zone, ...SPREAD.zones, MANY.zone];
+  const zones: string[] = [
+    ONE.zone,
+    RESTART.zone,
+    ...SPREAD.zones,
+    MANY.zone,
+    PACED.many.zone,
+    PACED.cold.zone,
+  ];
   for (let i = 0; i < coldZones; i++) zones.push(coldZone(i));
   for (const zone of zones) sim.addZone(zone);
   for (const zone of [ONE.zone, RESTART.zone, ...zones.filter((z) => z.startsWith("cold-"))]) {
     add(zone, "svc");
     add(zone, "svc6");
   }
-  for (const host of [...SPREAD.hosts, ...MANY.hosts]) add(zoneOf(host), label(host));
+  for (const host of [...SPREAD.hosts, ...MANY.hosts, ...PACED.many.hosts]) add(zoneOf(host), label(host));
 }

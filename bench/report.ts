@@ -1,6 +1,7 @@
 // The bench's verdicts and its tables: the same Markdown goes to the terminal and to
 // bench/results/latest.md (quoted by docs/benchmarks.md and the README).
 import type { Bundle } from "./build";
+import type { PaceRow } from "./pace";
 import type { Footprint, ScenarioResult, Spread } from "./scenarios";
 import type { StartupResult } from "./startup";
 
@@ -22,6 +23,8 @@ export const LIMITS = {
   /** A warm change may take at most this many RTT more than the floor, at p50 and at p95. */
   warmChangeOverFloorRtt: 0.1,
   bundleGzipKiB: 64,
+  /** A paced report's records are all live within this many times the pace's ideal time. */
+  paceOverIdeal: 1.25,
   /** The scenarios whose workerd CPU is judged against the Free plan's 10 ms. */
   cpuJudged: ["unchanged", "change-warm"] as string[],
 };
@@ -58,6 +61,8 @@ export interface Results {
   machine: Machine;
   options: Options;
   scenarios: ScenarioResult[];
+  /** Reports bigger than the pace's burst, at the default pace (bench/pace.ts). */
+  pace: PaceRow[];
   /** One simulator round trip from Node beyond the injected RTT, ms (p50): the simulator's own share. */
   simOverheadMs: number;
   /**
@@ -129,6 +134,13 @@ export function checks(r: Omit<Results, "checks">): Check[] {
       pass: s.cpuMs.p50 <= FREE_PLAN.cpuMsPerRequest,
     });
   }
+  for (const p of r.pace)
+    out.push({
+      what: `the pace: ${p.title}, until every record is live`,
+      value: p.liveMs === undefined ? "not live within 240 s" : `${x(p.liveMs / p.idealMs)}× its ideal time`,
+      target: `≤ ${LIMITS.paceOverIdeal}×`,
+      pass: p.liveMs !== undefined && p.liveMs <= LIMITS.paceOverIdeal * p.idealMs,
+    });
   out.push({
     what: "bundle, gzip (wrangler), a guard",
     value: `${x(r.bundle.gzipKiB)} KiB`,
@@ -237,6 +249,26 @@ export function renderMarkdown(r: Results): string {
           : "-",
         s.cpuMs ? `${x(s.cpuMs.p50)} ms` : "-",
         `${s.expected.apiCalls} calls, ${s.expected.rtt} RTT: ${s.expected.why}`,
+      ]),
+    ),
+  );
+
+  parts.push(
+    "The pace, on a Worker of its own at the default 60 OVH calls a minute (the rows above run with the pace out of the way):",
+    table(
+      [
+        "report",
+        "OVH calls (fewest it needs)",
+        "reply",
+        "until every record is live",
+        "÷ the pace's ideal time",
+      ],
+      r.pace.map((p) => [
+        p.title,
+        `${p.calls} (${p.neededCalls})`,
+        `${x(p.reply.ms / 1000, 1)} s: ${p.reply.good} good, ${p.reply.other} 911`,
+        p.liveMs === undefined ? "not within 240 s" : `${x(p.liveMs / 1000, 1)} s`,
+        p.liveMs === undefined ? "-" : `${x(p.liveMs / p.idealMs)}× (ideal ${x(p.idealMs / 1000, 1)} s)`,
       ]),
     ),
   );

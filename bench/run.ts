@@ -14,6 +14,7 @@ import { startOvhSimulator } from "../sim/ovh-simulator";
 import { ROOT } from "../test/support/endpoint";
 import { buildDeployable } from "./build";
 import { AUTHORIZATION, benchBindings, ONE, seed } from "./config";
+import { type PaceRow, paceRows } from "./pace";
 import { checks, type Machine, type Options, type Results, renderMarkdown } from "./report";
 import { cpuPerRequest, firstRequestCpu, runScenarios, simulatorOverhead } from "./scenarios";
 import { measureStartup } from "./startup";
@@ -161,6 +162,28 @@ async function main(): Promise<void> {
       await floor.close();
     }
 
+    say(
+      "the pace's rows: two reports bigger than its burst, at the default pace, until every record is live …",
+    );
+    const pacedWorker = await startWorker({
+      ...metered,
+      bindings: await benchBindings(sim.url, 0, { paced: true }),
+    });
+    let pace: PaceRow[];
+    try {
+      sim.resetCalls();
+      pace = await paceRows(sim, pacedWorker);
+      for (const p of pace)
+        say(
+          `${p.title}: ${p.calls} calls, reply ${(p.reply.ms / 1000).toFixed(1)} s (${p.reply.good} good), ` +
+            (p.liveMs === undefined
+              ? "not live within 240 s"
+              : `live after ${(p.liveMs / 1000).toFixed(1)} s, ${(p.liveMs / p.idealMs).toFixed(2)}× the pace's ideal ${(p.idealMs / 1000).toFixed(1)} s`),
+        );
+    } finally {
+      await pacedWorker.close();
+    }
+
     // The CPU ratios' denominators: hello-world answering the very request a report makes, in a
     // warm isolate and as the first request of a fresh workerd.
     say("hello-world's CPU for the same request …");
@@ -192,6 +215,7 @@ async function main(): Promise<void> {
       machine: machine(loadStart),
       options,
       scenarios,
+      pace,
       simOverheadMs,
       helloCpuMs,
       bundle: { main: mainBundle, hello: helloBundle, gzipKiB },
