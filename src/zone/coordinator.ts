@@ -16,6 +16,7 @@ import { notify } from "../notify/notify";
 import { CallPolicy, type Job } from "../ovh/calls";
 import { NotSent, zoneNameServers } from "../ovh/records";
 import { checkZone } from "./health/check";
+import { holdsAny, resumed } from "./health/drift";
 import { afterRefusal, afterReport, healthOf, noteFor, transitions } from "./health/state";
 import { advance, type Finished, type JobRecord, withBatch } from "./job";
 import {
@@ -163,6 +164,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     if (now - last < CHECK_NOW_EVERY_MS)
       return { retryAfter: Math.ceil((last + CHECK_NOW_EVERY_MS - now) / 1000) };
     this.checkedNow.set(client, now);
+    await this.resumeHeld(zone, client, now);
     const round = await this.watch.all(zone, this.config(), this.records, false, now);
     if (round.events.length > 0) this.ctx.waitUntil(notify(this.env, round.events));
     await this.wakeForWatch();
@@ -201,6 +203,27 @@ export class ZoneCoordinator extends DurableObject<Env> {
       .map((h) => `${h.host}: ${h.state}`);
     const { calls, queryIds } = client;
     return { zone, hosts, events, notes, ovhCalls: calls.length, queryIds, attention };
+  }
+
+  /**
+   * "Check now" resumes setting back the records of the client's hosts (every host for an admin)
+   * that the check holds after repeated drift (src/zone/health/drift.ts), in turn with the
+   * reports and checks that change the same host records.
+   */
+  private async resumeHeld(zone: string, client: string, now: number): Promise<void> {
+    const config = this.config();
+    const who = config.clients.get(client);
+    const hosts = [...config.hosts.values()]
+      .filter((h) => h.zone === zone && (who?.admin || who?.hosts.has(h.name)))
+      .map((h) => h.name);
+    if (!hosts.some((h) => holdsAny(this.hostRecords.get(h)))) return;
+    await this.inTurn(async () => {
+      for (const host of hosts) {
+        const record = this.hostRecords.get(host);
+        if (record && holdsAny(record)) this.hostRecords.set(host, resumed(record, client, now));
+      }
+      this.hostRecords.flush();
+    });
   }
 
   /** Run `work` after everything before it has finished (reports and checks, one at a time). */

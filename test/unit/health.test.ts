@@ -14,6 +14,7 @@ import {
   holdsAny,
   isHeld,
   onLastSetBack,
+  resumed,
 } from "../../src/zone/health/drift";
 import {
   afterRefusal,
@@ -201,7 +202,17 @@ describe("drift counted per record (src/zone/health/drift.ts)", () => {
     expect(isHeld(record, key)).toBe(true);
     expect(holdsAny(record)).toBe(true);
     expect(heldReason(record, (k) => `${k}.example.tld`)).toBe(
-      `AAAA wg-end.example.tld changed by hand ${DRIFT_LIMIT} times since 2026-12-01T09:00:00.000Z; not set back; report again to resume`,
+      `AAAA wg-end.example.tld changed by hand ${DRIFT_LIMIT} times since 2026-12-01T09:00:00.000Z; not set back; report again or press Check now to resume`,
+    );
+  });
+
+  it("Check now resumes: nothing held, the counts start over, and the reason says who resumed", () => {
+    const held = counted(counted(base, [key], T0, false), [key], T0 + HOUR, true);
+    const record = resumed(held, "fritzbox", T0 + 2 * HOUR);
+    expect(holdsAny(record)).toBe(false);
+    expect(record.drift).toEqual({ [key]: { count: 0, since: T0 + 2 * HOUR } });
+    expect(record.reason).toBe(
+      "setting back resumed by fritzbox at 2026-12-01T10:00:00.000Z: the next scheduled check puts the records right",
     );
   });
 

@@ -284,7 +284,8 @@ describe("a record changed by hand again and again (issue 21 item 10)", () => {
   }
   const writes = () => ep.sim.calls().filter((c) => c.kind === "create" || c.kind === "update");
 
-  it("is set back twice, then left as it is and said so (health drift) until a report resumes", async () => {
+  /** AAAA service changed by hand three times: set back twice, then held. */
+  async function heldAfterThreeEdits(): Promise<void> {
     await fresh({ recheck_after: 1 });
     await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
     for (const hand of ["2001:db8::91", "2001:db8::92"]) {
@@ -294,11 +295,15 @@ describe("a record changed by hand again and again (issue 21 item 10)", () => {
     }
     ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::93" });
     await checkUntil(async () => (await health("service.example.tld"))?.state === "drift");
+  }
+
+  it("is set back twice, then left as it is and said so (health drift) until a report resumes", async () => {
+    await heldAfterThreeEdits();
 
     expect(live("service")).toEqual(["2001:db8::93"]);
     const h = await health("service.example.tld");
     expect(h?.reason).toMatch(
-      /^AAAA service\.example\.tld changed by hand 3 times since \d{4}-\d\d-\d\dT[\d:.]+Z; not set back; report again to resume$/,
+      /^AAAA service\.example\.tld changed by hand 3 times since \d{4}-\d\d-\d\dT[\d:.]+Z; not set back; report again or press Check now to resume$/,
     );
     expect((await status()).history[0]).toMatchObject({
       client: "scheduled check",
@@ -325,5 +330,25 @@ describe("a record changed by hand again and again (issue 21 item 10)", () => {
     expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
     ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::94" });
     await checkUntil(async () => live("service")[0] === "2001:db8::1");
-  });
+  }, 60_000);
+
+  it("Check now resumes: the next check sets the record back, and the host is ok", async () => {
+    await heldAfterThreeEdits();
+    const now = await ep.fetch("/status/check", {
+      method: "POST",
+      headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
+    });
+    expect(now.status).toBe(200);
+    expect((await health("service.example.tld"))?.reason).toMatch(
+      /^setting back resumed by home at \d{4}-\d\d-\d\dT[\d:.]+Z: the next scheduled check puts the records right$/,
+    );
+    await checkUntil(async () => live("service")[0] === "2001:db8::1");
+    expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
+    expect((await status()).history[0]).toMatchObject({
+      client: "scheduled check",
+      outcome: "drift",
+      note: "changed outside this Worker; set back",
+      changes: [expect.objectContaining({ from: "2001:db8::93", to: "2001:db8::1" })],
+    });
+  }, 60_000);
 });

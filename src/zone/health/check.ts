@@ -26,7 +26,7 @@ import {
 import { type RecordMemory, reconcile } from "../reconcile";
 import { historyEntry } from "../store/history";
 import type { HostRecords } from "../store/hosts";
-import { changedAgain, counted, heldReason, holdsAny, isHeld, onLastSetBack } from "./drift";
+import { believedAt, changedAgain, counted, heldReason, holdsAny, isHeld, onLastSetBack } from "./drift";
 import { enter, failingReason, goneStale, transitions } from "./state";
 
 export interface CheckInput {
@@ -110,8 +110,7 @@ function lastAskedFor(specs: HostSpec[], hosts: HostRecords, memory: RecordMemor
       const target = prior?.targets[key];
       if (target === undefined || isHeld(prior, key)) continue;
       asked.desired.push({ host: host.name, spec, target });
-      const known = memory.get(key);
-      if (known && !known.unconfirmed && sameAddress(known.target, target)) asked.believed.add(key);
+      if (believedAt(prior, key, memory.get(key), target)) asked.believed.add(key);
     }
   }
   return asked;

@@ -2,12 +2,13 @@
 // check sets such a record back to what the host's clients last asked for; when one record is
 // changed by hand again and again (DRIFT_LIMIT times), a person means it (a deliberate edit, or
 // an owner undoing an address someone else reported), so the check stops setting it back and
-// says so: the host's health is `drift` until its next report, which resumes.
+// says so: the host's health is `drift` until its next report, or "Check now" on the status
+// page, resumes.
 import { sameAddress } from "../../core/address";
 import type { Desired } from "../../core/plan";
 import { iso } from "../../core/text";
 import type { RecordApi } from "../../ovh/records";
-import { type HostRecord, keyOf } from "../protocol";
+import { type HostRecord, keyOf, type RecordState } from "../protocol";
 import { type RecordMemory, read } from "../reconcile";
 
 /** Changes by hand of one record, since the host's last report, after which it is left alone. */
@@ -49,7 +50,32 @@ export function heldReason(record: HostRecord, nameOf: (key: string) => string):
   const what = held.map(
     ([key, d]) => `${nameOf(key)} changed by hand ${d.count} times since ${iso(d.since)}`,
   );
-  return `${what.join(", ")}; not set back; report again to resume`;
+  return `${what.join(", ")}; not set back; report again or press Check now to resume`;
+}
+
+/**
+ * The host's record once "Check now" resumed setting back its held records (`by` a client, at
+ * `now`): their counts start over, and the next scheduled check sets them back as drift.
+ */
+export function resumed(record: HostRecord, by: string, now: number): HostRecord {
+  const drift = { ...record.drift };
+  for (const [key, d] of Object.entries(drift)) if (d.held) drift[key] = { count: 0, since: now };
+  const reason = `setting back resumed by ${by} at ${iso(now)}: the next scheduled check puts the records right`;
+  return { ...record, drift, reason };
+}
+
+/**
+ * Whether OVH is taken to hold what the host asked, so that a difference read now is drift: it
+ * was confirmed at the target, or it is a record found changed by hand that is being watched.
+ */
+export function believedAt(
+  record: HostRecord | undefined,
+  key: string,
+  known: RecordState | undefined,
+  target: string,
+): boolean {
+  if (!known || known.unconfirmed) return false;
+  return sameAddress(known.target, target) || record?.drift?.[key] !== undefined;
 }
 
 /**
