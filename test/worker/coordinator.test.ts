@@ -2,35 +2,13 @@
 // history and status, and the abuse limits. Tests with the same settings share one Worker and
 // simulator; each test gets zones of its own in it (so a fresh coordinator, and fresh records).
 import ipaddr from "ipaddr.js";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+import { sharedWorkers } from "../support/slots";
 
 /** How many tests one Worker serves: its configuration has the test hosts once per test. */
-const SLOTS = 8;
-
-/**
- * testVars() with its hosts repeated for each of SLOTS tests: in test n, example.tld is
- * zn.example.tld and example.org is zn.example.org (nas.example.tld is nas.z3.example.tld).
- */
-async function slottedVars(): Promise<Record<string, unknown>> {
-  const base = await testVars();
-  const inSlot = (name: string, n: number) => name.replace(/example\.(tld|org)$/, `z${n}.example.$1`);
-  const slots = Array.from({ length: SLOTS }, (_, i) => i + 1);
-  const hosts: Record<string, unknown> = {};
-  for (const n of slots)
-    for (const [name, spec] of Object.entries(base.HOSTS as Record<string, { zone: string }>))
-      hosts[inSlot(name, n)] = { ...spec, zone: inSlot(spec.zone, n) };
-  const clients: Record<string, unknown> = {};
-  for (const [name, c] of Object.entries(base.CLIENTS as Record<string, { hosts: string[] }>))
-    clients[name] = { ...c, hosts: slots.flatMap((n) => c.hosts.map((h) => inSlot(h, n))) };
-  return { ...base, HOSTS: hosts, CLIENTS: clients };
-}
-
-const workers = new Map<string, { ep: Promise<Endpoint>; used: number }>();
-afterAll(async () => {
-  for (const w of workers.values()) await (await w.ep).close();
-});
+const useShared = sharedWorkers(8);
 
 let ep: Endpoint;
 /** This test's zones (example.tld and example.org in the fixtures) and its host names. */
@@ -43,30 +21,11 @@ const host = (name: string) => `${name}.${zone}`;
  * shares, for tests that read a client's whole history), and zones of the test's own.
  */
 function useWorker(settings: Record<string, number>, own?: string): void {
-  afterEach(() => {
-    expect(ep.unexpected).toEqual([]);
-  });
-  beforeEach(async () => {
-    const key = `${own ?? ""} ${JSON.stringify(settings)}`;
-    let w = workers.get(key);
-    if (!w) {
-      w = {
-        ep: slottedVars().then((vars) =>
-          startEndpoint({ vars: { ...vars, SETTINGS: settings }, clock: true }),
-        ),
-        used: 0,
-      };
-      workers.set(key, w);
-    }
-    ep = await w.ep;
-    w.used += 1;
-    if (w.used > SLOTS) throw new Error(`more than ${SLOTS} tests share the Worker for ${key}: raise SLOTS`);
-    zone = `z${w.used}.${ZONE}`;
-    otherZone = `z${w.used}.example.org`;
-    ep.sim.addZone(zone);
-    ep.sim.clearFaults();
-    ep.sim.resetCalls();
-  });
+  useShared(
+    `${own ?? ""} ${JSON.stringify(settings)}`,
+    (vars) => ({ vars: { ...vars, SETTINGS: settings }, clock: true }),
+    (slot) => ({ ep, zone, otherZone } = slot),
+  );
 }
 
 const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub, zone);
