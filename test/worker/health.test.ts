@@ -1,20 +1,29 @@
 // Each host's health and last report in /status, and the notes that say why a report changed
 // nothing or was refused: in the history and in the log line, while the dyndns2 reply stays
-// what clients expect.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Endpoint, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, NEIGHBOUR_PASSWORD, testVars, ZONE } from "../support/fixtures";
+// what clients expect. Tests with the same settings share a Worker, each with a zone of its own
+// (test/support/slots.ts); they read the newest history entry, which is their own.
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { Endpoint } from "../support/endpoint";
+import { HOME_PASSWORD, NEIGHBOUR_PASSWORD } from "../support/fixtures";
+import { sharedWorkers } from "../support/slots";
 
+const useShared = sharedWorkers(10);
 let ep: Endpoint;
+/** This test's zone (example.tld in the fixtures). */
+let zone: string;
+const host = (name: string) => `${name}.${zone}`;
+/** A name in a regular expression. */
+const escaped = (name: string) => name.replaceAll(".", "\\.");
 
-async function fresh(settings: Record<string, number> = {}): Promise<void> {
-  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings } });
-  ep.sim.addZone(ZONE);
+function fresh(settings: Record<string, number> = {}): void {
+  useShared(
+    JSON.stringify(settings),
+    (vars) => ({ vars: { ...vars, SETTINGS: settings } }),
+    (slot) => {
+      ({ ep, zone } = slot);
+    },
+  );
 }
-afterEach(async () => {
-  expect(ep.unexpected).toEqual([]);
-  await ep.close();
-});
 
 interface Status {
   hosts: {
@@ -37,6 +46,8 @@ async function status(user = "home", password = HOME_PASSWORD): Promise<Status> 
   return (await r.json()) as Status;
 }
 const hostOf = (s: Status, name: string) => s.hosts.find((h) => h.name === name);
+/** The history of this test's hosts (the Worker's other tests wrote the rest). */
+const ofThisTest = (s: Status) => s.history.filter((e) => e.host.endsWith(`.${zone}`));
 const from = (ip: string, agent = "test-router/1.0") => ({
   headers: { "CF-Connecting-IP": ip, "User-Agent": agent },
 });
@@ -51,23 +62,20 @@ async function loggedNotes(): Promise<string[]> {
 }
 
 describe("health and last report", () => {
-  beforeEach(() => fresh());
+  fresh();
 
   it("a host that never reported is never; a good report makes it ok and is its last report", async () => {
     let s = await status();
-    expect(hostOf(s, "service.example.tld")).toMatchObject({
+    expect(hostOf(s, host("service"))).toMatchObject({
       health: { state: "never", since: null },
       lastReport: null,
     });
-    expect(hostOf(s, "service.example.tld")?.health.reason).toMatch(/no report yet/);
+    expect(hostOf(s, host("service"))?.health.reason).toMatch(/no report yet/);
 
-    const reply = await ep.update(
-      { hostname: "service.example.tld", myipv6: "2001:db8::1" },
-      from("203.0.113.5"),
-    );
+    const reply = await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" }, from("203.0.113.5"));
     expect(reply.body).toBe("good 2001:db8::1\n");
     s = await status();
-    const service = hostOf(s, "service.example.tld");
+    const service = hostOf(s, host("service"));
     expect(service?.health).toMatchObject({ state: "ok", reason: "" });
     expect(service?.lastReport).toEqual({
       at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -76,22 +84,22 @@ describe("health and last report", () => {
       agent: "test-router/1.0",
       outcome: "good",
     });
-    expect(hostOf(s, "nas.example.tld")?.health.state).toBe("never");
+    expect(hostOf(s, host("nas"))?.health.state).toBe("never");
   });
 
   it("an OVH failure makes the host failing, with OVH's message and since when; the next good report ends it", async () => {
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     ep.sim.injectFault({
       method: "PUT",
-      path: /^\/domain\/zone\/example\.tld\/record\/\d+$/,
+      path: new RegExp(`^/domain/zone/${escaped(zone)}/record/\\d+$`),
       fault: { kind: "status", status: 500, body: '{"message":"Internal Server Error"}' },
     });
     for (let i = 0; i < 2; i++) {
-      const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" });
+      const reply = await ep.update({ hostname: host("service"), myipv6: "2001:db8::2" });
       expect(reply.body).toBe("911\n");
     }
     let s = await status();
-    const failing = hostOf(s, "service.example.tld")?.health;
+    const failing = hostOf(s, host("service"))?.health;
     expect(failing?.state).toBe("failing");
     expect(failing?.reason).toMatch(
       /^not written, OVH failed: OVH PUT .*500 Internal Server Error \(query id /,
@@ -103,23 +111,25 @@ describe("health and last report", () => {
     const since = failing?.since;
 
     // a second failure keeps the episode's start
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::3" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::3" });
     s = await status();
-    expect(hostOf(s, "service.example.tld")?.health.since).toBe(since);
+    expect(hostOf(s, host("service"))?.health.since).toBe(since);
 
     ep.sim.clearFaults();
-    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" })).body).toBe(
+    expect((await ep.update({ hostname: host("service"), myipv6: "2001:db8::2" })).body).toBe(
       "good 2001:db8::2\n",
     );
     s = await status();
-    expect(hostOf(s, "service.example.tld")?.health).toMatchObject({ state: "ok", reason: "" });
+    expect(hostOf(s, host("service"))?.health).toMatchObject({ state: "ok", reason: "" });
   });
 
   it("OVH refusing the credentials says so and what to check", async () => {
     ep.sim.setCredentialState("test-consumer-key-89ab", "expired");
-    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    // The simulator serves the tests after this one too.
+    onTestFinished(() => ep.sim.setCredentialState("test-consumer-key-89ab", "validated"));
+    const reply = await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     expect(reply.body).toBe("911\n");
-    const health = hostOf(await status(), "service.example.tld")?.health;
+    const health = hostOf(await status(), host("service"))?.health;
     expect(health?.state).toBe("failing");
     expect(health?.reason).toMatch(
       /^OVH refuses the credentials: .*; check the OVH keys and their rights with npm run check$/,
@@ -128,45 +138,40 @@ describe("health and last report", () => {
 
   it("duplicate records make the host failing with what to delete", async () => {
     for (const target of ["2001:db8::1", "2001:db8::2"])
-      ep.sim.addRecord(ZONE, { fieldType: "AAAA", subDomain: "service", target });
-    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::3" })).body).toBe(
-      "dnserr\n",
-    );
-    const health = hostOf(await status(), "service.example.tld")?.health;
+      ep.sim.addRecord(zone, { fieldType: "AAAA", subDomain: "service", target });
+    expect((await ep.update({ hostname: host("service"), myipv6: "2001:db8::3" })).body).toBe("dnserr\n");
+    const health = hostOf(await status(), host("service"))?.health;
     expect(health?.state).toBe("failing");
     expect(health?.reason).toMatch(
-      /^not written: AAAA service\.example\.tld matches 2 records: .*; delete all but one$/,
+      new RegExp(`^not written: AAAA ${escaped(host("service"))} matches 2 records: .*; delete all but one$`),
     );
   });
 });
 
 describe("why nothing changed", () => {
-  beforeEach(() => fresh({ change_limit: 1 }));
+  fresh({ change_limit: 1 });
 
   it("a family reported for a host with no record of it is explained in the log and the history; the reply is unchanged", async () => {
-    const reply = await ep.update({ hostname: "service.example.tld", myip: "81.2.69.142" });
+    const reply = await ep.update({ hostname: host("service"), myip: "81.2.69.142" });
     expect(reply.body).toBe("nochg 81.2.69.142\n");
-    const note = "IPv4 81.2.69.142 ignored: no A record for service.example.tld";
+    const note = `IPv4 81.2.69.142 ignored: no A record for ${host("service")}`;
     expect(await loggedNotes()).toContain(note);
     const s = await status();
-    expect(s.history[0]).toMatchObject({ host: "service.example.tld", outcome: "nochg", note });
-    expect(hostOf(s, "service.example.tld")?.lastReport?.outcome).toBe("nochg");
+    expect(s.history[0]).toMatchObject({ host: host("service"), outcome: "nochg", note });
+    expect(hostOf(s, host("service"))?.lastReport?.outcome).toBe("nochg");
   });
 
   it("an empty address field is explained", async () => {
-    const reply = await ep.update("hostname=firewall.example.tld&myip=&myipv6=2001:db8::7");
+    const reply = await ep.update(`hostname=${host("firewall")}&myip=&myipv6=2001:db8::7`);
     expect(reply.body).toBe("nochg 2001:db8::7\n");
-    const note =
-      "IPv6 2001:db8::7 ignored: no AAAA record for firewall.example.tld; myip empty: the A records of firewall.example.tld are left as they are";
+    const note = `IPv6 2001:db8::7 ignored: no AAAA record for ${host("firewall")}; myip empty: the A records of ${host("firewall")} are left as they are`;
     expect(await loggedNotes()).toContain(note);
     expect((await status()).history[0]?.note).toBe(note);
   });
 
   it("a write refused by the change limit says why in the history", async () => {
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
-    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" })).body).toBe(
-      "abuse\n",
-    );
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
+    expect((await ep.update({ hostname: host("service"), myipv6: "2001:db8::2" })).body).toBe("abuse\n");
     expect((await status()).history[0]).toMatchObject({
       outcome: "abuse",
       note: "the host's addresses change too often",
@@ -175,69 +180,77 @@ describe("why nothing changed", () => {
 });
 
 describe("refused reports", () => {
-  beforeEach(() => fresh());
+  fresh();
 
   it("a badrequest reaches the history with its reason, and is the host's last report", async () => {
-    const reply = await ep.update({ hostname: "strict.example.tld", myip: "10.0.0.1" });
+    const reply = await ep.update({ hostname: host("strict"), myip: "10.0.0.1" });
     expect(reply.status).toBe(400);
     const s = await status();
     expect(s.history[0]).toMatchObject({
-      host: "strict.example.tld",
+      host: host("strict"),
       outcome: "badrequest",
       note: expect.stringMatching(/not a global address/),
     });
-    const strict = hostOf(s, "strict.example.tld");
+    const strict = hostOf(s, host("strict"));
     expect(strict?.lastReport?.outcome).toBe("badrequest");
     expect(strict?.health.state).toBe("never");
     expect(strict?.health.reason).toMatch(/^no report accepted yet: .* was refused \(badrequest/);
   });
 
   it("an unreadable address reaches the history for each of the client's hosts named", async () => {
-    const reply = await ep.update({ hostname: "service.example.tld,nas.example.tld", myip: "not-an-ip" });
+    const reply = await ep.update({ hostname: `${host("service")},${host("nas")}`, myip: "not-an-ip" });
     expect(reply.status).toBe(400);
     const s = await status();
-    expect(s.history.map((e) => [e.host, e.outcome]).sort()).toEqual([
-      ["nas.example.tld", "badrequest"],
-      ["service.example.tld", "badrequest"],
+    expect(
+      ofThisTest(s)
+        .map((e) => [e.host, e.outcome])
+        .sort(),
+    ).toEqual([
+      [host("nas"), "badrequest"],
+      [host("service"), "badrequest"],
     ]);
   });
 
   it("a report refused by one host's plan keeps the names that are not the client's as nohost", async () => {
-    const reply = await ep.update({ hostname: "other.example.tld,strict.example.tld", myip: "10.0.0.1" });
+    const reply = await ep.update({ hostname: `${host("other")},${host("strict")}`, myip: "10.0.0.1" });
     expect(reply.status).toBe(400);
     const s = await status();
-    expect(s.history.map((e) => [e.host, e.outcome, e.note]).sort()).toEqual([
-      ["other.example.tld", "nohost", "other.example.tld is not a host of home"],
-      ["strict.example.tld", "badrequest", expect.stringMatching(/not a global address/)],
+    expect(
+      ofThisTest(s)
+        .map((e) => [e.host, e.outcome, e.note])
+        .sort(),
+    ).toEqual([
+      [host("other"), "nohost", `${host("other")} is not a host of home`],
+      [host("strict"), "badrequest", expect.stringMatching(/not a global address/)],
     ]);
   });
 
   it("a nohost is in the reporting client's history, not the host owner's", async () => {
     const reply = await ep.update({
-      hostname: "other.example.tld,service.example.tld",
+      hostname: `${host("other")},${host("service")}`,
       myipv6: "2001:db8::1",
     });
     expect(reply.body).toBe("nohost\ngood 2001:db8::1\n");
     const mine = await status();
     expect(mine.history).toContainEqual(
       expect.objectContaining({
-        host: "other.example.tld",
+        host: host("other"),
         client: "home",
         outcome: "nohost",
-        note: "other.example.tld is not a host of home",
+        note: `${host("other")} is not a host of home`,
       }),
     );
     const theirs = await status("neighbour", NEIGHBOUR_PASSWORD);
     expect(theirs.history).toEqual([]);
-    expect(hostOf(theirs, "other.example.tld")?.health.state).toBe("never");
+    expect(hostOf(theirs, host("other"))?.health.state).toBe("never");
   });
 });
 
 describe("failed logins", () => {
-  beforeEach(() => fresh());
+  fresh();
 
   it("the client's own failed logins are counted per source network; other names are not shown", async () => {
-    const query = { hostname: "service.example.tld", myipv6: "2001:db8::1" };
+    const query = { hostname: host("service"), myipv6: "2001:db8::1" };
     for (const ip of ["203.0.113.9", "203.0.113.9", "2001:db8:77:1::5"]) {
       const r = await ep.update(query, { password: "wrong-guess", headers: { "CF-Connecting-IP": ip } });
       expect(r.body).toBe("badauth\n");
