@@ -262,9 +262,10 @@ class Run {
   /** Make the planned writes that the calls left allow; whether any was made. */
   private async writeSome(): Promise<boolean> {
     const due = this.records.filter((r) => r.progress.plan?.write && !r.progress.written);
-    // The last call is kept for the refresh, unless it is the only one.
+    // The last call is kept for the refresh, unless it is the only one and no refresh is due.
     const left = this.left();
-    const now = due.slice(0, due.length < left || left <= 1 ? left : left - 1);
+    const keep = this.refreshWanted() || (due.length >= left && left > 1) ? 1 : 0;
+    const now = due.slice(0, Math.max(0, left - keep));
     if (now.length === 0) return false;
     await Promise.all(now.map((r) => this.writeOne(r)));
     return true;
@@ -328,7 +329,8 @@ class Run {
     }
     if (steps.length === 0) {
       // What fits of the first host, keeping a call for the refresh of what is staged.
-      room = this.left() - (this.left() > 1 && this.records.some((r) => r.progress.written) ? 1 : 0);
+      const staged = this.records.some((r) => r.progress.written);
+      room = this.left() - (this.refreshWanted() || (staged && this.left() > 1) ? 1 : 0);
       for (const r of unread.flatMap((h) => this.of(h)).filter((x) => this.readCost(x) > 0)) {
         const step = this.stepCost(r, room);
         if (step > room) break;
@@ -385,6 +387,12 @@ class Run {
   }
 
   // Refreshing.
+
+  /** Whether this continuation must keep a call for a refresh: a client waits for what it staged, or enough is staged. */
+  private refreshWanted(): boolean {
+    const staged = this.records.filter((r) => r.progress.written).length;
+    return staged > 0 && (this.c.clientWaits === true || staged >= REFRESH_EVERY);
+  }
 
   /**
    * Publish the staged writes when the job has nothing else to do, or after REFRESH_EVERY
