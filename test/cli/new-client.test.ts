@@ -30,7 +30,9 @@ afterEach(async () => {
   await cleanup();
 });
 
+// In-process (main() with memory I/O); the first end-to-end test runs both commands as processes.
 const newClient = (args: string[]) => runInProcess(["new-client", ...args], { cwd: dir });
+const check = () => runInProcess(["check", "--offline"], { cwd: dir });
 
 /** The value printed after `label` at the start of a line. */
 function field(out: string, label: string): string {
@@ -95,17 +97,18 @@ describe("new-client, end to end", () => {
 
   it("fills the placeholder client of the shipped wrangler.toml so that only warnings remain", async () => {
     await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
-    const before = await runCli(["check", "--offline"], { cwd: dir });
-    expect(before.code).toBe(1);
-    const result = await runCli(
-      ["new-client", "fritzbox", "--host", "router.example.tld", "--host", "wg-end.example.tld", "--write"],
-      {
-        cwd: dir,
-      },
-    );
+    expect((await check()).code).toBe(1);
+    const result = await newClient([
+      "fritzbox",
+      "--host",
+      "router.example.tld",
+      "--host",
+      "wg-end.example.tld",
+      "--write",
+    ]);
     expect(result.code).toBe(0);
-    const after = await runCli(["check", "--offline"], { cwd: dir });
-    expect(after.stdout).not.toContain("error:");
+    const after = await check();
+    expect(after.io.stdout).not.toContain("error:");
     expect(after.code).toBe(0);
     // Only the client's lines changed.
     const shipped = (await readFile(join(ROOT, "wrangler.toml"), "utf8")).split("\n");
@@ -116,19 +119,21 @@ describe("new-client, end to end", () => {
 
   it("a client of another name takes the placeholder client's place: no client is left to make the config invalid", async () => {
     await copyFile(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
-    const result = await runCli(
-      ["new-client", "box", "--host", "router.example.tld", "--host", "wg-end.example.tld", "--write"],
-      {
-        cwd: dir,
-      },
-    );
+    const result = await newClient([
+      "box",
+      "--host",
+      "router.example.tld",
+      "--host",
+      "wg-end.example.tld",
+      "--write",
+    ]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(
+    expect(result.io.stdout).toContain(
       'wrangler.toml: written to wrangler.toml (in place of the placeholder client "fritzbox"):',
     );
-    const after = await runCli(["check", "--offline"], { cwd: dir });
-    expect(after.stdout).not.toContain("error:");
-    expect(after.stdout).not.toContain("fritzbox");
+    const after = await check();
+    expect(after.io.stdout).not.toContain("error:");
+    expect(after.io.stdout).not.toContain("fritzbox");
     expect(after.code).toBe(0);
     const shipped = (await readFile(join(ROOT, "wrangler.toml"), "utf8")).split("\n");
     const edited = (await readFile(join(dir, "wrangler.toml"), "utf8")).split("\n");
