@@ -2,7 +2,7 @@
 // credentials right, and the source network not blocked after repeated failed logins.
 import { type ClientSpec, type Config, loadConfig } from "../config";
 import { messageOf } from "../core/text";
-import { type Params, readParams } from "../dyndns/params";
+import { discardBody, type Params, readParams } from "../dyndns/params";
 import { RETRY_AFTER_911, type Reply } from "../dyndns/reply";
 import type { Env } from "../env";
 import { log } from "../log";
@@ -44,9 +44,13 @@ export async function access(request: Request, env: Env, options: AccessOptions)
   if (request.method === "HEAD") return { ok: false, reply: { kind: "method", allow: "GET, POST" } };
   // Before anything is read or counted: a forged request must not even count as a failed login.
   const forged = options.changesState ? crossSite(request) : undefined;
-  if (forged) return { ok: false, reply: { kind: "badrequest", reason: forged } };
+  if (forged) {
+    await discardBody(request);
+    return { ok: false, reply: { kind: "badrequest", reason: forged } };
+  }
   const config = loadConfig(env);
   if (!config.ok) {
+    await discardBody(request);
     const notes = config.errors.map((e) => `config: ${e}`);
     return { ok: false, reply: { kind: "911", retryAfter: RETRY_AFTER_911 }, notes };
   }

@@ -57,6 +57,8 @@ export function values(params: Params, names: readonly string[]): { name: string
 
 /** Form bodies larger than this are not read: a dyndns2 request fits in a URL. */
 const MAX_FORM_BYTES = 64 * 1024;
+/** A form body longer than MAX_FORM_BYTES but not than this is read to its end before the refusal. */
+const DRAIN_BYTES = 1024 * 1024;
 /** A form body fits in one packet; one still arriving after this long is not waited for. */
 const FORM_DEADLINE_MS = 5_000;
 
@@ -77,6 +79,15 @@ export async function readParams(request: Request): Promise<Map<string, string[]
 }
 
 /**
+ * Read and drop a request's body before answering without it: an answer sent while the body is
+ * still arriving ends the connection, and a client that reuses it fails its next request. A body
+ * over 1 MiB, or one still arriving after the form's deadline, is left unread.
+ */
+export async function discardBody(request: Request): Promise<void> {
+  if (request.body && !request.bodyUsed) await readCapped(request, 0, FORM_DEADLINE_MS);
+}
+
+/**
  * The body as text; undefined past `limit` bytes, chunked or not, holding at most `limit` bytes;
  * "late" when it has not ended within `deadlineMs`.
  */
@@ -85,7 +96,10 @@ async function readCapped(
   limit: number,
   deadlineMs: number,
 ): Promise<string | undefined | "late"> {
-  if (Number(request.headers.get("Content-Length") ?? "0") > limit) return undefined;
+  // A declared length past what we would read to the end is refused unread (the connection is
+  // then closed); up to it, the body is read and dropped below, so the client can finish sending
+  // and read our answer on a connection that stays usable.
+  if (Number(request.headers.get("Content-Length") ?? "0") > DRAIN_BYTES) return undefined;
   if (!request.body) return "";
   const reader = request.body.getReader();
   let expire = (): void => undefined;
@@ -107,6 +121,10 @@ async function readCapped(
       // Past the limit, keep reading (so the client can finish sending and read our answer) but
       // keep nothing: memory stays bounded by the limit.
       if (size <= limit) chunks.push(next.value);
+      else if (size > DRAIN_BYTES) {
+        reader.cancel().catch(() => undefined);
+        return undefined;
+      }
     }
   } finally {
     clearTimeout(timer);

@@ -14,6 +14,7 @@ import {
   sessionsUnavailable,
 } from "../access/session";
 import { type ClientSpec, type Config, loadConfig, OAUTH2_SECRET_KEYS, SECRET_KEYS } from "../config";
+import { discardBody } from "../dyndns/params";
 import { feedsOf, recipes } from "../dyndns/recipes";
 import { renderReply } from "../dyndns/reply";
 import type { Env } from "../env";
@@ -128,23 +129,6 @@ function configProblem(
     error: `This Worker cannot log anyone in or take reports: ${what}.`,
     configuration: { invalid, secrets },
   };
-}
-
-/**
- * Read and drop a request's body before answering without it: an answer sent while the body is
- * still arriving ends the connection, and a client that reuses it fails its next request. Past
- * the size of any login form, the rest is left unread.
- */
-async function discardBody(request: Request): Promise<void> {
-  const reader = request.body?.getReader();
-  if (!reader) return;
-  let size = 0;
-  while (size <= 64 * 1024) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    size += value.byteLength;
-  }
-  await reader.cancel();
 }
 
 /** The page itself: the same static HTML for everyone, with headers that keep it to itself. */

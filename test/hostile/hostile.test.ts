@@ -1,4 +1,5 @@
 // The hostile corpus end to end: every row against one Worker in workerd and the OVH simulator.
+import { Agent, request as httpRequest } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SUCCESS_WORDS } from "../../src/dyndns/reply";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
@@ -143,5 +144,76 @@ describe("every hostile request gets its dyndns2 answer and changes nothing", ()
     });
     expect(events.filter((e) => e.event === "error")).toEqual([]);
     expect(events.filter((e) => e.event === "update" && (e.status ?? 0) >= 500)).toEqual([]);
+  });
+});
+
+describe("a refused form leaves the connection usable", () => {
+  /** One request on `agent`'s single socket: its status, body, and whether the socket was reused. */
+  function exchange(
+    agent: Agent,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ) {
+    return new Promise<{ status: number; body: string; reused: boolean }>((resolve, reject) => {
+      const request = httpRequest(`${ep.url}${path}`, { agent, method, headers }, (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, body: text, reused: request.reusedSocket }),
+        );
+      });
+      request.on("error", reject);
+      request.end(body);
+    });
+  }
+
+  it("a form body over 64 KiB is answered 400, and the next request goes on the same connection", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const form = { Authorization: AUTH, "Content-Type": "application/x-www-form-urlencoded" };
+      const big = `hostname=nas.example.tld&myip=198.51.100.99&pad=${"x".repeat(70_000)}`;
+      const refused = await exchange(agent, "POST", "/nic/update", form, big);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain("the form body is too large or unreadable");
+      const next = await exchange(agent, "GET", "/nic/update?hostname=nas.example.tld&myip=127.1", {
+        Authorization: AUTH,
+      });
+      expect(next.status).toBe(400);
+      expect(next.reused).toBe(true);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("a form posted from another site is refused, and the next request goes on the same connection", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const form = {
+        Authorization: AUTH,
+        Origin: "https://attacker.example",
+        "Content-Type": "application/x-www-form-urlencoded",
+      };
+      const refused = await exchange(
+        agent,
+        "POST",
+        "/nic/update",
+        form,
+        `hostname=nas.example.tld&pad=${"x".repeat(20_000)}`,
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain("a request from another web site is refused");
+      const next = await exchange(agent, "GET", "/nic/update?hostname=nas.example.tld&myip=127.1", {
+        Authorization: AUTH,
+      });
+      expect(next.status).toBe(400);
+      expect(next.reused).toBe(true);
+    } finally {
+      agent.destroy();
+    }
   });
 });
