@@ -331,60 +331,38 @@ async function report(results: Change[]): Promise<void> {
     `Goal p95(live - floor) ≤ ${goalMs} ms: ${met ? "met" : "MISSED"} (${quantile(over, 0.95).toFixed(0)} ms). The timer: up to 300 000 ms (every 5 minutes).`,
   ];
   console.log(lines.join("\n"));
+  const summary = (p: number) => ({
+    dad: quantile(
+      pick((c) => c.dadMs),
+      p,
+    ),
+    floor: quantile(
+      pick((c) => c.floorMs),
+      p,
+    ),
+    live: quantile(
+      pick((c) => c.liveMs),
+      p,
+    ),
+    over: quantile(over, p),
+    served: quantile(
+      pick((c) => c.servedMs),
+      p,
+    ),
+    servedFloor: quantile(
+      pick((c) => c.servedFloorMs),
+      p,
+    ),
+    servedOver: quantile(servedOver, p),
+  });
   const json = {
     date: new Date().toISOString(),
     rttMs: rtt,
     loadAverage: { start: loadStart, end: loadavg() },
     shell: shell?.join(" "),
     changes: results,
-    p50: {
-      dad: quantile(
-        pick((c) => c.dadMs),
-        0.5,
-      ),
-      floor: quantile(
-        pick((c) => c.floorMs),
-        0.5,
-      ),
-      live: quantile(
-        pick((c) => c.liveMs),
-        0.5,
-      ),
-      over: quantile(over, 0.5),
-      served: quantile(
-        pick((c) => c.servedMs),
-        0.5,
-      ),
-      servedFloor: quantile(
-        pick((c) => c.servedFloorMs),
-        0.5,
-      ),
-      servedOver: quantile(servedOver, 0.5),
-    },
-    p95: {
-      dad: quantile(
-        pick((c) => c.dadMs),
-        0.95,
-      ),
-      floor: quantile(
-        pick((c) => c.floorMs),
-        0.95,
-      ),
-      live: quantile(
-        pick((c) => c.liveMs),
-        0.95,
-      ),
-      over: quantile(over, 0.95),
-      served: quantile(
-        pick((c) => c.servedMs),
-        0.95,
-      ),
-      servedFloor: quantile(
-        pick((c) => c.servedFloorMs),
-        0.95,
-      ),
-      servedOver: quantile(servedOver, 0.95),
-    },
+    p50: summary(0.5),
+    p95: summary(0.95),
     goalMet: met,
   };
   const dir = join(ROOT, "bench", "results");
