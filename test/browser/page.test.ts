@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, screenshot } from "../support/browser";
-import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, OVH_SECRETS, sha256Hex, startEndpoint } from "../support/endpoint";
 import { SESSION_SECRET, WG_HOST_ID, ZONE } from "../support/fixtures";
 import { type Receiver, startReceiver } from "../support/receivers";
 
@@ -75,9 +75,7 @@ beforeAll(async () => {
       SETTINGS: { auth_fail_limit: 3 },
     },
     secrets: {
-      OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
-      OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
-      OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+      ...OVH_SECRETS,
       SESSION_SECRET,
       NOTIFY_URLS: `generic+http://${new URL(hook.origin).host}/hook ${BROKEN_URL}`,
     },
@@ -431,9 +429,7 @@ describe("notifications and failed logins", () => {
         CLIENTS: { home: { password_sha256: await sha256Hex(PASSWORD), hosts: ["nas.example.tld"] } },
       },
       secrets: {
-        OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
-        OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
-        OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+        ...OVH_SECRETS,
         SESSION_SECRET,
       },
     });

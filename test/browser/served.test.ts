@@ -4,7 +4,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, screenshot } from "../support/browser";
-import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, OVH_SECRETS, sha256Hex, startEndpoint } from "../support/endpoint";
 import { SESSION_SECRET, ZONE } from "../support/fixtures";
 
 const PASSWORD = "served-page-password";
@@ -46,9 +46,7 @@ beforeAll(async () => {
       CLIENTS: { home: { password_sha256: await sha256Hex(PASSWORD), hosts: HOSTS } },
     },
     secrets: {
-      OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
-      OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
-      OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+      ...OVH_SECRETS,
       SESSION_SECRET,
     },
   });

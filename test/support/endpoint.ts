@@ -22,6 +22,13 @@ export const TEST_OVH = {
   consumerKey: "test-consumer-key-89ab",
 } as const;
 
+/** The Worker secrets of TEST_OVH's key, as a test Worker gets them by default. */
+export const OVH_SECRETS = {
+  OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
+  OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
+  OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+};
+
 /** Every password a test hashed for CLIENTS: none may ever appear in the Worker's output. */
 export const TEST_PASSWORDS = new Set<string>();
 
@@ -160,11 +167,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
     sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
   }
-  const secrets = options.secrets ?? {
-    OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
-    OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
-    OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
-  };
+  const secrets = options.secrets ?? OVH_SECRETS;
   const logs: string[] = [];
   const unexpected: string[] = [];
   let lastOutput = Date.now();

@@ -2,7 +2,7 @@
 // stands in for healthchecks.io and for Uptime Kuma and checks each one's documented request.
 // The URL's token appears in no log line.
 import { afterEach, describe, expect, it } from "vitest";
-import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, OVH_SECRETS, startEndpoint } from "../support/endpoint";
 import { testVars, ZONE } from "../support/fixtures";
 import { type Receiver, startReceiver } from "../support/receivers";
 
@@ -23,9 +23,7 @@ async function start(url: (origin: string) => string, origin: string): Promise<v
   ep = await startEndpoint({
     vars: await testVars(),
     secrets: {
-      OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
-      OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
-      OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+      ...OVH_SECRETS,
       HEARTBEAT_URL: url(origin),
     },
     receivers: { [origin]: hook.origin },

@@ -3,7 +3,7 @@
 // origins are mapped to the receivers in the test harness only) and check the exact request each
 // service's API expects. The dyndns2 reply never changes or waits for a delivery.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, OVH_SECRETS, startEndpoint } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, NEIGHBOUR_PASSWORD, testVars, ZONE } from "../support/fixtures";
 import { type Received, type Receiver, startReceiver } from "../support/receivers";
 
@@ -45,9 +45,7 @@ async function fresh(
   ep = await startEndpoint({
     vars: vars ?? { ...(await testVars()), SETTINGS: settings },
     secrets: {
-      OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
-      OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
-      OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+      ...OVH_SECRETS,
       NOTIFY_URLS: `${notifyUrls()} ${extraUrl}`,
     },
     receivers: {

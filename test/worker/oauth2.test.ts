@@ -1,6 +1,6 @@
 // OVH OAuth2 service accounts instead of application + consumer key: bearer tokens, no clock.
 import { afterEach, describe, expect, it } from "vitest";
-import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, OVH_SECRETS, startEndpoint } from "../support/endpoint";
 import { testVars, ZONE } from "../support/fixtures";
 
 const CLIENT_ID = "sa-client-id-1234";
@@ -85,9 +85,7 @@ describe("OAuth2 service account", () => {
     ep = await startEndpoint({
       vars: await testVars(),
       secrets: {
-        OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
-        OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
-        OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
+        ...OVH_SECRETS,
         OVH_CLIENT_ID: CLIENT_ID,
         OVH_CLIENT_SECRET: CLIENT_SECRET,
       },

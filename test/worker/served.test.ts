@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DnsFault } from "../../sim/dns";
 import { startOvhSimulator } from "../../sim/ovh-simulator";
-import { type Endpoint, type EndpointOptions, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, type EndpointOptions, OVH_SECRETS, startEndpoint, TEST_OVH } from "../support/endpoint";
 import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
 import { type Receiver, startReceiver } from "../support/receivers";
 
@@ -67,11 +67,6 @@ async function runCheck(ep: Endpoint): Promise<void> {
 }
 
 const SERVICE = "service.example.tld";
-const secretsOf = (k: typeof TEST_OVH) => ({
-  OVH_APPLICATION_KEY: k.applicationKey,
-  OVH_APPLICATION_SECRET: k.applicationSecret,
-  OVH_CONSUMER_KEY: k.consumerKey,
-});
 
 describe("a change is watched until every name server serves it", () => {
   it("waiting, then served by both servers, with the seconds from the report; one connection per server per round", async () => {
@@ -181,7 +176,7 @@ describe("unserved", () => {
       const own = await start(
         { serve_within: 10 },
         {
-          secrets: { ...secretsOf(TEST_OVH), NOTIFY_URLS: `generic+${hook.origin}/hook` },
+          secrets: { ...OVH_SECRETS, NOTIFY_URLS: `generic+${hook.origin}/hook` },
           receivers: { [hook.origin]: hook.origin },
         },
       );

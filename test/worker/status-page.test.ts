@@ -6,14 +6,10 @@ import { readdir } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Endpoint, ROOT, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, OVH_SECRETS, ROOT, startEndpoint } from "../support/endpoint";
 import { HOME_PASSWORD, NEIGHBOUR_PASSWORD, SESSION_SECRET, testVars, ZONE } from "../support/fixtures";
 
-const OVH = {
-  OVH_APPLICATION_KEY: TEST_OVH.applicationKey,
-  OVH_APPLICATION_SECRET: TEST_OVH.applicationSecret,
-  OVH_CONSUMER_KEY: TEST_OVH.consumerKey,
-};
+const OVH = OVH_SECRETS;
 
 let ep: Endpoint;
 let origin: string;
