@@ -5,7 +5,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DnsFault } from "../../sim/dns";
 import { startOvhSimulator } from "../../sim/ovh-simulator";
-import { type Endpoint, type EndpointOptions, OVH_SECRETS, startEndpoint, TEST_OVH } from "../support/endpoint";
+import {
+  type Endpoint,
+  type EndpointOptions,
+  OVH_SECRETS,
+  startEndpoint,
+  TEST_OVH,
+} from "../support/endpoint";
 import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
 import { type Receiver, startReceiver } from "../support/receivers";
 
