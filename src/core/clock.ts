@@ -1,10 +1,12 @@
 // The time the Worker dates things by: when a record was confirmed (recheck_after), when a host
-// last reported (stale_after), the change window, the history. It is Date.now(), unless a test
-// harness runs it ahead: Miniflare then gives the Worker a TEST_CLOCK binding, a function of the
-// test process (test/support/endpoint.ts) that answers by how many ms. wrangler.toml never binds
-// it (test/unit/clock.test.ts; SECURITY.md). Real waits stay on Date.now(): OVH's pace, a
-// report's deadline, time-outs, the breaker's cool-down, alarms. (src/access/ and src/notify/
-// still date by Date.now(): no test has needed to move their windows yet.)
+// last reported (stale_after), the change window, the history, the name-server watch's back-off
+// and serve_within. It is Date.now(), unless a test harness runs it ahead: Miniflare then gives
+// the Worker a TEST_CLOCK binding, a function of the test process (test/support/endpoint.ts) that
+// answers by how many ms. wrangler.toml never binds it (test/unit/clock.test.ts; SECURITY.md).
+// Real waits stay on Date.now(): OVH's pace, a report's deadline, time-outs, the breaker's
+// cool-down. The watch's alarm is set at its clock time, so with the clock ahead it comes late;
+// tests fire it (Endpoint.fireAlarm). (src/access/ and src/notify/ still date by Date.now(): no
+// test has needed to move their windows yet.)
 
 let aheadMs = 0;
 
@@ -14,8 +16,8 @@ export function clockNow(): number {
 }
 
 /**
- * Take the test harness's offset, at the start of each request and scheduled run; nothing without
- * a harness. The isolate's Durable Objects go by what its last request took.
+ * Take the test harness's offset, at the start of each request, scheduled run and coordinator
+ * alarm; nothing without a harness. The isolate's Durable Objects go by what was last taken.
  */
 export async function followTestClock(
   harness: { fetch(url: string): Promise<Response> } | undefined,

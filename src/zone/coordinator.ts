@@ -8,7 +8,7 @@
 // (src/zone/watch.ts), from its alarm.
 import { DurableObject } from "cloudflare:workers";
 import { type Config, loadConfig, staleAfterOf } from "../config";
-import { clockNow } from "../core/clock";
+import { clockNow, followTestClock } from "../core/clock";
 import type { Desired } from "../core/plan";
 import { tcpConnect } from "../dns/tcp";
 import type { Env } from "../env";
@@ -123,6 +123,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
    * name servers what is due.
    */
   override async alarm(): Promise<void> {
+    await followTestClock(this.env.TEST_CLOCK);
     const config = loadConfig(this.env);
     if (!config.ok) return;
     await this.inTurn(async () => {
@@ -136,7 +137,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     });
     // The name servers, asked apart from the reports: a report never waits for them.
     try {
-      const round = await this.watch.due(config.value, Date.now());
+      const round = await this.watch.due(config.value, clockNow());
       if (round.events.length > 0) this.ctx.waitUntil(notify(this.env, round.events));
     } finally {
       await this.wakeForWatch();
@@ -165,7 +166,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       return { retryAfter: Math.ceil((last + CHECK_NOW_EVERY_MS - now) / 1000) };
     this.checkedNow.set(client, now);
     await this.resumeHeld(zone, client, now);
-    const round = await this.watch.all(zone, this.config(), this.records, false, now);
+    const round = await this.watch.all(zone, this.config(), this.records, false, clockNow());
     if (round.events.length > 0) this.ctx.waitUntil(notify(this.env, round.events));
     await this.wakeForWatch();
     const { records, servers, problem } = round;
@@ -191,7 +192,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     });
     // Then what the name servers serve, against what is now written (OVH's list of them read
     // again), out of the reports' turn: a report never waits for a name server.
-    const round = await this.watch.all(zone, config, this.records, true, Date.now());
+    const round = await this.watch.all(zone, config, this.records, true, clockNow());
     await this.wakeForWatch();
     const { checked: hosts, notes } = outcome;
     const events = [...outcome.events, ...round.events];

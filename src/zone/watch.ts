@@ -12,6 +12,7 @@
 // connections, OVH's calls and the notifier's included); each counts as a subrequest.
 import { type Config, serveWithinOf } from "../config";
 import { sameAddress } from "../core/address";
+import { clockNow } from "../core/clock";
 import { iso, messageOf } from "../core/text";
 import { askServers, type Connect, type NameServer, parseNameServer } from "../dns/client";
 import {
@@ -309,9 +310,9 @@ export class Watch {
     const { servers, problem } = await this.servers(zone, config, reread);
     const answers =
       servers.length > 0
-        ? await askAbout(records, servers, this.d.connect, Date.now)
+        ? await askAbout(records, servers, this.d.connect, clockNow)
         : new Map<string, ServerAnswer[]>();
-    const at = Date.now();
+    const at = clockNow();
     const after = records.map((r) => next(r, answers.get(r.key) ?? [], at));
     for (const [i, r] of after.entries()) this.d.store.update(r, stored[i]);
     const events: HealthEvent[] = [];
@@ -350,7 +351,7 @@ export class Watch {
       if (!kept || reread) {
         try {
           labels = await this.d.readNameServers(zone, config);
-          this.d.store.keepNameServers(zone, labels, Date.now());
+          this.d.store.keepNameServers(zone, labels, clockNow());
         } catch (error) {
           problem = `the zone's name servers could not be read from OVH: ${messageOf(error)}`;
         }

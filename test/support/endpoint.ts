@@ -4,7 +4,7 @@
 // recorded in `unexpected` and answered 599 — close() fails when there were any, so every test
 // that starts an endpoint gets that check.
 import { mkdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -116,8 +116,14 @@ export interface Endpoint {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Resolves once the log lines printed so far have been read. */
   flushLogs(): Promise<void>;
-  /** The Worker's clock (EndpointOptions.clock); it takes a move at its next request or scheduled run. */
+  /** The Worker's clock (EndpointOptions.clock); it takes a move at its next request, scheduled run or alarm. */
   clock: TestClock;
+  /**
+   * Run the zone coordinator's alarm now, as workerd runs a due one (the alarm cleared, then
+   * alarm()), and resolve when it has finished: with `clock.advance()`, the name-server watch's
+   * back-off and serve_within pass without waiting.
+   */
+  fireAlarm(zone: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -154,6 +160,23 @@ function testClock(enabled: boolean): TestClock {
     },
   };
 }
+
+/**
+ * The entry module tests run: the bundle as built, its ZoneCoordinator given one more RPC method,
+ * fireAlarm() (workerd lets no one call alarm() over RPC), the way @cloudflare/vitest-pool-workers'
+ * runDurableObjectAlarm reaches into an object. Nothing else differs from what is deployed.
+ */
+const UNDER_TEST = (bundle: string) => `
+import worker, { ZoneCoordinator as Deployed } from "./${bundle}";
+export * from "./${bundle}";
+export class ZoneCoordinator extends Deployed {
+  async fireAlarm() {
+    await this.ctx.storage.deleteAlarm();
+    await this.alarm();
+  }
+}
+export default worker;
+`;
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
   const scriptPath = await buildWorker();
@@ -214,7 +237,14 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   };
   const clock = testClock(options.clock ?? false);
   const worker = {
-    modules: [{ type: "ESModule" as const, path: scriptPath, contents }],
+    modules: [
+      {
+        type: "ESModule" as const,
+        path: join(dirname(scriptPath), "under-test.mjs"),
+        contents: UNDER_TEST(basename(scriptPath)),
+      },
+      { type: "ESModule" as const, path: scriptPath, contents },
+    ],
     modulesRoot: dirname(scriptPath),
     // As wrangler.toml's [assets]: the status page's files, served ahead of the Worker.
     assets: {
@@ -280,6 +310,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     logs,
     unexpected,
     clock,
+    async fireAlarm(zone) {
+      const zones = await mf.getDurableObjectNamespace("ZONES");
+      await (zones.get(zones.idFromName(zone)) as unknown as { fireAlarm(): Promise<void> }).fireAlarm();
+    },
     async fetch(path, init) {
       return fetch(url + path, init);
     },
