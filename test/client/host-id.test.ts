@@ -6,9 +6,9 @@
 // survives. The fix the client prints for stable-privacy is applied as printed, and then holds.
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT, sha256Hex, startEndpoint } from "../support/endpoint";
+import { sha256Hex, startEndpoint } from "../support/endpoint";
 import { liveTargets, ZONE } from "../support/fixtures";
-import { createNamespace, deleteNamespace, IP, ip, ipSync, PATH, sysctl } from "./netns";
+import { createNamespace, deleteNamespace, IP, ip, ipSync, PATH, sendAdvertisement, sysctl } from "./netns";
 import { CLIENT, missing, run, SHELLS, tempDir, which, writePrivate } from "./support";
 
 const NS = `ovh-dyndns-hostid-${process.pid}`;
@@ -45,16 +45,8 @@ async function advertise(router: string, dev: string, prefix: string): Promise<s
   const start = prefix.replace(/::$/, ":");
   for (let i = 0; i < 50; i++) {
     // Sent again until the link-local source is ready and the kernel has taken it.
-    const sent = await run(IP, [
-      "netns",
-      "exec",
-      NS,
-      "python3",
-      join(ROOT, "test", "client", "ra.py"),
-      router,
-      `${prefix}/64`,
-    ]);
-    if (sent.code !== 0 && !/Cannot assign requested address/.test(sent.stderr)) throw new Error(sent.stderr);
+    const failed = await sendAdvertisement(NS, router, `${prefix}/64`);
+    if (failed && !/Cannot assign requested address/.test(failed)) throw new Error(`ra.py: ${failed}`);
     const found = globals(await ip("-n", NS, "-6", "-o", "addr", "show", "dev", dev)).filter((a) =>
       a.startsWith(start),
     );
@@ -186,15 +178,7 @@ describe.skipIf(noNamespace)(
         sysctl(NS, `net/ipv6/conf/${d}/addr_gen_mode`, "1");
         sysctl(NS, `net/ipv6/conf/${d}/accept_ra`, "0");
       });
-      await run(IP, [
-        "netns",
-        "exec",
-        NS,
-        "python3",
-        join(ROOT, "test", "client", "ra.py"),
-        router,
-        "2001:db8:7b:10::/64",
-      ]);
+      await sendAdvertisement(NS, router, "2001:db8:7b:10::/64");
       const r = await show(dev);
       expect(r.code).toBe(75);
       expect(r.stdout).toContain(

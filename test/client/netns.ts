@@ -76,6 +76,8 @@ export function createNamespace(ns: string): string | undefined {
 }
 
 export function deleteNamespace(ns: string): void {
+  advertisers.get(ns)?.child.kill();
+  advertisers.delete(ns);
   spawnSync(IP, ["netns", "del", ns]);
 }
 
@@ -215,8 +217,45 @@ export class Watcher {
   }
 }
 
+/** Per namespace: `ra.py -`, started at the first advertisement, ended by deleteNamespace. */
+const advertisers = new Map<string, { child: ChildProcess; waiting: ((answer: string) => void)[] }>();
+
+function startAdvertiser(ns: string): { child: ChildProcess; waiting: ((answer: string) => void)[] } {
+  const child = spawn(IP, ["netns", "exec", ns, "python3", join(ROOT, "test", "client", "ra.py"), "-"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const sender = { child, waiting: [] as ((answer: string) => void)[] };
+  // Written to after it died: the exit below answers what waits.
+  child.stdin?.on("error", () => {});
+  if (child.stdout) createInterface({ input: child.stdout }).on("line", (l) => sender.waiting.shift()?.(l));
+  child.on("exit", (code, signal) => {
+    if (advertisers.get(ns) === sender) advertisers.delete(ns);
+    for (const answer of sender.waiting.splice(0)) answer(`error: ra.py exited (${code ?? signal})`);
+  });
+  advertisers.set(ns, sender);
+  return sender;
+}
+
 /**
  * Send one router advertisement from `router` (ra.py): each spec "PREFIX/LEN[,VALID,PREFERRED]".
+ * Undefined once it is sent, or why not (such as "Cannot assign requested address" while
+ * `router` has no usable link-local address yet). One Python process per namespace sends them
+ * all, in order.
+ */
+export function sendAdvertisement(
+  ns: string,
+  router: string,
+  ...specs: string[]
+): Promise<string | undefined> {
+  const sender = advertisers.get(ns) ?? startAdvertiser(ns);
+  return new Promise((resolve) => {
+    sender.waiting.push((answer) => resolve(answer === "ok" ? undefined : answer.replace(/^error: /, "")));
+    sender.child.stdin?.write(`${router} ${specs.join(" ")}\n`);
+  });
+}
+
+/**
+ * Send one router advertisement from `router` (sendAdvertisement); throws if it cannot be sent.
  * Waits first (bounded) for `router`'s link-local address, the RA's source, to be usable.
  */
 export async function advertise(ns: string, router: string, ...specs: string[]): Promise<void> {
@@ -226,16 +265,8 @@ export async function advertise(ns: string, router: string, ...specs: string[]):
     if (i >= 100) throw new Error(`${router} has no usable link-local address:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const sent = await run(IP, [
-    "netns",
-    "exec",
-    ns,
-    "python3",
-    join(ROOT, "test", "client", "ra.py"),
-    router,
-    ...specs,
-  ]);
-  if (sent.code !== 0) throw new Error(`ra.py: ${sent.stderr.trim()}`);
+  const failed = await sendAdvertisement(ns, router, ...specs);
+  if (failed) throw new Error(`ra.py: ${failed}`);
 }
 
 /** The processes whose parent is `pid`, recursively: pid and command line. */
