@@ -21,6 +21,7 @@ import { createInterface } from "node:readline";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Endpoint, ROOT, sha256Hex, startEndpoint } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, OTHER_ZONE, testVars, ZONE } from "../support/fixtures";
+import { IP, ip, ipSync, PATH, sysctls } from "./netns";
 import {
   basic,
   CLIENT,
@@ -35,9 +36,6 @@ import {
 } from "./support";
 
 const NS = `ovh-dyndns-test-${process.pid}`;
-/** iproute2's ip, by absolute path: some tests put busybox's ip first on the client's PATH. */
-const IP = which("ip") ?? "ip";
-const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** The address the client must pick on c0: permanent, and the lowest of the permanent ones. */
 const STABLE = "2001:db8:4b:10::20";
@@ -45,17 +43,6 @@ const STABLE = "2001:db8:4b:10::20";
 const STABLE_SLAAC = "2001:db8:4c:10::9";
 /** A password with everything that could break quoting: curl config, shell, URL. */
 const TRICKY = `q"uo\\te $x 'y' %&+#\\`;
-
-/** Run ip(8) now; throws with its message. Synchronous: used before any test starts. */
-function ipSync(...args: string[]): string {
-  const r = spawnSync(IP, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${(r.stderr || r.error?.message || "").trim()}`);
-  return r.stdout;
-}
-
-function sysctl(key: string, value: string): void {
-  ipSync("netns", "exec", NS, "sh", "-c", `echo ${value} > /proc/sys/${key}`);
-}
 
 /** Build the interfaces. c0: everything; c2: dynamic addresses only; c4: nothing usable. */
 function buildNamespace(): void {
@@ -67,15 +54,18 @@ function buildNamespace(): void {
     ["c4", "c5"],
   ] as const) {
     ipSync(...n, "link", "add", a, "type", "veth", "peer", "name", b);
-    sysctl(`net/ipv6/conf/${a}/disable_ipv6`, "0");
-    sysctl(`net/ipv6/conf/${b}/disable_ipv6`, "0");
   }
-  // Temporary addresses from every mngtmpaddr address; slow DAD where addresses must stay tentative.
-  for (const dev of ["c0", "c2"]) sysctl(`net/ipv6/conf/${dev}/use_tempaddr`, "2");
+  const settings: Record<string, string> = {};
+  for (const dev of ["c0", "c1", "c2", "c3", "c4", "c5"]) settings[`net/ipv6/conf/${dev}/disable_ipv6`] = "0";
+  // Temporary addresses from every mngtmpaddr address; slow DAD where addresses must stay
+  // tentative, its first probe sent at once (not after up to 1 s), so that ::4's fails at once.
+  for (const dev of ["c0", "c2"]) settings[`net/ipv6/conf/${dev}/use_tempaddr`] = "2";
   for (const dev of ["c0", "c4"]) {
-    sysctl(`net/ipv6/conf/${dev}/dad_transmits`, "50");
-    sysctl(`net/ipv6/neigh/${dev}/retrans_time_ms`, "10000");
+    settings[`net/ipv6/conf/${dev}/dad_transmits`] = "50";
+    settings[`net/ipv6/conf/${dev}/router_solicitation_delay`] = "0";
+    settings[`net/ipv6/neigh/${dev}/retrans_time_ms`] = "10000";
   }
+  sysctls(NS, settings);
   for (const dev of ["c0", "c1", "c2", "c3", "c4", "c5"]) ipSync(...n, "link", "set", dev, "up");
 
   const add = (dev: string, ...spec: string[]) => ipSync(...n, "addr", "add", ...spec, "dev", dev);
@@ -133,12 +123,6 @@ function createNamespace(): string | undefined {
 }
 const noNamespace = createNamespace();
 if (noNamespace) console.warn(`test/client/client.test.ts: skipping the namespace tests: ${noNamespace}`);
-
-async function ip(...args: string[]): Promise<string> {
-  const r = await run(IP, args);
-  if (r.code !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr.trim()}`);
-  return r.stdout;
-}
 
 /** Address lines of a device: "ADDR flags…". */
 async function addressLines(dev: string): Promise<string[]> {
