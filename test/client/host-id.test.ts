@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { sha256Hex, startEndpoint } from "../support/endpoint";
 import { liveTargets, ZONE } from "../support/fixtures";
-import { createNamespace, deleteNamespace, IP, ip, ipSync, PATH, sendAdvertisement, sysctl } from "./netns";
+import { createNamespace, deleteNamespace, IP, ip, ipSync, PATH, sendAdvertisement, sysctls } from "./netns";
 import { CLIENT, missing, run, SHELLS, tempDir, which, writePrivate } from "./support";
 
 const NS = `ovh-dyndns-hostid-${process.pid}`;
@@ -23,19 +23,25 @@ afterAll(() => {
 let pairs = 0;
 /**
  * A veth pair: the host's end (MAC 02:00:00:00:00:NN, DAD off so addresses are usable at once)
- * configured by `setup` before it comes up, and the router's end. Returns both names.
+ * with the sysctls `settings` gives for it before it comes up, and the router's end. Returns both
+ * names.
  */
-function link(setup: (dev: string) => void = () => {}): { dev: string; router: string; mac: string } {
+function link(settings: (dev: string) => Record<string, string> = () => ({})): {
+  dev: string;
+  router: string;
+  mac: string;
+} {
   pairs += 1;
   const dev = `h${pairs}`;
   const router = `r${pairs}`;
   const mac = `02:00:00:00:00:${pairs.toString(16).padStart(2, "0")}`;
   ipSync("-n", NS, "link", "add", dev, "address", mac, "type", "veth", "peer", "name", router);
+  const all: Record<string, string> = {};
   for (const d of [dev, router]) {
-    sysctl(NS, `net/ipv6/conf/${d}/disable_ipv6`, "0");
-    sysctl(NS, `net/ipv6/conf/${d}/accept_dad`, "0");
+    all[`net/ipv6/conf/${d}/disable_ipv6`] = "0";
+    all[`net/ipv6/conf/${d}/accept_dad`] = "0";
   }
-  setup(dev);
+  sysctls(NS, { ...all, ...settings(dev) });
   for (const d of [router, dev]) ipSync("-n", NS, "link", "set", d, "up");
   return { dev, router, mac };
 }
@@ -90,7 +96,7 @@ describe.skipIf(noNamespace)(
   `--show-host-id in a network namespace${noNamespace ? ` (skipped: ${noNamespace})` : ""}`,
   () => {
     it("eui64: the EUI-64 of the MAC, the exact wrangler.toml lines, and it survives a new prefix", async () => {
-      const { dev, router, mac } = link((d) => sysctl(NS, `net/ipv6/conf/${d}/use_tempaddr`, "2"));
+      const { dev, router, mac } = link((d) => ({ [`net/ipv6/conf/${d}/use_tempaddr`]: "2" }));
       await advertise(router, dev, "2001:db8:4b:10::");
       const r = await show(dev);
       expect(r.stderr).toBe("");
@@ -121,10 +127,10 @@ describe.skipIf(noNamespace)(
     });
 
     it("stable-privacy: warns, prints the fixes, the kernel confirms; the printed fix then holds", async () => {
-      const { dev, router } = link((d) => {
-        sysctl(NS, `net/ipv6/conf/${d}/stable_secret`, "2001:db8:1:2:3:4:5:6");
-        sysctl(NS, `net/ipv6/conf/${d}/addr_gen_mode`, "2");
-      });
+      const { dev, router } = link((d) => ({
+        [`net/ipv6/conf/${d}/stable_secret`]: "2001:db8:1:2:3:4:5:6",
+        [`net/ipv6/conf/${d}/addr_gen_mode`]: "2",
+      }));
       const [first = ""] = await advertise(router, dev, "2001:db8:5b:10::");
       const r = await show(dev);
       expect(r.code).toBe(0);
@@ -161,7 +167,7 @@ describe.skipIf(noNamespace)(
     });
 
     it("random: warns, and the kernel draws another identifier for the next prefix", async () => {
-      const { dev, router } = link((d) => sysctl(NS, `net/ipv6/conf/${d}/addr_gen_mode`, "3"));
+      const { dev, router } = link((d) => ({ [`net/ipv6/conf/${d}/addr_gen_mode`]: "3" }));
       const [first = ""] = await advertise(router, dev, "2001:db8:6b:10::");
       const r = await show(dev);
       expect(r.stdout).toContain("address generation random (addr_gen_mode 3)");
@@ -174,10 +180,10 @@ describe.skipIf(noNamespace)(
     });
 
     it("none, as NetworkManager sets it (no RAs for the kernel): exit 75, then the manager's address is not trusted", async () => {
-      const { dev, router } = link((d) => {
-        sysctl(NS, `net/ipv6/conf/${d}/addr_gen_mode`, "1");
-        sysctl(NS, `net/ipv6/conf/${d}/accept_ra`, "0");
-      });
+      const { dev, router } = link((d) => ({
+        [`net/ipv6/conf/${d}/addr_gen_mode`]: "1",
+        [`net/ipv6/conf/${d}/accept_ra`]: "0",
+      }));
       await sendAdvertisement(NS, router, "2001:db8:7b:10::/64");
       const r = await show(dev);
       expect(r.code).toBe(75);
@@ -207,7 +213,7 @@ describe.skipIf(noNamespace)(
     });
 
     it("none with the kernel taking RAs: its SLAAC address is still the EUI-64, and that is stable", async () => {
-      const { dev, router } = link((d) => sysctl(NS, `net/ipv6/conf/${d}/addr_gen_mode`, "1"));
+      const { dev, router } = link((d) => ({ [`net/ipv6/conf/${d}/addr_gen_mode`]: "1" }));
       await advertise(router, dev, "2001:db8:7c:10::");
       const r = await show(dev);
       expect(r.stdout).toMatch(/interface identifier {2}::ff:fe00:[0-9a-f]+ {2}\(EUI-64, from the MAC/);
@@ -321,10 +327,10 @@ describe.skipIf(noNamespace)(
           await run("ln", ["-s", which("busybox") ?? "busybox", join(bin, "ip")]);
           const eui = link();
           await advertise(eui.router, eui.dev, "2001:db8:9b:10::");
-          const privacy = link((d) => {
-            sysctl(NS, `net/ipv6/conf/${d}/stable_secret`, "2001:db8:1:2:3:4:5:6");
-            sysctl(NS, `net/ipv6/conf/${d}/addr_gen_mode`, "2");
-          });
+          const privacy = link((d) => ({
+            [`net/ipv6/conf/${d}/stable_secret`]: "2001:db8:1:2:3:4:5:6",
+            [`net/ipv6/conf/${d}/addr_gen_mode`]: "2",
+          }));
           await advertise(privacy.router, privacy.dev, "2001:db8:9c:10::");
           for (const dev of [eui.dev, privacy.dev]) {
             const reference = await show(dev);
