@@ -1,12 +1,13 @@
 // `npm start`: the demo shows the point of the project. Every command its banner prints works
 // as printed (the prefix report creates the derived records, the next prefix moves both AAAA
 // records and leaves A firewall, /status answers), and a port that is taken is one clear line,
-// not a stack trace.
+// not a stack trace. Two tests run `npm start`'s process; its refusals run in this one.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { startDemo } from "../../scripts/demo";
 import { childEnv, ROOT } from "./support";
 
 const children: ChildProcess[] = [];
@@ -132,6 +133,34 @@ describe("npm start", () => {
     expect(run.output()).toContain('worker: {"event":"check","zone":"example.test"');
   }, 90_000);
 
+  it("run as a process, a port in use is that one line on the terminal, and exit status 1", async () => {
+    const { port } = await freePort();
+    const run = start({ PORT: "0", SIM_PORT: String(port), SIM_DNS_PORT: "0" });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim()).toBe(
+      `npm start: port ${port} (the OVH simulator) is already in use; stop what holds it, or choose another: PORT=0 SIM_PORT=${port + 1} npm start`,
+    );
+  });
+});
+
+// What the demo says when it cannot start, run in this process (scripts/demo.ts): the process
+// above shows that its line is all the terminal gets, with the exit status.
+describe("the demo refuses to start", () => {
+  const running: { stop(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const demo of running.splice(0)) await demo.stop();
+  });
+  async function demo(env: Record<string, string>): Promise<{ exitCode?: number; lines: string[] }> {
+    const lines: string[] = [];
+    const out = { log: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
+    const result = await startDemo(env, out);
+    if ("stop" in result) {
+      running.push(result);
+      return { lines };
+    }
+    return { exitCode: result.exitCode, lines };
+  }
+
   it.each([
     ["SIM_PORT", "the OVH simulator"],
     ["PORT", "the Worker"],
@@ -140,21 +169,20 @@ describe("npm start", () => {
     "a %s in use is one line naming it, keeps the other port the user set, and exit status 1",
     async (name, what) => {
       const { port } = await freePort();
-      const run = start({ PORT: "0", SIM_PORT: "0", SIM_DNS_PORT: "0", [name]: String(port) });
-      expect(await run.exited).toBe(1);
       const ports = { PORT: "0", SIM_PORT: "0", [name]: String(port + 1) };
-      expect(run.output().trim()).toBe(
-        `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: PORT=${ports.PORT} SIM_PORT=${ports.SIM_PORT} npm start`,
-      );
+      expect(await demo({ PORT: "0", SIM_PORT: "0", SIM_DNS_PORT: "0", [name]: String(port) })).toEqual({
+        exitCode: 1,
+        lines: [
+          `npm start: port ${port} (${what}) is already in use; stop what holds it, or choose another: PORT=${ports.PORT} SIM_PORT=${ports.SIM_PORT} npm start`,
+        ],
+      });
     },
-    60_000,
   );
 
   it("a PORT that is no port number: one line, exit status 2", async () => {
-    const run = start({ PORT: "eighty" });
-    expect(await run.exited).toBe(2);
-    expect(run.output().trim()).toBe(
-      'npm start: PORT="eighty" is not a port number (0 to 65535; 0 picks a free one)',
-    );
+    expect(await demo({ PORT: "eighty" })).toEqual({
+      exitCode: 2,
+      lines: ['npm start: PORT="eighty" is not a port number (0 to 65535; 0 picks a free one)'],
+    });
   });
 });
