@@ -1,12 +1,13 @@
 // The time the Worker dates things by: when a record was confirmed (recheck_after), when a host
 // last reported (stale_after), the change window, the history, the name-server watch's back-off
-// and serve_within. It is Date.now(), unless a test harness runs it ahead: Miniflare then gives
+// and serve_within, a client's one test message a minute (src/notify/notify.ts). It is
+// Date.now(), unless a test harness runs it ahead: Miniflare then gives
 // the Worker a TEST_CLOCK binding, a function of the test process (test/support/endpoint.ts) that
 // answers by how many ms. wrangler.toml never binds it (test/unit/clock.test.ts; SECURITY.md).
 // Real waits stay on Date.now(): OVH's pace, a report's deadline, time-outs, the breaker's
 // cool-down. The watch's alarm is set at its clock time, so with the clock ahead it comes late;
-// tests fire it (Endpoint.fireAlarm). (src/access/ and src/notify/ still date by Date.now(): no
-// test has needed to move their windows yet.)
+// tests fire it (Endpoint.fireAlarm). (src/access/ and the notifier's once-an-hour rule still
+// date by Date.now(): no test has needed to move their windows yet.)
 
 let aheadMs = 0;
 

@@ -1,6 +1,7 @@
 // The Worker's side of notifications: events handed to the notifier (src/notify/notifier.ts),
 // and the test message, sent straight to every target. Nothing is done without NOTIFY_URLS, and
 // a failure here is only logged: it never changes or delays a dyndns2 reply.
+import { clockNow } from "../core/clock";
 import { messageOf } from "../core/text";
 import type { Env } from "../env";
 import { log } from "../log";
@@ -52,7 +53,7 @@ export async function sendTest(env: Env, client: string): Promise<TestAnswer> {
   const event: HealthEvent = {
     kind: "test",
     message: `Test message from ovh-dyndns-worker, asked for by ${client}: notifications reach this target.`,
-    at: Date.now(),
+    at: clockNow(),
   };
   return stub.test(client, event);
 }

@@ -3,9 +3,10 @@
 // origins are mapped to the receivers in the test harness only) and check the exact request each
 // service's API expects. The dyndns2 reply never changes or waits for a delivery.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Endpoint, OVH_SECRETS, startEndpoint } from "../support/endpoint";
-import { HOME_PASSWORD, liveTargets, NEIGHBOUR_PASSWORD, testVars, ZONE } from "../support/fixtures";
+import { type Endpoint, type EndpointOptions, OVH_SECRETS, startEndpoint } from "../support/endpoint";
+import { HOME_PASSWORD, liveTargets, NEIGHBOUR_PASSWORD, testVars } from "../support/fixtures";
 import { type Received, type Receiver, startReceiver } from "../support/receivers";
+import { sharedWorkers } from "../support/slots";
 
 const TOKENS = {
   ntfy: "ntfy-pass-4711",
@@ -19,6 +20,11 @@ const SERVICES = ["ntfy", "gotify", "discord", "slack", "telegram", "generic", "
 type ServiceName = (typeof SERVICES)[number];
 
 let ep: Endpoint;
+/** This test's zone (example.tld in the fixtures) and its own Worker, if it has one. */
+let zone = "example.tld";
+let own: Endpoint | undefined;
+const host = (name: string) => `${name}.${zone}`;
+const escaped = (name: string) => name.replaceAll(".", "\\.");
 const rx = {} as Record<ServiceName, Receiver>;
 
 function notifyUrls(): string {
@@ -33,21 +39,11 @@ function notifyUrls(): string {
   ].join("\n");
 }
 
-async function fresh(
-  settings: Record<string, number> = {},
-  vars?: Record<string, unknown>,
-  extraUrl = "",
-): Promise<void> {
-  for (const r of Object.values(rx)) {
-    r.requests.length = 0;
-    r.answer(200);
-  }
-  ep = await startEndpoint({
-    vars: vars ?? { ...(await testVars()), SETTINGS: settings },
-    secrets: {
-      ...OVH_SECRETS,
-      NOTIFY_URLS: `${notifyUrls()} ${extraUrl}`,
-    },
+/** A Worker with every target (and `extraUrl`), the receivers standing in for the services. */
+function options(vars: Record<string, unknown>, extraUrl = ""): EndpointOptions {
+  return {
+    vars,
+    secrets: { ...OVH_SECRETS, NOTIFY_URLS: `${notifyUrls()} ${extraUrl}` },
     receivers: {
       "https://ntfy.sh": rx.ntfy.origin,
       "https://gotify.example.net": rx.gotify.origin,
@@ -58,8 +54,36 @@ async function fresh(
       [rx.local.origin]: rx.local.origin,
     },
     clock: true,
-  });
-  ep.sim.addZone(ZONE);
+  };
+}
+
+/** Home as an admin client (it may see the test message's details). */
+function withAdmin(vars: Record<string, unknown>): Record<string, unknown> {
+  const clients = vars.CLIENTS as Record<string, object>;
+  return { ...vars, CLIENTS: { ...clients, home: { ...clients.home, admin: true } } };
+}
+
+/** A Worker of this test's own (its configuration differs from every other test's). */
+async function fresh(vars: Record<string, unknown>, extraUrl = ""): Promise<void> {
+  own = await startEndpoint(options(vars, extraUrl));
+  ep = own;
+  zone = "example.tld";
+  ep.sim.addZone(zone);
+}
+
+/**
+ * Tests with the same settings share a Worker, each with a zone of its own (test/support/slots.ts);
+ * what the receivers got is filtered down to this test's hosts.
+ */
+const useShared = sharedWorkers(5);
+function shared(key: string, settings: Record<string, number>, admin = false): void {
+  useShared(
+    key,
+    (vars) => options(admin ? withAdmin({ ...vars, SETTINGS: settings }) : { ...vars, SETTINGS: settings }),
+    (slot) => {
+      ({ ep, zone } = slot);
+    },
+  );
 }
 
 beforeAll(async () => {
@@ -68,23 +92,38 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(Object.values(rx).map((r) => r.close()));
 });
+beforeEach(() => {
+  for (const r of Object.values(rx)) {
+    r.requests.length = 0;
+    r.answer(200);
+  }
+});
 afterEach(async () => {
   expect(ep.unexpected).toEqual([]);
   // No token in any log line (the harness also checks the whole NOTIFY_URLS value).
   for (const token of Object.values(TOKENS)) expect(ep.logs.join("\n")).not.toContain(token);
-  await ep.close();
+  await own?.close();
+  own = undefined;
 });
 
-/** The generic webhook's messages so far, as JSON. */
+/** What `r` got about this test's hosts (a shared Worker's other tests may still deliver theirs). */
+const ours = (r: Receiver): Received[] => r.requests.filter((q) => q.body.includes(`.${zone}`));
+/** Wait until `r` has `n` requests about this test's hosts; those. */
+async function oursAfter(r: Receiver, n: number): Promise<Received[]> {
+  await expect.poll(() => ours(r).length, { timeout: 10_000, interval: 25 }).toBeGreaterThanOrEqual(n);
+  return ours(r);
+}
+
+/** The generic webhook's messages about this test's hosts so far, as JSON. */
 const webhook = () =>
-  rx.generic.requests.map(
+  ours(rx.generic).map(
     (r) => JSON.parse(r.body) as { event: string; host?: string; message: string; at: string },
   );
 const eventsOf = (r: Receiver) => r.requests.map((q) => (JSON.parse(q.body) as { event: string }).event);
 
 /** Wait until the webhook has `n` messages (deliveries run after the reply). */
 const messages = async (n: number) => {
-  await rx.generic.waitFor(n);
+  await oursAfter(rx.generic, n);
   return webhook();
 };
 
@@ -93,20 +132,22 @@ async function runCheck(at = Date.now()): Promise<void> {
   expect((await worker.scheduled({ scheduledTime: new Date(at), cron: "*/15 * * * *" })).outcome).toBe("ok");
 }
 
-const CHANGE =
-  "service.example.tld: AAAA service.example.tld: (new) -> 2001:db8::1, AAAA service6.example.tld: (new) -> 2001:db8::1";
+/** The message of service's first report (service and service6 are written). */
+const change = () =>
+  `${host("service")}: AAAA ${host("service")}: (new) -> 2001:db8::1, AAAA ${host("service6")}: (new) -> 2001:db8::1`;
 
 describe("a change notifies every service with the request its API expects", () => {
-  beforeEach(() => fresh());
+  shared("default", {});
 
   it("ntfy, Gotify, Discord, Slack, Telegram and the webhooks each get one message", async () => {
-    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    const reply = await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     expect(reply.body).toBe("good 2001:db8::1\n");
+    const CHANGE = change();
 
     const only = async (r: Receiver, n = 1): Promise<Received[]> => {
-      await r.waitFor(n);
-      expect(r.requests).toHaveLength(n);
-      return r.requests;
+      const got = await oursAfter(r, n);
+      expect(got).toHaveLength(n);
+      return got;
     };
     const [ntfy] = await only(rx.ntfy);
     expect(ntfy).toMatchObject({
@@ -114,7 +155,7 @@ describe("a change notifies every service with the request its API expects", () 
       path: "/home-dns",
       headers: {
         "content-type": "text/plain; charset=utf-8",
-        title: "DynDNS changed: service.example.tld",
+        title: `DynDNS changed: ${host("service")}`,
         tags: "changed",
         authorization: `Basic ${btoa(`dyndns:${TOKENS.ntfy}`)}`,
       },
@@ -128,7 +169,7 @@ describe("a change notifies every service with the request its API expects", () 
       headers: { "content-type": "application/json", "x-gotify-key": TOKENS.gotify },
     });
     expect(JSON.parse(gotify?.body ?? "")).toEqual({
-      title: "DynDNS changed: service.example.tld",
+      title: `DynDNS changed: ${host("service")}`,
       message: CHANGE,
       priority: 5,
     });
@@ -164,7 +205,7 @@ describe("a change notifies every service with the request its API expects", () 
     });
     expect(JSON.parse(generic?.body ?? "")).toEqual({
       event: "changed",
-      host: "service.example.tld",
+      host: host("service"),
       message: CHANGE,
       at: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
     });
@@ -173,98 +214,106 @@ describe("a change notifies every service with the request its API expects", () 
   });
 
   it("an unchanged report sends nothing", async () => {
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     await messages(1);
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
-    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.4" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
+    await ep.update({ hostname: host("firewall"), myip: "198.51.100.4" });
     const all = await messages(2);
-    expect(all.map((m) => m.host)).toEqual(["service.example.tld", "firewall.example.tld"]);
+    expect(all.map((m) => m.host)).toEqual([host("service"), host("firewall")]);
   });
 });
 
 describe("health events", () => {
-  beforeEach(() => fresh({ recheck_after: 1 }));
+  shared("recheck", { recheck_after: 1 });
 
   it("an OVH fault notifies once when the failure begins, and once when it ends", async () => {
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     await messages(1);
     ep.sim.injectFault({
       method: "PUT",
-      path: /^\/domain\/zone\/example\.tld\/record\/\d+$/,
+      path: new RegExp(`^/domain/zone/${escaped(zone)}/record/\\d+$`),
       fault: { kind: "status", status: 500, body: '{"message":"Internal Server Error"}' },
     });
     for (const address of ["2001:db8::2", "2001:db8::3", "2001:db8::2"]) {
-      expect((await ep.update({ hostname: "service.example.tld", myipv6: address })).body).toBe("911\n");
+      expect((await ep.update({ hostname: host("service"), myipv6: address })).body).toBe("911\n");
     }
     ep.sim.clearFaults();
-    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" })).body).toBe(
+    expect((await ep.update({ hostname: host("service"), myipv6: "2001:db8::2" })).body).toBe(
       "good 2001:db8::2\n",
     );
     const all = await messages(3);
     await ep.flushLogs();
     expect(all.map((m) => m.event)).toEqual(["changed", "failing", "recovered"]);
     expect(all[1]?.message).toMatch(
-      /^service\.example\.tld is failing \(911\): not written, OVH failed: OVH PUT \/domain\/zone\/example\.tld\/record\/\d+: 500 Internal Server Error \(query id [\w.-]+\)/,
+      new RegExp(
+        `^${escaped(host("service"))} is failing \\(911\\): not written, OVH failed: OVH PUT /domain/zone/${escaped(zone)}/record/\\d+: 500 Internal Server Error \\(query id [\\w.-]+\\)`,
+      ),
     );
-    expect(all[2]?.message).toMatch(/^service\.example\.tld works again: it was failing since /);
+    expect(all[2]?.message).toMatch(
+      new RegExp(`^${escaped(host("service"))} works again: it was failing since `),
+    );
     // the change that ended the episode is within the hour of the first change: held back
     expect(webhook()).toHaveLength(3);
   });
 
   it("a silent host goes stale at the scheduled check, and reports again", async () => {
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     await messages(1);
     await runCheck(Date.now() + 3 * 86_400_000);
     let all = await messages(2);
-    expect(all[1]).toMatchObject({ event: "stale", host: "service.example.tld" });
+    expect(all[1]).toMatchObject({ event: "stale", host: host("service") });
     expect(all[1]?.message).toMatch(
-      /^service\.example\.tld is stale: no report since .*check that the client home/,
+      new RegExp(`^${escaped(host("service"))} is stale: no report since .*check that the client home`),
     );
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     all = await messages(3);
-    expect(all[2]).toMatchObject({ event: "reporting", host: "service.example.tld" });
-    expect(all[2]?.message).toMatch(/^service\.example\.tld reports again: home, after no report since /);
+    expect(all[2]).toMatchObject({ event: "reporting", host: host("service") });
+    expect(all[2]?.message).toMatch(
+      new RegExp(`^${escaped(host("service"))} reports again: home, after no report since `),
+    );
   });
 
   it("drift made by editing the zone is set back and notified", async () => {
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     await messages(1);
-    const record = ep.sim.records(ZONE).find((r) => r.subDomain === "service6");
-    ep.sim.editRecord(ZONE, record?.id ?? 0, { target: "2001:db8::bad" });
+    const record = ep.sim.records(zone).find((r) => r.subDomain === "service6");
+    ep.sim.editRecord(zone, record?.id ?? 0, { target: "2001:db8::bad" });
     ep.clock.advance(1100); // past recheck_after: 1
     await runCheck();
     const all = await messages(2);
     expect(all[1]).toEqual({
       event: "drift",
-      host: "service.example.tld",
-      message:
-        "service.example.tld: AAAA service6.example.tld held 2001:db8::bad instead of 2001:db8::1 (changed outside this Worker); set back",
+      host: host("service"),
+      message: `${host("service")}: AAAA ${host("service6")} held 2001:db8::bad instead of 2001:db8::1 (changed outside this Worker); set back`,
       at: expect.any(String),
     });
-    expect(liveTargets(ep.sim, "AAAA", "service6")).toEqual(["2001:db8::1"]);
+    expect(liveTargets(ep.sim, "AAAA", "service6", zone)).toEqual(["2001:db8::1"]);
   });
 });
 
 describe("once per host and kind per hour", () => {
-  beforeEach(() => fresh());
+  shared("default", {});
 
   it("changes within the hour are held back, then counted in one message once the hour is over", async () => {
-    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.1" });
+    await ep.update({ hostname: host("firewall"), myip: "198.51.100.1" });
     await messages(1);
-    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.2" });
-    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.3" });
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" }); // another host: its own
+    await ep.update({ hostname: host("firewall"), myip: "198.51.100.2" });
+    await ep.update({ hostname: host("firewall"), myip: "198.51.100.3" });
+    await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" }); // another host: its own
     await messages(2);
     await runCheck(); // within the hour: still held
     await runCheck(Date.now() + 3_700_000);
     const all = await messages(3);
     expect(all.map((m) => [m.event, m.host])).toEqual([
-      ["changed", "firewall.example.tld"],
-      ["changed", "service.example.tld"],
-      ["changed", "firewall.example.tld"],
+      ["changed", host("firewall")],
+      ["changed", host("service")],
+      ["changed", host("firewall")],
     ]);
+    const firewall = escaped(host("firewall"));
     expect(all[2]?.message).toMatch(
-      /^2 changed message\(s\) for firewall\.example\.tld held back since .*; the last: firewall\.example\.tld: A firewall\.example\.tld: 198\.51\.100\.2 -> 198\.51\.100\.3$/,
+      new RegExp(
+        `^2 changed message\\(s\\) for ${firewall} held back since .*; the last: ${firewall}: A ${firewall}: 198\\.51\\.100\\.2 -> 198\\.51\\.100\\.3$`,
+      ),
     );
   });
 });
@@ -274,10 +323,11 @@ describe("an invalid configuration", () => {
     const vars = await testVars();
     const clients = vars.CLIENTS as Record<string, { hosts: string[] }>;
     clients.home?.hosts.push("typo.example.tld");
-    await fresh({}, vars);
+    await fresh(vars);
     expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" })).body).toBe("911\n");
     await runCheck();
-    const [config] = await messages(1);
+    await rx.generic.waitFor(1);
+    const [config] = rx.generic.requests.map((r) => JSON.parse(r.body));
     expect(config).toEqual({
       event: "config",
       message: expect.stringMatching(
@@ -290,7 +340,7 @@ describe("an invalid configuration", () => {
 
 describe("a wrong URL among the targets", () => {
   it("is named in the log at the check by position and service, and the others still get their messages", async () => {
-    await fresh({}, undefined, "discord://token-in-a-wrong-url@not-an-id");
+    await fresh(await testVars(), "discord://token-in-a-wrong-url@not-an-id");
     await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
     await messages(1);
     await runCheck();
@@ -305,14 +355,14 @@ describe("a wrong URL among the targets", () => {
 });
 
 describe("a receiver that fails", () => {
-  beforeEach(() => fresh());
+  shared("default", {});
 
   it("is logged without its URL, never changes the reply, and is tried once more at the next check", async () => {
     rx.generic.answer(500, '{"error":"down"}');
-    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    const reply = await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     expect(reply.body).toBe("good 2001:db8::1\n");
-    await rx.generic.waitFor(1);
-    await rx.ntfy.waitFor(1); // the others are delivered all the same
+    await oursAfter(rx.generic, 1);
+    await oursAfter(rx.ntfy, 1); // the others are delivered all the same
     await ep.flushLogs();
     const failures = () =>
       ep.logs
@@ -320,13 +370,14 @@ describe("a receiver that fails", () => {
           (l) =>
             JSON.parse(l) as {
               event: string;
+              host?: string;
               target?: string;
               delivered?: boolean;
               error?: string;
               note?: string;
             },
         )
-        .filter((l) => l.event === "notify" && l.delivered === false);
+        .filter((l) => l.event === "notify" && l.delivered === false && l.host === host("service"));
     await expect.poll(() => failures().length).toBe(1);
     expect(failures()[0]).toMatchObject({
       target: "#6 generic hooks.example.net",
@@ -335,14 +386,14 @@ describe("a receiver that fails", () => {
     });
 
     await runCheck();
-    await rx.generic.waitFor(2);
+    await oursAfter(rx.generic, 2);
     await ep.flushLogs();
     await expect.poll(() => failures().length).toBe(2);
     expect(failures()[1]?.note).toBe("tried twice; given up");
     await runCheck();
     await ep.flushLogs();
-    expect(rx.generic.requests).toHaveLength(2);
-    expect(rx.ntfy.requests).toHaveLength(1);
+    expect(ours(rx.generic)).toHaveLength(2);
+    expect(ours(rx.ntfy)).toHaveLength(1);
   });
 });
 
@@ -352,14 +403,9 @@ describe("POST /status/notify-test", () => {
   });
   const home = basic("home", HOME_PASSWORD);
   const neighbour = basic("neighbour", NEIGHBOUR_PASSWORD);
-  beforeEach(async () => {
-    const vars = await testVars();
-    (vars.CLIENTS as Record<string, { admin?: boolean }>).home = {
-      ...(vars.CLIENTS as Record<string, object>).home,
-      admin: true,
-    };
-    await fresh({}, vars);
-  });
+  // One test message a minute per client, by the Worker's clock: each test starts a minute on.
+  shared("admin", {}, true);
+  beforeEach(() => ep.clock.advance(60_000));
   const test = (headers: Record<string, string>) =>
     ep.fetch("/status/notify-test", { method: "POST", headers });
 
@@ -440,12 +486,7 @@ describe("a URL with a raw % before one with a € in its password", () => {
   const EURO = "ntfy://j%C3%BCrgen:p%C3%A4ss%E2%82%AC@ntfy.sh/euro";
 
   it("the first is a positional error; every other target delivers, the scheduled check runs, the test answers", async () => {
-    const vars = await testVars();
-    (vars.CLIENTS as Record<string, { admin?: boolean }>).home = {
-      ...(vars.CLIENTS as Record<string, object>).home,
-      admin: true,
-    };
-    await fresh({}, vars, `${BROKEN} ${EURO}`);
+    await fresh(withAdmin(await testVars()), `${BROKEN} ${EURO}`);
     expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" })).body).toBe(
       "good 2001:db8::1\n",
     );
@@ -472,10 +513,10 @@ describe("a URL with a raw % before one with a € in its password", () => {
 });
 
 describe("no token leaves the Worker but in the request to its own service", () => {
-  beforeEach(() => fresh());
+  shared("default", {});
 
   it("the status, replies and logs hold none", async () => {
-    const reply = await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    const reply = await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
     await messages(1);
     const status = await (
       await ep.fetch("/status", { headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` } })
