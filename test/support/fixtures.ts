@@ -1,6 +1,6 @@
 // The configuration most tests share: the two designs of the brief, plus a few edge hosts.
 import type { OvhSimulator } from "../../sim/ovh-simulator";
-import { sha256Hex } from "./endpoint";
+import { type Endpoint, sha256Hex } from "./endpoint";
 
 export const ZONE = "example.tld";
 export const OTHER_ZONE = "example.org";
@@ -90,4 +90,32 @@ export function liveTargets(sim: OvhSimulator, type: string, sub: string, zone =
     .liveRecords(zone)
     .filter((r) => r.fieldType === type && r.subDomain === sub)
     .map((r) => r.target);
+}
+
+/** The unchanged reports a host's history keeps (KEEP_PER_HOST in src/zone/store/history.ts)… */
+export const HISTORY_KEEPS = 500;
+/** …and up to TRIM_EVERY - 1 (49) more between trims. */
+export const HISTORY_KEPT_AT_MOST = HISTORY_KEEPS + 49;
+
+/**
+ * `count` reports of `query` that change nothing (each must be answered `reply`), 25 at a time,
+ * each from a source of its own: the history counts a report that repeats the host's newest entry
+ * in that entry, so only reports that differ from the one before take an entry each.
+ */
+export async function unchangedReports(
+  ep: Pick<Endpoint, "update">,
+  query: Record<string, string>,
+  reply: string,
+  count: number,
+): Promise<void> {
+  for (let done = 0; done < count; done += 25) {
+    await Promise.all(
+      Array.from({ length: Math.min(25, count - done) }, async (_, i) => {
+        const source = `2001:db8:f100::${(done + i + 1).toString(16)}`;
+        const answer = await ep.update(query, { headers: { "CF-Connecting-IP": source } });
+        if (answer.body !== reply)
+          throw new Error(`report ${done + i + 1}: ${answer.body} instead of ${reply}`);
+      }),
+    );
+  }
 }
