@@ -4,10 +4,11 @@
 // Date.now(), unless a test harness runs it ahead: Miniflare then gives
 // the Worker a TEST_CLOCK binding, a function of the test process (test/support/endpoint.ts) that
 // answers by how many ms. wrangler.toml never binds it (test/unit/clock.test.ts; SECURITY.md).
-// Real waits stay on Date.now(): OVH's pace, a report's deadline, time-outs, the breaker's
-// cool-down. The watch's alarm is set at its clock time, so with the clock ahead it comes late;
-// tests fire it (Endpoint.fireAlarm). (src/access/ and the notifier's once-an-hour rule still
-// date by Date.now(): no test has needed to move their windows yet.)
+// OVH's pace, the breaker's cool-down and a coordinator job's deadline follow it too (the pace's
+// waits between calls are real sleeps); time-outs and the Worker's wait for its coordinator stay
+// on Date.now(). The coordinator's alarm is set at its clock time, so with the clock ahead it
+// comes late; tests fire it (Endpoint.fireAlarm). (src/access/ and the notifier's once-an-hour
+// rule still date by Date.now(): no test has needed to move their windows yet.)
 
 let aheadMs = 0;
 

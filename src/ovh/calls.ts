@@ -3,6 +3,7 @@
 // continuation, a scheduled check), the record API behind that policy with the job's own OVH
 // client (its call budget, and its calls for the log line) and deadline.
 import type { Config } from "../config";
+import { clockNow } from "../core/clock";
 import { OvhClient } from "./client";
 import { Breaker } from "./policy/breaker";
 import { Gate } from "./policy/gate";
@@ -32,7 +33,7 @@ export class CallPolicy {
   /** A new policy, or the one `saved` left (so a restarted coordinator starts with no new burst). */
   constructor(zone: string, { settings }: Config, saved?: PolicyState) {
     this.breaker = new Breaker(zone, 2 * settings.ovhTimeoutMs, saved?.openUntil);
-    this.pace = new Pace(settings.ovhCallsPerMinute, Date.now(), saved?.pace);
+    this.pace = new Pace(settings.ovhCallsPerMinute, clockNow(), saved?.pace);
   }
 
   state(): PolicyState {

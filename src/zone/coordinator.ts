@@ -85,7 +85,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       store: new ServedRecords(this.sql),
       hosts: this.hostRecords,
       connect: tcpConnect,
-      readNameServers: (zone) => zoneNameServers(this.job(zone, Date.now()).client, zone),
+      readNameServers: (zone) => zoneNameServers(this.job(zone, clockNow()).client, zone),
     });
   }
 
@@ -95,7 +95,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
    * touches is answered at once: it never waits behind writes.
    */
   apply(batch: ZoneBatch): Promise<ZoneReport> {
-    const arrived = Date.now();
+    const arrived = clockNow();
     const config = loadConfig(this.env);
     const keys = batch.desired.map(keyOf);
     const recheckAfterMs = config.ok ? config.value.settings.recheckAfter * 1000 : 0;
@@ -131,7 +131,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const [first] = job;
       if (!first) return;
       const zone = first.d.spec.zone;
-      const { run, client } = await this.advanceJob(job, zone, Date.now());
+      const { run, client } = await this.advanceJob(job, zone, clockNow());
       const events = await this.noteFinished(zone, run.finished, client.queryIds, clockNow());
       if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
     });
@@ -182,7 +182,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const config = this.config();
       const now = clockNow();
       // Through the zone's breaker and pace, like a report: a call held back is left to the next check.
-      const { api, client } = this.job(zone, Date.now());
+      const { api, client } = this.job(zone, clockNow());
       const input = { config, api, memory: this.records, hosts: this.hostRecords };
       const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
@@ -394,9 +394,9 @@ export class ZoneCoordinator extends DurableObject<Env> {
   /** Unix ms when the zone's job goes on (the pace has a call again), or undefined when there is none. */
   private jobDueAt(progressed = true): number | undefined {
     if (this.pending.size() === 0) return undefined;
-    const next = this.calls?.nextAt() ?? Date.now();
+    const next = this.calls?.nextAt() ?? clockNow();
     // A continuation that could make no call waits for more of the pace than its next one.
-    return progressed ? next : Math.max(next, Date.now() + NO_PROGRESS_WAIT_MS);
+    return progressed ? next : Math.max(next, clockNow() + NO_PROGRESS_WAIT_MS);
   }
 
   /** Each host's health after the report: its history entry, and the events a person should hear of. */

@@ -119,11 +119,12 @@ export interface Endpoint {
   /** The Worker's clock (EndpointOptions.clock); it takes a move at its next request, scheduled run or alarm. */
   clock: TestClock;
   /**
-   * Run the zone coordinator's alarm now, as workerd runs a due one (the alarm cleared, then
-   * alarm()), and resolve when it has finished: with `clock.advance()`, the name-server watch's
-   * back-off and serve_within pass without waiting.
+   * Run the zone coordinator's alarm now (of `zone`; or the AuthGuard `name`'s), as workerd runs a
+   * due one (the alarm cleared, then alarm()), and resolve when it has finished, with the time the
+   * alarm was set for (null: none was set): with `clock.advance()`, the name-server watch's
+   * back-off and serve_within, the pace and a guard's window pass without waiting.
    */
-  fireAlarm(zone: string): Promise<void>;
+  fireAlarm(name: string, of?: "ZONES" | "GUARD"): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -162,17 +163,28 @@ function testClock(enabled: boolean): TestClock {
 }
 
 /**
- * The entry module tests run: the bundle as built, its ZoneCoordinator given one more RPC method,
- * fireAlarm() (workerd lets no one call alarm() over RPC), the way @cloudflare/vitest-pool-workers'
- * runDurableObjectAlarm reaches into an object. Nothing else differs from what is deployed.
+ * The entry module tests run: the bundle as built, its ZoneCoordinator and AuthGuard given one more
+ * RPC method, fireAlarm() (workerd lets no one call alarm() over RPC), the way
+ * @cloudflare/vitest-pool-workers' runDurableObjectAlarm reaches into an object. Nothing else
+ * differs from what is deployed.
  */
 const UNDER_TEST = (bundle: string) => `
-import worker, { ZoneCoordinator as Deployed } from "./${bundle}";
+import worker, { AuthGuard as DeployedGuard, ZoneCoordinator as Deployed } from "./${bundle}";
 export * from "./${bundle}";
+const fireAlarm = async (object) => {
+  const at = await object.ctx.storage.getAlarm();
+  await object.ctx.storage.deleteAlarm();
+  await object.alarm();
+  return at;
+};
 export class ZoneCoordinator extends Deployed {
-  async fireAlarm() {
-    await this.ctx.storage.deleteAlarm();
-    await this.alarm();
+  fireAlarm() {
+    return fireAlarm(this);
+  }
+}
+export class AuthGuard extends DeployedGuard {
+  fireAlarm() {
+    return fireAlarm(this);
   }
 }
 export default worker;
@@ -310,9 +322,12 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     logs,
     unexpected,
     clock,
-    async fireAlarm(zone) {
-      const zones = await mf.getDurableObjectNamespace("ZONES");
-      await (zones.get(zones.idFromName(zone)) as unknown as { fireAlarm(): Promise<void> }).fireAlarm();
+    async fireAlarm(name, of = "ZONES") {
+      const objects = await mf.getDurableObjectNamespace(of);
+      const stub = objects.get(objects.idFromName(name)) as unknown as {
+        fireAlarm(): Promise<number | null>;
+      };
+      return await stub.fireAlarm();
     },
     async fetch(path, init) {
       return fetch(url + path, init);

@@ -1,7 +1,9 @@
 // Pacing a coordinator's OVH calls. OVH publishes no limit; its guidance is about 60 calls a
 // minute per consumer key (docs/reference/ovh-api.md, "Load"). A token bucket keeps every 60 s
 // at or under `ovh_calls_per_minute`: a burst of up to BURST calls at once (so a warm change of
-// a few records is not slowed), then the rest of the minute's calls evenly spaced.
+// a few records is not slowed), then the rest of the minute's calls evenly spaced. It dates by
+// clockNow() (src/core/clock.ts), as the job's deadline does; its waits are real.
+import { clockNow } from "../../core/clock";
 
 /** Calls that may go at once, at most (and at most half the minute's calls). */
 export const BURST = 10;
@@ -20,26 +22,26 @@ export class Pace {
   private at: number;
 
   /** A full bucket, or the one `saved` left (so a restarted coordinator has no new burst). */
-  constructor(callsPerMinute: number, now = Date.now(), saved?: PaceState) {
+  constructor(callsPerMinute: number, now = clockNow(), saved?: PaceState) {
     this.burst = Math.max(1, Math.min(BURST, Math.floor(callsPerMinute / 2)));
     this.rate = (callsPerMinute - this.burst) / 60_000;
     this.tokens = saved ? Math.min(this.burst, saved.tokens) : this.burst;
     this.at = saved ? Math.min(saved.at, now) : now;
   }
 
-  state(now = Date.now()): PaceState {
+  state(now = clockNow()): PaceState {
     this.refill(now);
     return { tokens: this.tokens, at: this.at };
   }
 
   /** How many calls may start from now until `until` (unix ms), each taking its token as it comes. */
-  available(until: number, now = Date.now()): number {
+  available(until: number, now = clockNow()): number {
     this.refill(now);
     return Math.max(0, Math.floor(this.tokens + Math.max(0, until - now) * this.rate));
   }
 
   /** Unix ms when the next call may go (now, or later). */
-  nextAt(now = Date.now()): number {
+  nextAt(now = clockNow()): number {
     this.refill(now);
     return this.tokens >= 1 ? now : now + Math.ceil((1 - this.tokens) / this.rate);
   }
@@ -52,7 +54,8 @@ export class Pace {
     const due = this.nextAt();
     if (due > deadline) return false;
     this.tokens -= 1; // reserved now: calls waiting together get successive tokens
-    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    const wait = due - clockNow();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     return true;
   }
 
