@@ -1,6 +1,8 @@
 // Who may make a request: the configuration must be valid, the parameters readable, the
-// credentials right, and the source network not blocked after repeated failed logins.
+// credentials right, and the source network not blocked after repeated failed logins (dated by
+// clockNow(), as the guard dates them).
 import { type ClientSpec, type Config, loadConfig } from "../config";
+import { clockNow } from "../core/clock";
 import { messageOf } from "../core/text";
 import { discardBody, type Params, readParams } from "../dyndns/params";
 import { RETRY_AFTER_911, type Reply } from "../dyndns/reply";
@@ -59,7 +61,7 @@ export async function access(request: Request, env: Env, options: AccessOptions)
 
   const { authFailLimit, authFailWindow, authIpv6Prefix } = config.value.settings;
   const source = sourceKey(request.headers.get("CF-Connecting-IP") ?? undefined, authIpv6Prefix);
-  const now = Date.now();
+  const now = clockNow();
   const blockedSource = blockedFor(known.get(source), now);
   if (blockedSource > 0) return abuse(source, undefined, blockedSource);
   const credentials = readCredentials(request.headers.get("Authorization") ?? undefined, params);
@@ -81,7 +83,7 @@ export async function access(request: Request, env: Env, options: AccessOptions)
     // After the reply, for every user name alike: a configured name's reply must not take longer.
     if (!client) options.later(noteFailedLogin(env, config.value, user, source));
     if (known.size >= MAX_KNOWN) known.clear();
-    const at = Date.now();
+    const at = clockNow();
     if (state.sourceBlockedForMs > 0) known.set(source, { blockedUntil: at + state.sourceBlockedForMs });
     if (state.blockedForMs > 0) {
       known.set(key, { blockedUntil: at + state.blockedForMs });

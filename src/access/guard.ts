@@ -6,10 +6,12 @@
 // a user name (or the whole source) answers `abuse` without its password being checked, and
 // its failures are no longer counted, so a right guess and a wrong one get the same answer and
 // the same Retry-After. Once the last failure has left the window, an alarm deletes the
-// object's storage: a source that failed once leaves nothing behind.
+// object's storage: a source that failed once leaves nothing behind. Its times are clockNow()'s
+// (src/core/clock.ts).
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { sourceNetwork } from "../core/address";
+import { clockNow, followTestClock } from "../core/clock";
 import type { Env } from "../env";
 
 /** Failures of all user names from one source, as a multiple of auth_fail_limit, before it is blocked. */
@@ -58,7 +60,7 @@ export class AuthGuard extends DurableObject<Env> {
 
   /** Count one failed login of this guard's user from `source`. */
   async noteFailedLogin(source: string): Promise<void> {
-    const now = Date.now();
+    const now = clockNow();
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS user_failures (source TEXT PRIMARY KEY, count INTEGER, last_at INTEGER)",
     );
@@ -80,21 +82,24 @@ export class AuthGuard extends DurableObject<Env> {
     return this.sql
       .exec<{ source: string; count: number; last_at: number }>(
         "SELECT * FROM user_failures WHERE last_at > ? ORDER BY last_at DESC LIMIT 20",
-        Date.now() - FAILED_LOGINS_KEPT_MS,
+        clockNow() - FAILED_LOGINS_KEPT_MS,
       )
       .toArray()
       .map((r) => ({ source: r.source, count: r.count, lastAt: r.last_at }));
   }
 
   /** Is this user name, or the whole source, blocked now? Writes nothing. */
-  check(user: string, limit: number, windowSeconds: number): GuardState {
+  async check(user: string, limit: number, windowSeconds: number): Promise<GuardState> {
+    // The clock of the request's isolate, which may be another than this object's.
+    await followTestClock(this.env.TEST_CLOCK);
     if (!this.tableExists()) return CLEAR;
-    return this.state(Date.now(), user, limit, windowSeconds * 1000);
+    return this.state(clockNow(), user, limit, windowSeconds * 1000);
   }
 
   /** Count one failed login of `user`, unless already blocked, and answer whether it is blocked now. */
   async fail(user: string, limit: number, windowSeconds: number): Promise<GuardState> {
-    const now = Date.now();
+    await followTestClock(this.env.TEST_CLOCK);
+    const now = clockNow();
     const windowMs = windowSeconds * 1000;
     if (!this.tableExists()) {
       this.sql.exec("CREATE TABLE IF NOT EXISTS failed_logins (at INTEGER NOT NULL, user TEXT NOT NULL)");
@@ -112,12 +117,13 @@ export class AuthGuard extends DurableObject<Env> {
 
   /** The window of the newest failure has passed: forget the source, or wait for the rest. */
   override async alarm(): Promise<void> {
+    await followTestClock(this.env.TEST_CLOCK);
     const config = loadConfig(this.env);
     const windowMs = (config.ok ? config.value.settings.authFailWindow : 0) * 1000;
     const newest = this.tableExists()
       ? this.sql.exec<{ at: number | null }>("SELECT MAX(at) AS at FROM failed_logins").one().at
       : null;
-    if (newest !== null && newest + windowMs > Date.now()) {
+    if (newest !== null && newest + windowMs > clockNow()) {
       await this.ctx.storage.setAlarm(newest + windowMs);
       return;
     }

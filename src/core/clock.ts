@@ -7,8 +7,10 @@
 // OVH's pace, the breaker's cool-down and a coordinator job's deadline follow it too (the pace's
 // waits between calls are real sleeps); time-outs and the Worker's wait for its coordinator stay
 // on Date.now(). The coordinator's alarm is set at its clock time, so with the clock ahead it
-// comes late; tests fire it (Endpoint.fireAlarm). (src/access/ and the notifier's once-an-hour
-// rule still date by Date.now(): no test has needed to move their windows yet.)
+// comes late; tests fire it (Endpoint.fireAlarm). The failed-login windows (src/access/guard.ts,
+// access.ts) follow it as well: the guard takes the clock at each call and alarm, since a request
+// may come through another isolate. The status page's sessions and the notifier's once-an-hour
+// rule still date by Date.now(): no test has needed to move their windows yet.
 
 let aheadMs = 0;
 

@@ -40,12 +40,12 @@ const other = (ip: string) => ({ hostname: "other.example.tld", myip: ip });
 const neighbour = { user: "neighbour", password: NEIGHBOUR_PASSWORD };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The Worker with auth_fail_limit 2, IPv6 sources per /64, and a second isolate; started once. */
+/** The Worker with auth_fail_limit 2, IPv6 sources per /64, a second isolate and the test clock; started once. */
 let limitTwo: Promise<Endpoint> | undefined;
 const withLimitTwo = () =>
   (limitTwo ??= start(
     { auth_fail_limit: 2, auth_ipv6_prefix: 64, auth_fail_window: 600 },
-    { secondIsolate: true },
+    { secondIsolate: true, clock: true },
   ));
 
 describe("failed logins per source and user name", () => {
@@ -169,9 +169,10 @@ describe("the guard's storage", () => {
 
   it("is deleted once the window of its last failure has passed; a clean login leaves none", async () => {
     const dir = await mkdtemp(join(tmpdir(), "guards-"));
-    // A window long enough for the five requests below even on a loaded machine; the deletion
-    // is then awaited (bounded), not assumed after a fixed sleep.
-    const ep = await start({ auth_fail_limit: 5, auth_fail_window: 5 }, { persist: dir });
+    // The window as configured by default (600 s), passed on the Worker's clock; each guard's
+    // alarm is then run as workerd runs a due one.
+    const ep = await start({ auth_fail_limit: 5 }, { persist: dir, clock: true });
+    const guards = [0, 1, 2, 3].map((i) => `203.0.113.${i}`);
     for (let i = 0; i < 4; i++)
       expect(
         (await ep.update(nas("198.51.100.1"), { password: "guess", headers: from(`203.0.113.${i}`) })).body,
@@ -186,19 +187,27 @@ describe("the guard's storage", () => {
     expect(sources(during)).toHaveLength(4);
     expect(during.filter((t) => t.includes("user_failures"))).toHaveLength(1);
 
-    // Until the sources' guards are gone (the client's list stays): polled, at most 30 s.
-    let after = await guardTables(dir);
-    for (let waited = 0; waited < 30_000 && sources(after).length > 0; waited += 100) {
-      await sleep(100);
-      after = await guardTables(dir);
+    // An alarm run before the window has passed keeps the guard, and comes again at its end.
+    const early = await ep.fireAlarm(guards[0] as string, "GUARD");
+    expect(early).toBeGreaterThan(ep.clock.now());
+    expect(sources(await guardTables(dir))).toHaveLength(4);
+
+    // Once it has passed, each source's alarm, set for then, deletes its guard (the client's
+    // list stays).
+    ep.clock.advance(600_000);
+    for (const guard of guards) {
+      const due = await ep.fireAlarm(guard, "GUARD");
+      expect(due).not.toBeNull();
+      expect(due).toBeLessThanOrEqual(ep.clock.now());
     }
+    const after = await guardTables(dir);
     expect(after.length).toBeGreaterThanOrEqual(4);
     expect(sources(after)).toEqual([]);
     // A source that fails again starts over.
     expect(
       (await ep.update(nas("198.51.100.1"), { password: "guess", headers: from("203.0.113.0") })).body,
     ).toBe("badauth\n");
-  }, 60_000);
+  });
 });
 
 describe("while blocked", () => {
@@ -207,7 +216,7 @@ describe("while blocked", () => {
     const source = from("203.0.113.9");
     const wrong = { password: "guess", headers: source };
     expect((await ep.update(nas("198.51.100.1"), { ...wrong, isolate: 1 })).body).toBe("badauth\n");
-    await sleep(1100); // so the two failures lie in different seconds
+    ep.clock.advance(1100); // so the two failures lie in different seconds
     expect((await ep.update(nas("198.51.100.1"), { ...wrong, isolate: 2 })).body).toBe("abuse\n");
 
     const right = await ep.update(nas("198.51.100.1"), { headers: source, isolate: 2 });
