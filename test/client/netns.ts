@@ -7,6 +7,7 @@
 // root namespace and forwards to the endpoint. Unix sockets are files, shared across network
 // namespaces; so the script needs no test hook, and every connection it opens is counted.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -269,14 +270,21 @@ export async function advertise(ns: string, router: string, ...specs: string[]):
   if (failed) throw new Error(`ra.py: ${failed}`);
 }
 
-/** The processes whose parent is `pid`, recursively: pid and command line. */
+/** The processes whose parent is `pid`, recursively: pid and command line (read from /proc). */
 export function descendants(pid: number): { pid: number; args: string }[] {
-  const r = spawnSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
-  const rows = r.stdout
-    .split("\n")
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? "" }));
+  const rows: { pid: number; ppid: number; args: string }[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The parent is the second field after the command name, which is in parentheses.
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ").trim();
+      rows.push({ pid: Number(name), ppid, args });
+    } catch {
+      // It ended while the list was read.
+    }
+  }
   const found: { pid: number; args: string }[] = [];
   const walk = (parent: number) => {
     for (const row of rows.filter((x) => x.ppid === parent)) {
