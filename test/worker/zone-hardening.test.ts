@@ -1,25 +1,50 @@
 // The zone side against OVH as it really behaves (issue 13, zone items): writes OVH did not
-// confirm, records added to a name later, OVH's quirky answers. Each test gets a fresh Worker
-// (fresh coordinator storage) and a fresh simulator.
-import { afterEach, describe, expect, it } from "vitest";
+// confirm, records added to a name later, OVH's quirky answers. Tests with the same settings
+// share a Worker and simulator, each test in a zone of its own (test/support/slots.ts), so with
+// fresh coordinator storage and records; the others get a fresh Worker and simulator.
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import type { Quirks } from "../../sim/ovh-simulator";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+import { sharedWorkers } from "../support/slots";
 
 let ep: Endpoint;
+/** This test's zone: example.tld in a Worker of its own, another in a shared one. */
+let zone = ZONE;
+/** A host or record name of the fixtures in this test's zone ("service" → service.example.tld). */
+const fqdn = (name: string) => `${name}.${zone}`;
+const own: Endpoint[] = [];
 
 async function fresh(settings: Record<string, number> = {}): Promise<void> {
   ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, clock: true });
+  own.push(ep);
+  zone = ZONE;
   ep.sim.addZone(ZONE);
 }
 afterEach(async () => {
-  expect(ep.unexpected).toEqual([]);
-  await ep.close();
+  for (const e of own.splice(0)) {
+    expect(e.unexpected).toEqual([]);
+    await e.close();
+  }
 });
+const useShared = sharedWorkers(6);
+/** In a describe block: its tests share the Worker with these settings, each in a zone of its own. */
+function shared(settings: Record<string, number> = {}): void {
+  useShared(
+    JSON.stringify(settings),
+    (vars) => ({ vars: { ...vars, SETTINGS: settings }, clock: true }),
+    (slot) => {
+      ({ ep, zone } = slot);
+    },
+  );
+}
 
-const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub);
+const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub, zone);
+/** The OVH calls made for this test's zone (and the signature's clock). */
+const calls = () =>
+  ep.sim.calls().filter((c) => c.kind === "auth-time" || c.path.startsWith(`/domain/zone/${zone}/`));
 const kinds = () =>
-  ep.sim
-    .calls()
+  calls()
     .filter((c) => c.kind !== "auth-time")
     .map((c) => c.kind)
     .sort();
@@ -32,123 +57,127 @@ async function status(): Promise<{ hosts: { name: string; records: Record<string
 }
 
 describe("a write OVH did not confirm (item 1)", () => {
-  it("after a failed refresh, the old address reported again is written back, though another host's refresh published the new one", async () => {
-    await fresh();
-    expect((await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" })).body).toBe(
-      "good 2001:db8::1\n",
-    );
-    ep.sim.injectFault({
-      method: "POST",
-      path: `/domain/zone/${ZONE}/refresh`,
-      times: 1,
-      fault: { kind: "status", status: 503, body: '{"message":"Service Unavailable"}' },
+  describe("default settings", () => {
+    shared();
+    it("after a failed refresh, the old address reported again is written back, though another host's refresh published the new one", async () => {
+      expect((await ep.update({ hostname: fqdn("service"), myip: "2001:db8::1" })).body).toBe(
+        "good 2001:db8::1\n",
+      );
+      ep.sim.injectFault({
+        method: "POST",
+        path: `/domain/zone/${zone}/refresh`,
+        times: 1,
+        fault: { kind: "status", status: 503, body: '{"message":"Service Unavailable"}' },
+      });
+      expect((await ep.update({ hostname: fqdn("service"), myip: "2001:db8::2" })).body).toBe("911\n");
+      const pending = (await status()).hosts.find((h) => h.name === fqdn("service"));
+      expect(pending?.records[0]).toMatchObject({ target: "2001:db8::1", unconfirmed: true });
+
+      // Another host's change: its refresh publishes the staged write of service as well.
+      expect((await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" })).body).toBe(
+        "good 198.51.100.7\n",
+      );
+      expect(live("AAAA", "service")).toEqual(["2001:db8::2"]);
+
+      ep.sim.resetCalls();
+      const back = await ep.update({ hostname: fqdn("service"), myip: "2001:db8::1" });
+      expect(back.body).toBe("good 2001:db8::1\n");
+      expect(kinds()).toEqual(["get", "get", "list", "list", "refresh", "update", "update"]);
+      expect(live("AAAA", "service")).toEqual(["2001:db8::1"]);
+      expect(live("AAAA", "service6")).toEqual(["2001:db8::1"]);
+      const settled = (await status()).hosts.find((h) => h.name === fqdn("service"));
+      expect(settled?.records[0]).toMatchObject({ target: "2001:db8::1" });
+      expect(settled?.records[0]).not.toHaveProperty("unconfirmed");
     });
-    expect((await ep.update({ hostname: "service.example.tld", myip: "2001:db8::2" })).body).toBe("911\n");
-    const pending = (await status()).hosts.find((h) => h.name === "service.example.tld");
-    expect(pending?.records[0]).toMatchObject({ target: "2001:db8::1", unconfirmed: true });
-
-    // Another host's change: its refresh publishes the staged write of service as well.
-    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
-      "good 198.51.100.7\n",
-    );
-    expect(live("AAAA", "service")).toEqual(["2001:db8::2"]);
-
-    ep.sim.resetCalls();
-    const back = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
-    expect(back.body).toBe("good 2001:db8::1\n");
-    expect(kinds()).toEqual(["get", "get", "list", "list", "refresh", "update", "update"]);
-    expect(live("AAAA", "service")).toEqual(["2001:db8::1"]);
-    expect(live("AAAA", "service6")).toEqual(["2001:db8::1"]);
-    const settled = (await status()).hosts.find((h) => h.name === "service.example.tld");
-    expect(settled?.records[0]).toMatchObject({ target: "2001:db8::1" });
-    expect(settled?.records[0]).not.toHaveProperty("unconfirmed");
   });
 
   it("after a write whose answer was lost (a time-out), the old address reported again is written back, not answered nochg", async () => {
     await fresh({ ovh_timeout_ms: 500 });
-    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
-    const [record] = ep.sim.records(ZONE);
+    await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" });
+    const [record] = ep.sim.records(zone);
     // The PUT arrives and is applied, but its answer never comes.
     ep.sim.injectFault({
       method: "PUT",
-      path: `/domain/zone/${ZONE}/record/${record?.id}`,
+      path: `/domain/zone/${zone}/record/${record?.id}`,
       times: 1,
       fault: { kind: "lost" },
     });
-    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" })).body).toBe("911\n");
+    expect((await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.8" })).body).toBe("911\n");
     // Once the breaker's cool-down (twice ovh_timeout_ms) is over, on the Worker's clock, another
     // host's change publishes the staged write.
     ep.clock.advance(1000);
-    const published = await ep.update({ hostname: "service.example.tld", myip: "2001:db8::1" });
+    const published = await ep.update({ hostname: fqdn("service"), myip: "2001:db8::1" });
     expect(published.body).toBe("good 2001:db8::1\n");
     expect(live("A", "firewall")).toEqual(["198.51.100.8"]);
 
-    const back = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    const back = await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" });
     expect(back.body).toBe("good 198.51.100.7\n");
     expect(live("A", "firewall")).toEqual(["198.51.100.7"]);
   });
 });
 
 describe("the recheck sees records added later (item 2)", () => {
+  shared();
   it("a second record added by hand to a remembered name answers dnserr at the recheck, and nothing is written", async () => {
-    await fresh({ recheck_after: 1 });
-    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
-    ep.sim.addRecord(ZONE, { fieldType: "A", subDomain: "firewall", target: "198.51.100.66", ttl: 60 });
-    ep.clock.advance(1100); // past recheck_after
+    await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" });
+    ep.sim.addRecord(zone, { fieldType: "A", subDomain: "firewall", target: "198.51.100.66", ttl: 60 });
+    ep.clock.advance(3_601_000); // past recheck_after
     ep.sim.resetCalls();
-    const reply = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    const reply = await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" });
     expect(reply.body).toBe("dnserr\n");
     expect(kinds()).toEqual(["get", "get", "list"]);
   });
 });
 
 describe("OVH's quirks (item 17)", () => {
+  shared();
+  /** Switch a quirk of the shared simulator on, for this test only. */
+  const quirk = (quirks: Quirks) => {
+    ep.sim.setQuirks(quirks);
+    onTestFinished(() => ep.sim.setQuirks({ createIdZero: false, refreshAnswer: "null" }));
+  };
   it("a create answered with id 0: the record is found by listing, and the next change updates it", async () => {
-    await fresh();
-    ep.sim.setQuirks({ createIdZero: true });
-    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+    quirk({ createIdZero: true });
+    expect((await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" })).body).toBe(
       "good 198.51.100.7\n",
     );
     ep.sim.resetCalls();
-    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" })).body).toBe(
+    expect((await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.8" })).body).toBe(
       "good 198.51.100.8\n",
     );
-    const [record] = ep.sim.records(ZONE);
+    const [record] = ep.sim.records(zone);
     expect(ep.sim.calls({ kind: "update" }).map((c) => c.path)).toEqual([
-      `/domain/zone/${ZONE}/record/${record?.id}`,
+      `/domain/zone/${zone}/record/${record?.id}`,
     ]);
-    expect(ep.sim.records(ZONE)).toHaveLength(1);
+    expect(ep.sim.records(zone)).toHaveLength(1);
     expect(live("A", "firewall")).toEqual(["198.51.100.8"]);
   });
 
   for (const refreshAnswer of ["null", "204", "empty"] as const) {
     it(`a refresh answered ${refreshAnswer === "null" ? "200 null" : refreshAnswer === "204" ? "204 No Content" : "200 with an empty body"} is success`, async () => {
-      await fresh();
-      ep.sim.setQuirks({ refreshAnswer });
-      expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+      quirk({ refreshAnswer });
+      expect((await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" })).body).toBe(
         "good 198.51.100.7\n",
       );
       ep.sim.resetCalls();
       // Confirmed: the next identical report costs nothing.
-      expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+      expect((await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" })).body).toBe(
         "nochg 198.51.100.7\n",
       );
-      expect(ep.sim.calls()).toEqual([]);
+      expect(calls()).toEqual([]);
       expect(live("A", "firewall")).toEqual(["198.51.100.7"]);
     });
   }
 });
 
 describe("the change limit is no lock-out weapon (item 7)", () => {
+  shared({ change_limit: 3, change_window: 3600 });
   it("a credential spending the limit from its own network refuses only itself (429, Retry-After); the router from its network still corrects the record", async () => {
-    await fresh({ change_limit: 3, change_window: 3600 });
     const thief = { headers: { "CF-Connecting-IP": "203.0.113.66" } };
     for (const ip of ["198.51.100.61", "198.51.100.62", "198.51.100.63"]) {
-      expect((await ep.update({ hostname: "firewall.example.tld", myip: ip }, thief)).body).toBe(
-        `good ${ip}\n`,
-      );
+      expect((await ep.update({ hostname: fqdn("firewall"), myip: ip }, thief)).body).toBe(`good ${ip}\n`);
     }
-    const refused = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.64" }, thief);
+    const refused = await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.64" }, thief);
     expect(refused.status).toBe(429);
     expect(refused.body).toBe("abuse\n");
     const wait = Number(refused.headers.get("Retry-After"));
@@ -158,21 +187,21 @@ describe("the change limit is no lock-out weapon (item 7)", () => {
 
     // The router, with the same credential, from its own network (the IPv6 /64 it reports from).
     const router = { headers: { "CF-Connecting-IP": "2001:db8:ab:cd00::1" } };
-    const fixed = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" }, router);
+    const fixed = await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" }, router);
     expect(fixed.body).toBe("good 198.51.100.7\n");
     expect(live("A", "firewall")).toEqual(["198.51.100.7"]);
     // Another address of the same /64 is the same writer: its count goes on.
     const sameNet = { headers: { "CF-Connecting-IP": "2001:db8:ab:cd00::2" } };
-    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.8" }, sameNet)).body).toBe(
+    expect((await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.8" }, sameNet)).body).toBe(
       "good 198.51.100.8\n",
     );
   });
 
   it("a request with a refused host and an accepted one answers 200, each host on its line", async () => {
-    await fresh({ change_limit: 1, change_window: 3600 });
-    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.1" });
+    for (const ip of ["198.51.100.1", "198.51.100.11", "198.51.100.12"])
+      await ep.update({ hostname: fqdn("firewall"), myip: ip });
     const mixed = await ep.update({
-      hostname: "firewall.example.tld,service.example.tld",
+      hostname: `${fqdn("firewall")},${fqdn("service")}`,
       myip: "198.51.100.2,2001:db8::5",
     });
     expect(mixed.status).toBe(200);
@@ -183,7 +212,7 @@ describe("the change limit is no lock-out weapon (item 7)", () => {
 describe("a hung OVH queues no one (item 11)", () => {
   it("reports that need a write fail at once behind a hung call (the breaker), and an unchanged report is answered while they wait", async () => {
     await fresh({ ovh_timeout_ms: 2000 });
-    expect((await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" })).body).toBe(
+    expect((await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" })).body).toBe(
       "good 198.51.100.7\n",
     );
     ep.sim.resetCalls();
@@ -197,14 +226,14 @@ describe("a hung OVH queues no one (item 11)", () => {
       "198.51.100.15",
       "198.51.100.16",
     ].map(async (ip, i) => {
-      const host = i % 2 === 0 ? "nas.example.tld" : "service.example.tld";
+      const host = i % 2 === 0 ? fqdn("nas") : fqdn("service");
       const reply = await ep.update({ hostname: host, myip: i % 2 === 0 ? ip : `2001:db8::${i}` });
       settled.push(reply.body);
       return reply;
     });
     // Queued behind six writes stuck on a hung OVH, an unchanged report does not wait.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const unchanged = await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.7" });
+    const unchanged = await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.7" });
     expect(unchanged.body).toBe("nochg 198.51.100.7\n");
     expect(settled).toEqual([]);
 
@@ -245,6 +274,8 @@ describe("OVH calls are paced (item 16)", () => {
       },
       clock: true,
     });
+    own.push(ep);
+    zone = ZONE;
     ep.sim.addZone(ZONE);
     for (let i = 0; i < 25; i++)
       ep.sim.addRecord(ZONE, { fieldType: "A", subDomain: `p${i}`, target: "198.51.100.1", ttl: 60 });
