@@ -1,35 +1,70 @@
 // The scheduled check (Cron Trigger → each zone's coordinator): records due for a recheck are
 // read once and set back when edited by hand (drift), failed writes are made good, duplicates
-// are found, silent hosts go stale; fresh records cost no OVH call.
+// are found, silent hosts go stale; fresh records cost no OVH call. Tests with the same settings
+// share a Worker and simulator, each test in zones of its own (test/support/slots.ts); a check
+// runs for every zone, so each test looks at its own zones' calls, log lines and history.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { startOvhSimulator } from "../../sim/ovh-simulator";
 import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
+import { sharedWorkers } from "../support/slots";
 
 let ep: Endpoint;
+/** This test's zones: example.tld and example.org in a Worker of its own, others in a shared one. */
+let zone = ZONE;
+let otherZone = "example.org";
+/** A host name of the fixtures in this test's zone ("service" → service.example.tld). */
+const fqdn = (name: string) => `${name}.${zone}`;
+const own: Endpoint[] = [];
 
-async function fresh(settings: Record<string, number> = {}): Promise<void> {
-  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, clock: true });
-  ep.sim.addZone(ZONE);
-  // A day ahead before the first report: every alarm the coordinator sets (the name-server
-  // watch's) comes due a day after real time, so none runs behind the test's back, between a
-  // record edited by hand and the check that finds it.
-  ep.clock.advance(DAY);
+/** A Worker of its own for the test, with a fresh simulator. */
+function alone(started: Endpoint): Endpoint {
+  own.push(started);
+  ep = started;
+  zone = ZONE;
+  otherZone = "example.org";
+  return started;
 }
+async function fresh(settings: Record<string, number> = {}): Promise<void> {
+  alone(await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, clock: true }));
+  ep.sim.addZone(ZONE);
+  aDayAhead();
+}
+/**
+ * A day ahead before the test's first report: every alarm the coordinator sets (the name-server
+ * watch's) comes due a day after real time, so none runs behind the test's back, between a record
+ * edited by hand and the check that finds it.
+ */
+const aDayAhead = () => ep.clock.advance(DAY);
 afterEach(async () => {
-  expect(ep.unexpected).toEqual([]);
-  await ep.close();
+  for (const e of own.splice(0)) {
+    expect(e.unexpected).toEqual([]);
+    await e.close();
+  }
 });
+const useShared = sharedWorkers(6);
+/** In a describe block: its tests share the Worker with these settings, each in zones of its own. */
+function shared(settings: Record<string, number> = {}): void {
+  useShared(
+    JSON.stringify(settings),
+    (vars) => ({ vars: { ...vars, SETTINGS: settings }, clock: true }),
+    (slot) => {
+      ({ ep, zone, otherZone } = slot);
+      aDayAhead();
+    },
+  );
+}
 
 const DAY = 86_400_000;
-const live = (sub: string) => liveTargets(ep.sim, "AAAA", sub);
+const live = (sub: string) => liveTargets(ep.sim, "AAAA", sub, zone);
+/** The kinds of the OVH calls made for this test's zone. */
 const kinds = () =>
   ep.sim
     .calls()
-    .filter((c) => c.kind !== "auth-time")
+    .filter((c) => c.kind !== "auth-time" && c.path.startsWith(`/domain/zone/${zone}/`))
     .map((c) => c.kind)
     .sort();
 /** Run the Worker's clock past recheck_after (3600 s by default): remembered records are due. */
@@ -52,44 +87,48 @@ interface Status {
     changes: { from?: string; to: string }[];
   }[];
 }
+/** The status, its history that of this test's zones' hosts. */
 async function status(): Promise<Status> {
   const r = await ep.fetch("/status", {
     headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
   });
-  return (await r.json()) as Status;
+  const s = (await r.json()) as Status;
+  const mine = (host: string) => [zone, otherZone].some((z) => host === z || host.endsWith(`.${z}`));
+  return { ...s, history: s.history.filter((e) => mine(e.host)) };
 }
+/** A name in a regular expression. */
+const escaped = (name: string) => name.replaceAll(".", "\\.");
 const health = async (host: string) => (await status()).hosts.find((h) => h.name === host)?.health;
 
-/** The check log lines printed so far. */
+/** The check log lines of this test's zones printed so far. */
 async function checkLines(): Promise<{ zone: string; events?: string[]; notes?: string[] }[]> {
   await ep.flushLogs();
   return ep.logs
     .map((l) => JSON.parse(l) as { event: string; zone: string })
-    .filter((l) => l.event === "check");
+    .filter((l) => l.event === "check" && (l.zone === zone || l.zone === otherZone));
 }
 
 /** The events of the check log lines printed so far, of every zone. */
 const checkEvents = async () => (await checkLines()).flatMap((l) => l.events ?? []);
 
-const id = (sub: string) => ep.sim.records(ZONE).find((r) => r.subDomain === sub)?.id ?? 0;
+const id = (sub: string) => ep.sim.records(zone).find((r) => r.subDomain === sub)?.id ?? 0;
 
 describe("records", () => {
+  shared();
   it("fresh records cost no OVH call", async () => {
-    await fresh();
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" });
     ep.sim.resetCalls();
     await runCheck();
     expect(kinds()).toEqual([]);
     expect(await checkLines()).toEqual([
-      { event: "check", zone: ZONE, hosts: 6 },
-      { event: "check", zone: "example.org", hosts: 1 },
+      { event: "check", zone, hosts: 6 },
+      { event: "check", zone: otherZone, hosts: 1 },
     ]);
   });
 
   it("a record edited by hand is confirmed when due, set back, refreshed, logged and in the history", async () => {
-    await fresh();
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
-    ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::99" });
+    await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" });
+    ep.sim.editRecord(zone, id("service"), { target: "2001:db8::99" });
     recheck();
     ep.sim.resetCalls();
     await runCheck();
@@ -98,17 +137,16 @@ describe("records", () => {
     expect(live("service6")).toEqual(["2001:db8::1"]);
     // a list of each name and a read of each id, then one write and the refresh
     expect(kinds()).toEqual(["get", "get", "list", "list", "refresh", "update"]);
-    const message =
-      "service.example.tld: AAAA service.example.tld held 2001:db8::99 instead of 2001:db8::1 (changed outside this Worker); set back";
+    const message = `${fqdn("service")}: AAAA ${fqdn("service")} held 2001:db8::99 instead of 2001:db8::1 (changed outside this Worker); set back`;
     expect(await checkEvents()).toEqual([message]);
     const s = await status();
     expect(s.history[0]).toMatchObject({
-      host: "service.example.tld",
+      host: fqdn("service"),
       client: "scheduled check",
       outcome: "drift",
       changes: [expect.objectContaining({ from: "2001:db8::99", to: "2001:db8::1" })],
     });
-    expect(s.hosts.find((h) => h.name === "service.example.tld")?.health.state).toBe("ok");
+    expect(s.hosts.find((h) => h.name === fqdn("service"))?.health.state).toBe("ok");
 
     // confirmed: the next check has nothing to do until recheck_after passes again
     ep.sim.resetCalls();
@@ -117,64 +155,63 @@ describe("records", () => {
   });
 
   it("a record deleted by hand is created again", async () => {
-    await fresh();
-    await ep.update({ hostname: "firewall.example.tld", myip: "198.51.100.4" });
-    ep.sim.deleteRecord(ZONE, id("firewall"));
+    await ep.update({ hostname: fqdn("firewall"), myip: "198.51.100.4" });
+    ep.sim.deleteRecord(zone, id("firewall"));
     recheck();
     await runCheck();
-    expect(liveTargets(ep.sim, "A", "firewall")).toEqual(["198.51.100.4"]);
+    expect(liveTargets(ep.sim, "A", "firewall", zone)).toEqual(["198.51.100.4"]);
     expect(await checkEvents()).toEqual([
-      "firewall.example.tld: A firewall.example.tld held no record instead of 198.51.100.4 (changed outside this Worker); set back",
+      `${fqdn("firewall")}: A ${fqdn("firewall")} held no record instead of 198.51.100.4 (changed outside this Worker); set back`,
     ]);
   });
 
   it("a write that failed is made good by the check, and the host works again", async () => {
-    await fresh();
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" });
     ep.sim.injectFault({
       method: "PUT",
-      path: `/domain/zone/${ZONE}/record/${id("service6")}`,
+      path: `/domain/zone/${zone}/record/${id("service6")}`,
       fault: { kind: "status", status: 500, body: '{"message":"Internal Server Error"}' },
     });
-    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::2" })).body).toBe("911\n");
-    expect((await health("service.example.tld"))?.state).toBe("failing");
+    expect((await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::2" })).body).toBe("911\n");
+    expect((await health(fqdn("service")))?.state).toBe("failing");
     ep.sim.clearFaults();
     await runCheck();
     expect(live("service")).toEqual(["2001:db8::2"]);
     expect(live("service6")).toEqual(["2001:db8::2"]);
-    expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
+    expect(await health(fqdn("service"))).toMatchObject({ state: "ok", reason: "" });
     expect(await checkEvents()).toEqual([
-      expect.stringMatching(/^service\.example\.tld works again: it was failing since /),
+      expect.stringMatching(new RegExp(`^${escaped(fqdn("service"))} works again: it was failing since `)),
     ]);
     expect((await status()).history[0]).toMatchObject({ client: "scheduled check", outcome: "good" });
   });
 
   it("a record added by hand beside ours is found as a duplicate: failing, with what to delete", async () => {
-    await fresh();
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
-    ep.sim.addRecord(ZONE, { fieldType: "AAAA", subDomain: "service", target: "2001:db8::7", ttl: 60 });
+    await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" });
+    ep.sim.addRecord(zone, { fieldType: "AAAA", subDomain: "service", target: "2001:db8::7", ttl: 60 });
     recheck();
     await runCheck();
-    const h = await health("service.example.tld");
+    const h = await health(fqdn("service"));
     expect(h?.state).toBe("failing");
     expect(h?.reason).toMatch(
-      /^not written: AAAA service\.example\.tld matches 2 records: .*; delete all but one$/,
+      new RegExp(`^not written: AAAA ${escaped(fqdn("service"))} matches 2 records: .*; delete all but one$`),
     );
     expect(await checkEvents()).toEqual([
       expect.stringMatching(
-        /^service\.example\.tld is failing \(dnserr\): not written: .* delete all but one$/,
+        new RegExp(
+          `^${escaped(fqdn("service"))} is failing \\(dnserr\\): not written: .* delete all but one$`,
+        ),
       ),
     ]);
-    expect(ep.sim.records(ZONE).filter((r) => r.subDomain === "service")).toHaveLength(2);
+    expect(ep.sim.records(zone).filter((r) => r.subDomain === "service")).toHaveLength(2);
   });
 
   it("OVH refusing the credentials at a check makes the hosts failing", async () => {
-    await fresh();
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
-    ep.sim.setCredentialState("test-consumer-key-89ab", "expired");
+    await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" });
+    ep.sim.setCredentialState(TEST_OVH.consumerKey, "expired");
+    onTestFinished(() => ep.sim.setCredentialState(TEST_OVH.consumerKey, "validated"));
     recheck();
     await runCheck();
-    expect((await health("service.example.tld"))?.reason).toMatch(/^OVH refuses the credentials: /);
+    expect((await health(fqdn("service")))?.reason).toMatch(/^OVH refuses the credentials: /);
   });
 });
 
@@ -182,40 +219,40 @@ describe("stale hosts", () => {
   it("a host that stops reporting goes stale at the check after stale_after, and is ok when it reports again", async () => {
     await fresh({ stale_after: 3600 });
     await ep.update(
-      { hostname: "service.example.tld", myipv6: "2001:db8::1" },
+      { hostname: fqdn("service"), myipv6: "2001:db8::1" },
       {
         headers: { "CF-Connecting-IP": "203.0.113.5" },
       },
     );
     await runCheck(ep.clock.now() + 30 * 60_000);
-    expect((await health("service.example.tld"))?.state).toBe("ok");
+    expect((await health(fqdn("service")))?.state).toBe("ok");
 
     await runCheck(ep.clock.now() + 2 * DAY);
-    const h = await health("service.example.tld");
+    const h = await health(fqdn("service"));
     expect(h?.state).toBe("stale");
     expect(h?.reason).toMatch(/^no report since .*: check that the client home is online and still reports$/);
     expect(h?.reason).not.toContain("203.0.113.5"); // another client of the host would read it
     const events = await checkEvents();
     expect(events).toEqual([expect.stringMatching(/^service\.example\.tld is stale: no report since /)]);
     // hosts that never reported are not stale: they are never
-    expect((await health("nas.example.tld"))?.state).toBe("never");
+    expect((await health(fqdn("nas")))?.state).toBe("never");
 
     await runCheck(ep.clock.now() + 2 * DAY); // told once
     expect(await checkEvents()).toHaveLength(1);
 
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
-    expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
+    await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" });
+    expect(await health(fqdn("service"))).toMatchObject({ state: "ok", reason: "" });
   });
 
   it("stale_after 0 on a host turns it off", async () => {
     const vars = await testVars();
     const hosts = vars.HOSTS as Record<string, Record<string, unknown>>;
-    hosts["service.example.tld"] = { ...hosts["service.example.tld"], stale_after: 0 };
-    ep = await startEndpoint({ vars });
+    hosts[fqdn("service")] = { ...hosts[fqdn("service")], stale_after: 0 };
+    alone(await startEndpoint({ vars }));
     ep.sim.addZone(ZONE);
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" });
     await runCheck(Date.now() + 30 * DAY);
-    expect((await health("service.example.tld"))?.state).toBe("ok");
+    expect((await health(fqdn("service")))?.state).toBe("ok");
   });
 });
 
@@ -263,7 +300,7 @@ describe("a record that moved to another host and back (issue 21 item 9)", () =>
       await first.close();
       expect(liveTargets(sim, "AAAA", "moving")).toEqual(["2001:db8::b"]);
       // And back in host one, which has not reported since: the check keeps what two asked.
-      ep = await start("one");
+      alone(await start("one"));
       sim.resetCalls();
       await runCheck();
       expect(liveTargets(sim, "AAAA", "moving")).toEqual(["2001:db8::b"]);
@@ -277,6 +314,7 @@ describe("a record that moved to another host and back (issue 21 item 9)", () =>
 });
 
 describe("a record changed by hand again and again (issue 21 item 10)", () => {
+  shared({ recheck_after: 1 });
   /** Run the Worker's clock past recheck_after (1 s here), then the check: every record is due. */
   async function checkWhenDue(): Promise<void> {
     ep.clock.advance(1100);
@@ -286,26 +324,27 @@ describe("a record changed by hand again and again (issue 21 item 10)", () => {
 
   /** AAAA service changed by hand three times: set back twice, then held. */
   async function heldAfterThreeEdits(): Promise<void> {
-    await fresh({ recheck_after: 1 });
-    await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" });
+    await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" });
     for (const hand of ["2001:db8::91", "2001:db8::92"]) {
-      ep.sim.editRecord(ZONE, id("service"), { target: hand });
+      ep.sim.editRecord(zone, id("service"), { target: hand });
       await checkWhenDue();
       expect(live("service")).toEqual(["2001:db8::1"]);
-      expect((await health("service.example.tld"))?.state).toBe("ok");
+      expect((await health(fqdn("service")))?.state).toBe("ok");
     }
-    ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::93" });
+    ep.sim.editRecord(zone, id("service"), { target: "2001:db8::93" });
     await checkWhenDue();
-    expect((await health("service.example.tld"))?.state).toBe("drift");
+    expect((await health(fqdn("service")))?.state).toBe("drift");
   }
 
   it("is set back twice, then left as it is and said so (health drift) until a report resumes", async () => {
     await heldAfterThreeEdits();
 
     expect(live("service")).toEqual(["2001:db8::93"]);
-    const h = await health("service.example.tld");
+    const h = await health(fqdn("service"));
     expect(h?.reason).toMatch(
-      /^AAAA service\.example\.tld changed by hand 3 times since \d{4}-\d\d-\d\dT[\d:.]+Z; not set back; report again or press Check now to resume$/,
+      new RegExp(
+        `^AAAA ${escaped(fqdn("service"))} changed by hand 3 times since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; not set back; report again or press Check now to resume$`,
+      ),
     );
     expect((await status()).history[0]).toMatchObject({
       client: "scheduled check",
@@ -313,7 +352,7 @@ describe("a record changed by hand again and again (issue 21 item 10)", () => {
       changes: [],
       note: h?.reason,
     });
-    expect((await checkEvents()).at(-1)).toBe(`service.example.tld: ${h?.reason}`);
+    expect((await checkEvents()).at(-1)).toBe(`${fqdn("service")}: ${h?.reason}`);
     // Checks after that leave it, and say the same: service6 is due again (and read), the held
     // record is neither read nor written.
     ep.sim.resetCalls();
@@ -323,15 +362,15 @@ describe("a record changed by hand again and again (issue 21 item 10)", () => {
     expect(listed("service")).toBe(false);
     expect(writes()).toEqual([]);
     expect(live("service")).toEqual(["2001:db8::93"]);
-    expect(await health("service.example.tld")).toEqual(h);
+    expect(await health(fqdn("service"))).toEqual(h);
 
     // A report resumes: the record is set back, the host is ok, and the count starts over.
-    expect((await ep.update({ hostname: "service.example.tld", myipv6: "2001:db8::1" })).body).toBe(
+    expect((await ep.update({ hostname: fqdn("service"), myipv6: "2001:db8::1" })).body).toBe(
       "good 2001:db8::1\n",
     );
     expect(live("service")).toEqual(["2001:db8::1"]);
-    expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
-    ep.sim.editRecord(ZONE, id("service"), { target: "2001:db8::94" });
+    expect(await health(fqdn("service"))).toMatchObject({ state: "ok", reason: "" });
+    ep.sim.editRecord(zone, id("service"), { target: "2001:db8::94" });
     await checkWhenDue();
     expect(live("service")).toEqual(["2001:db8::1"]);
   });
@@ -343,12 +382,12 @@ describe("a record changed by hand again and again (issue 21 item 10)", () => {
       headers: { Authorization: `Basic ${btoa(`home:${HOME_PASSWORD}`)}` },
     });
     expect(now.status).toBe(200);
-    expect((await health("service.example.tld"))?.reason).toMatch(
+    expect((await health(fqdn("service")))?.reason).toMatch(
       /^setting back resumed by home at \d{4}-\d\d-\d\dT[\d:.]+Z: the next scheduled check puts the records right$/,
     );
     await checkWhenDue();
     expect(live("service")).toEqual(["2001:db8::1"]);
-    expect(await health("service.example.tld")).toMatchObject({ state: "ok", reason: "" });
+    expect(await health(fqdn("service"))).toMatchObject({ state: "ok", reason: "" });
     expect((await status()).history[0]).toMatchObject({
       client: "scheduled check",
       outcome: "drift",
