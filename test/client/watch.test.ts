@@ -350,29 +350,39 @@ describe.skipIf(noNamespace)(
       },
     );
 
+    /**
+     * A dash watcher (RETRY_AFTER=`retryAfter`) on a fresh interface that reported `first`; then
+     * OVH fails and the address moves to `second`. Resolves once that report's 911 is logged.
+     */
+    async function after911(retryAfter: number, first: string, second: string) {
+      const dev = iface({ dad: false });
+      await ip("-n", NS, "addr", "add", `${first}/64`, "dev", dev, "nodad");
+      const w = watch(["dash"], await config({ INTERFACE: dev, RETRY_AFTER: String(retryAfter) }));
+      await w.waitFor(new RegExp(`reported ${first} for service\\.example\\.tld: (good|nochg)`));
+      const before = bridge.connections();
+      ep.sim.injectFault({ fault: { kind: "status", status: 503 } });
+      const mark = w.log.length;
+      await batch(dev, `add ${second}/64 nodad`, `del ${first}/64`);
+      const failed = await w.waitFor(
+        new RegExp(
+          `temporary problem \\(911\\)[\\s\\S]*trying again in ${retryAfter} s, or at once for another address`,
+        ),
+        mark,
+      );
+      expect(w.running).toBe(true);
+      return { dev, w, before, mark, failed };
+    }
+
     it.skipIf(dash?.missing)(
-      "after a 911 it backs off: the same address waits for the retry, another one goes at once",
+      "after a 911 it backs off: the same address waits for the retry, another one goes at once, the back-off doubles",
       async () => {
-        const dev = iface({ dad: false });
-        await ip("-n", NS, "addr", "add", "2001:db8:c1:10::5/64", "dev", dev, "nodad");
         // A back-off far longer than this test: no retry comes before the watcher is stopped,
         // so each report below is one it chose to send (or hold) at once.
-        const w = watch(["dash"], await config({ INTERFACE: dev, RETRY_AFTER: "60" }));
-        await w.waitFor(/reported 2001:db8:c1:10::5 for service\.example\.tld: (good|nochg)/);
-        const before = bridge.connections();
-
-        ep.sim.injectFault({ fault: { kind: "status", status: 503 } });
-        let mark = w.log.length;
-        await batch(dev, "add 2001:db8:c2:10::5/64 nodad", "del 2001:db8:c1:10::5/64");
-        const failed = await w.waitFor(
-          /temporary problem \(911\)[\s\S]*trying again in 60 s, or at once for another address/,
-          mark,
-        );
+        const { dev, w, before, failed } = await after911(60, "2001:db8:c1:10::5", "2001:db8:c2:10::5");
         expect(sent(failed)).toHaveLength(1);
-        expect(w.running).toBe(true);
 
         // During the back-off: the same address waits for the retry, another one goes at once.
-        mark = w.log.length;
+        let mark = w.log.length;
         await ip("-n", NS, "addr", "add", "fd00:c1::1/64", "dev", dev, "nodad");
         const held = await w.waitFor(/the same report as the one that failed; waiting for the retry/, mark);
         expect(sent(held)).toEqual([]);
@@ -385,33 +395,21 @@ describe.skipIf(noNamespace)(
       },
     );
 
-    it.skipIf(dash?.missing)(
-      "after a 911 it retries by itself once the back-off is over, doubling it while OVH still fails",
-      async () => {
-        const dev = iface({ dad: false });
-        await ip("-n", NS, "addr", "add", "2001:db8:c4:10::5/64", "dev", dev, "nodad");
-        const w = watch(["dash"], await config({ INTERFACE: dev, RETRY_AFTER: "1" }));
-        await w.waitFor(/reported 2001:db8:c4:10::5 for service\.example\.tld: (good|nochg)/);
-        const before = bridge.connections();
-
-        ep.sim.injectFault({ fault: { kind: "status", status: 503 } });
-        const mark = w.log.length;
-        await batch(dev, "add 2001:db8:c5:10::5/64 nodad", "del 2001:db8:c4:10::5/64");
-        await w.waitFor(/temporary problem \(911\)[\s\S]*trying again in 1 s/, mark);
-        ep.sim.clearFaults();
-        const log = await w.waitFor(/reported 2001:db8:c5:10::5 for service\.example\.tld: good/, mark);
-        expect(live("AAAA", "service")).toEqual(["2001:db8:c5:10::5"]);
-        // No address event after the burst: every later report was a retry. Usually one; more
-        // if a retry came before the fault was cleared, each after twice the wait of the last.
-        const afterBurst = log.slice(log.indexOf("sending GET"));
-        expect(afterBurst).not.toMatch(/event: /);
-        const waits = [...log.matchAll(/trying again in (\d+) s/g)].map((m) => Number(m[1]));
-        expect(waits).toEqual(waits.map((_, i) => 2 ** i));
-        expect(sent(log)).toHaveLength(waits.length + 1);
-        expect(sent(log).every((l) => l.includes("myipv6=2001:db8:c5:10::5"))).toBe(true);
-        expect(bridge.connections()).toBe(before + waits.length + 1);
-      },
-    );
+    it.skipIf(dash?.missing)("after a 911 it retries by itself once the back-off is over", async () => {
+      const { w, before, mark } = await after911(1, "2001:db8:c4:10::5", "2001:db8:c5:10::5");
+      ep.sim.clearFaults();
+      const log = await w.waitFor(/reported 2001:db8:c5:10::5 for service\.example\.tld: good/, mark);
+      expect(live("AAAA", "service")).toEqual(["2001:db8:c5:10::5"]);
+      // No address event after the burst: every later report was a retry. Usually one; more
+      // if a retry came before the fault was cleared, each after twice the wait of the last.
+      const afterBurst = log.slice(log.indexOf("sending GET"));
+      expect(afterBurst).not.toMatch(/event: /);
+      const waits = [...log.matchAll(/trying again in (\d+) s/g)].map((m) => Number(m[1]));
+      expect(waits).toEqual(waits.map((_, i) => 2 ** i));
+      expect(sent(log)).toHaveLength(waits.length + 1);
+      expect(sent(log).every((l) => l.includes("myipv6=2001:db8:c5:10::5"))).toBe(true);
+      expect(bridge.connections()).toBe(before + waits.length + 1);
+    });
 
     const noBusybox = missing("busybox");
     it.skipIf(noBusybox)(
