@@ -72,14 +72,14 @@ async function fresh(vars: Record<string, unknown>, extraUrl = ""): Promise<void
 }
 
 /**
- * Tests with the same settings share a Worker (home an admin client in it), each with a zone of its
- * own (test/support/slots.ts); what the receivers got is filtered down to this test's hosts.
+ * The tests with the default configuration share a Worker (home an admin client in it), each with a
+ * zone of its own (test/support/slots.ts); what the receivers got is filtered down to its hosts.
  */
-const useShared = sharedWorkers(9);
-function shared(key: string, settings: Record<string, number>): void {
+const useShared = sharedWorkers(12);
+function shared(): void {
   useShared(
-    key,
-    (vars) => options(withAdmin({ ...vars, SETTINGS: settings })),
+    "default",
+    (vars) => options(withAdmin(vars)),
     (slot) => {
       ({ ep, zone } = slot);
     },
@@ -137,7 +137,7 @@ const change = () =>
   `${host("service")}: AAAA ${host("service")}: (new) -> 2001:db8::1, AAAA ${host("service6")}: (new) -> 2001:db8::1`;
 
 describe("a change notifies every service with the request its API expects", () => {
-  shared("default", {});
+  shared();
 
   it("ntfy, Gotify, Discord, Slack, Telegram and the webhooks each get one message", async () => {
     const reply = await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
@@ -224,7 +224,7 @@ describe("a change notifies every service with the request its API expects", () 
 });
 
 describe("health events", () => {
-  shared("recheck", { recheck_after: 1 });
+  shared();
 
   it("an OVH fault notifies once when the failure begins, and once when it ends", async () => {
     await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
@@ -278,7 +278,7 @@ describe("health events", () => {
     await messages(1);
     const record = ep.sim.records(zone).find((r) => r.subDomain === "service6");
     ep.sim.editRecord(zone, record?.id ?? 0, { target: "2001:db8::bad" });
-    ep.clock.advance(1100); // past recheck_after: 1
+    ep.clock.advance(3_601_000); // past the default recheck_after (an hour)
     await runCheck();
     const all = await messages(2);
     expect(all[1]).toEqual({
@@ -292,7 +292,7 @@ describe("health events", () => {
 });
 
 describe("once per host and kind per hour", () => {
-  shared("default", {});
+  shared();
 
   it("changes within the hour are held back, then counted in one message once the hour is over", async () => {
     await ep.update({ hostname: host("firewall"), myip: "198.51.100.1" });
@@ -355,7 +355,7 @@ describe("a wrong URL among the targets", () => {
 });
 
 describe("a receiver that fails", () => {
-  shared("default", {});
+  shared();
 
   it("is logged without its URL, never changes the reply, and is tried once more at the next check", async () => {
     rx.generic.answer(500, '{"error":"down"}');
@@ -404,7 +404,7 @@ describe("POST /status/notify-test", () => {
   const home = basic("home", HOME_PASSWORD);
   const neighbour = basic("neighbour", NEIGHBOUR_PASSWORD);
   // One test message a minute per client, by the Worker's clock: each test starts a minute on.
-  shared("default", {});
+  shared();
   beforeEach(() => ep.clock.advance(60_000));
   const test = (headers: Record<string, string>) =>
     ep.fetch("/status/notify-test", { method: "POST", headers });
@@ -514,7 +514,7 @@ describe("a URL with a raw % before one with a € in its password", () => {
 });
 
 describe("no token leaves the Worker but in the request to its own service", () => {
-  shared("default", {});
+  shared();
 
   it("the status, replies and logs hold none", async () => {
     const reply = await ep.update({ hostname: host("service"), myipv6: "2001:db8::1" });
