@@ -3,9 +3,9 @@
 // log-out, and what a page of another local origin can do with the session (nothing).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Cookie, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, screenshot } from "../support/browser";
+import { openTab, screenshot, type Tab } from "../support/browser";
 import { type Endpoint, OVH_SECRETS, sha256Hex, startEndpoint } from "../support/endpoint";
 import { SESSION_SECRET, WG_HOST_ID, ZONE } from "../support/fixtures";
 import { type Receiver, startReceiver } from "../support/receivers";
@@ -19,7 +19,8 @@ const BROKEN_URL = "ntfy://alice:xq50%off@ntfy.sh/dns";
 const STALE_AFTER = 60; // the shortest stale_after the configuration takes
 
 let ep: Endpoint;
-let browser: Browser;
+/** The file's one page, reset before each test (test/support/browser.ts). */
+let tab: Tab;
 /** A webhook (NOTIFY_URLS generic+http://) on loopback. */
 let hook: Receiver;
 /** The test messages the webhook got (events of changes and health go there too). */
@@ -121,11 +122,11 @@ beforeAll(async () => {
   });
   expect((await ep.update({ hostname: "vault.example.tld", myip: "198.51.100.40" }, ops)).body).toBe("911\n");
   ep.sim.clearFaults();
-  browser = await launchChromium();
+  tab = await openTab();
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await tab?.close();
   expect(ep.unexpected).toEqual([]);
   await ep.close();
   await hook.close();
@@ -135,20 +136,14 @@ afterAll(async () => {
  * Each client's session cookie from its first log-in through the form: later tests open the page
  * with it, logged in, instead of filling the form again (the form's own tests log in by hand).
  */
-const sessions = new Map<string, Awaited<ReturnType<BrowserContext["storageState"]>>>();
+const sessions = new Map<string, Cookie[]>();
 
 async function loggedIn(
   options: { width?: number; dark?: boolean; user?: string; password?: string; clipboard?: boolean } = {},
-): Promise<{ context: BrowserContext; page: Page }> {
+): Promise<Page> {
   const user = options.user ?? "home";
   const session = sessions.get(user);
-  const context = await browser.newContext({
-    viewport: { width: options.width ?? 1280, height: 900 },
-    colorScheme: options.dark ? "dark" : "light",
-    ...(options.clipboard ? { permissions: ["clipboard-read", "clipboard-write"] } : {}),
-    ...(session ? { storageState: session } : {}),
-  });
-  const page = await context.newPage();
+  const page = await tab.freshPage({ ...options, ...(session ? { cookies: session } : {}) });
   await page.goto(`${ep.url}/status`);
   if (!session) {
     await page.getByLabel("Client name").fill(user);
@@ -156,16 +151,15 @@ async function loggedIn(
     await page.getByRole("button", { name: "Log in" }).click();
   }
   await page.getByRole("button", { name: "Log out" }).waitFor();
-  if (!session) sessions.set(user, await context.storageState());
-  return { context, page };
+  if (!session) sessions.set(user, await tab.context.cookies(ep.url));
+  return page;
 }
 
 const card = (page: Page, host: string) => page.getByRole("article", { name: host });
 
 describe("logging in", () => {
   it("a wrong password shows an error and counts as a failed login, until the user name is blocked", async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await tab.freshPage();
     await page.goto(`${ep.url}/status`);
     await expect(page.getByRole("heading", { name: "Log in" }).isVisible()).resolves.toBe(true);
     const attempt = async (password: string) => {
@@ -191,11 +185,10 @@ describe("logging in", () => {
     const logins = ep.logs.filter((l) => l.includes('"event":"login"')).map((l) => JSON.parse(l));
     expect(logins.filter((l) => l.status === 401)).toHaveLength(2);
     expect(logins.filter((l) => l.status === 429)).toHaveLength(2);
-    await context.close();
   });
 
   it("the right password shows every host, its badge and the targets the live zone holds", async () => {
-    const { context, page } = await loggedIn();
+    const page = await loggedIn();
     await expect(page.locator("#summary").textContent()).resolves.toBe(
       "1 of 4 hosts needs attention: printer.example.tld (never)",
     );
@@ -227,14 +220,12 @@ describe("logging in", () => {
     expect(last).toContain("by home");
     expect(last).toContain("FRITZ!Box 7590 (test)");
     await screenshot(page, "status-desktop-light");
-    await context.close();
   });
 });
 
 describe("keyboard, labels and states", () => {
   it("logs in with the keyboard alone, and every control has a name", async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await tab.freshPage();
     await page.goto(`${ep.url}/status`);
     await page.getByLabel("Client name").waitFor();
     // The page puts the focus in the first field of the form.
@@ -258,12 +249,10 @@ describe("keyboard, labels and states", () => {
         .map((el) => el.outerHTML.slice(0, 80)),
     );
     expect(unnamed).toEqual([]);
-    await context.close();
   });
 
   it("says so when the Worker cannot be reached, and tries again", async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await tab.freshPage();
     let failing = true;
     await page.route(`${ep.url}/status?*`, (route) => (failing ? route.abort() : route.continue()));
     await page.goto(`${ep.url}/status`);
@@ -274,13 +263,12 @@ describe("keyboard, labels and states", () => {
     await page.getByRole("button", { name: "Try again" }).click();
     await page.getByRole("heading", { name: "Log in" }).waitFor();
     expect(await problem.isVisible()).toBe(false);
-    await context.close();
   });
 });
 
 describe("setup help", () => {
   it("shows the client's FRITZ!Box, ddclient, inadyn and client.conf settings with this Worker's URL", async () => {
-    const { context, page } = await loggedIn();
+    const page = await loggedIn();
     const fritzbox = page.locator("details.recipe", { hasText: "FRITZ!Box" });
     expect(await fritzbox.getAttribute("open")).toBe("");
     expect(await fritzbox.locator("pre").textContent()).toContain(
@@ -296,13 +284,12 @@ describe("setup help", () => {
     expect(
       await page.locator("details.recipe", { hasText: "inadyn" }).locator("pre").textContent(),
     ).toContain("password    = <password>");
-    await context.close();
   });
 });
 
 describe("the history", () => {
   it("lists changes old → new, refused reports with the reason and the user name, by host, in pages", async () => {
-    const { context, page } = await loggedIn();
+    const page = await loggedIn();
     const entries = page.locator("#history > li");
     const texts = await entries.allTextContents();
     const refusedHost = texts.find((t) => t.includes("refused: host not allowed"));
@@ -337,14 +324,13 @@ describe("the history", () => {
     expect(older).toHaveLength(5);
     expect(older.at(-1)).toContain("(new) → 198.51.100.20");
     expect(await page.getByRole("button", { name: "Older →" }).isDisabled()).toBe(true);
-    await context.close();
   });
 });
 
 describe("at 360 px", () => {
   for (const dark of [false, true]) {
     it(`has no horizontal overflow (${dark ? "dark" : "light"} mode)`, async () => {
-      const { context, page } = await loggedIn({ width: 360, dark });
+      const page = await loggedIn({ width: 360, dark });
       const widths = await page.evaluate(() => ({
         scroll: document.documentElement.scrollWidth,
         client: document.documentElement.clientWidth,
@@ -353,27 +339,25 @@ describe("at 360 px", () => {
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(background).toBe(dark ? "rgb(17, 20, 24)" : "rgb(245, 246, 248)");
       await screenshot(page, `status-360-${dark ? "dark" : "light"}`);
-      await context.close();
     });
   }
 });
 
 describe("log-out", () => {
   it("ends the session: the page asks to log in, and the old cookie opens nothing", async () => {
-    const { context, page } = await loggedIn();
-    const [cookie] = await context.cookies(ep.url);
+    const page = await loggedIn();
+    const [cookie] = await tab.context.cookies(ep.url);
     expect(cookie).toMatchObject({ name: "session", httpOnly: true, sameSite: "Strict" });
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByRole("heading", { name: "Log in" }).waitFor();
     sessions.delete("home"); // every session of the client ended
-    expect(await context.cookies(ep.url)).toEqual([]);
+    expect(await tab.context.cookies(ep.url)).toEqual([]);
     await page.reload();
     await page.getByRole("heading", { name: "Log in" }).waitFor();
     const replay = await ep.fetch("/status", {
       headers: { Accept: "application/json", Cookie: `${cookie?.name}=${cookie?.value}` },
     });
     expect(replay.status).toBe(401);
-    await context.close();
   });
 });
 
@@ -381,7 +365,7 @@ describe("notifications and failed logins", () => {
   it("the test button sends one message; a client that is not admin sees positions, and a second test within the minute is refused", async () => {
     const before = tests().length;
     for (const width of [1280, 360]) {
-      const { context, page } = await loggedIn({ width });
+      const page = await loggedIn({ width });
       await page.getByRole("button", { name: "Send a test notification" }).click();
       const out = page.locator("#notify-result");
       if (width === 1280) {
@@ -400,12 +384,11 @@ describe("notifications and failed logins", () => {
         );
         expect(tests().length).toBe(before + 1);
       }
-      await context.close();
     }
   });
 
   it("an admin client sees each target's result and what is wrong with NOTIFY_URLS", async () => {
-    const { context, page } = await loggedIn({ user: "ops", password: OPS_PASSWORD });
+    const page = await loggedIn({ user: "ops", password: OPS_PASSWORD });
     hook.answer(500, "down");
     await page.getByRole("button", { name: "Send a test notification" }).click();
     const result = page.locator("#notify-result li");
@@ -417,7 +400,6 @@ describe("notifications and failed logins", () => {
     );
     expect(await page.locator("#notify-result").textContent()).not.toContain("xq50");
     hook.answer(200);
-    await context.close();
   });
 
   it("with no target configured, the button says how to set one", async () => {
@@ -434,8 +416,7 @@ describe("notifications and failed logins", () => {
       },
     });
     try {
-      const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
-      const page = await context.newPage();
+      const page = await tab.freshPage({ width: 360, height: 800 });
       await page.goto(`${bare.url}/status`);
       await page.getByLabel("Client name").fill("home");
       await page.getByLabel("Password").fill(PASSWORD);
@@ -448,7 +429,6 @@ describe("notifications and failed logins", () => {
       expect(text).toContain("npx wrangler secret put NOTIFY_URLS");
       expect(text).toContain("npm run check");
       await screenshot(page, "status-notify-none-360");
-      await context.close();
     } finally {
       expect(bare.unexpected).toEqual([]);
       await bare.close();
@@ -456,8 +436,7 @@ describe("notifications and failed logins", () => {
   });
 
   it("lists the client's own failed logins", async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await tab.freshPage();
     await page.goto(`${ep.url}/status`);
     await page.getByLabel("Client name").fill("home");
     await page.getByLabel("Password").fill("not-the-password");
@@ -477,7 +456,6 @@ describe("notifications and failed logins", () => {
     const rows = await page.locator("#failed-rows tr").allTextContents();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatch(/^home127\.0\.0\.11/);
-    await context.close();
   });
 });
 
@@ -497,7 +475,7 @@ describe("a page of another local origin", () => {
   });
 
   it("cannot read the API, post to it, or make the browser send an update, with the session", async () => {
-    const { context, page } = await loggedIn();
+    const page = await loggedIn();
     const before = JSON.stringify(ep.sim.liveRecords(ZONE));
     await page.goto(`${otherOrigin}/`);
     // Same host, another port: same-site, so a SameSite=Strict cookie goes along. Only the
@@ -543,13 +521,12 @@ describe("a page of another local origin", () => {
     // The session still works on the page's own origin: the log-out attempt did nothing.
     await page.goto(`${ep.url}/status`);
     await page.getByRole("button", { name: "Log out" }).waitFor();
-    await context.close();
   });
 });
 
 describe("a host that stops reporting", () => {
   it("shows stale, with what to check", async () => {
-    const { context, page } = await loggedIn({ user: "cellar", password: CELLAR_PASSWORD });
+    const page = await loggedIn({ user: "cellar", password: CELLAR_PASSWORD });
     const badge = card(page, "cellar.example.tld").locator(".badge");
     // cellar reported once, at the start: the Worker's clock runs past STALE_AFTER since then.
     ep.clock.advance((STALE_AFTER + 1) * 1000);
@@ -559,13 +536,12 @@ describe("a host that stops reporting", () => {
       /^No report since/,
     );
     await screenshot(page, "status-stale");
-    await context.close();
   });
 });
 
 describe("what a record and a failure look like", () => {
   it("an unconfirmed record says so, and OVH's raw reason comes after a sentence for a person", async () => {
-    const { context, page } = await loggedIn({ user: "ops", password: OPS_PASSWORD, width: 360 });
+    const page = await loggedIn({ user: "ops", password: OPS_PASSWORD, width: 360 });
     const vault = card(page, "vault.example.tld");
     expect((await vault.locator(".badge").first().textContent())?.trim()).toMatch(/failing$/);
     expect(await vault.locator(".unconfirmed").textContent()).toBe(
@@ -583,11 +559,10 @@ describe("what a record and a failure look like", () => {
       /OVH POST \/domain\/zone\/example\.tld\/refresh: 500 /,
     );
     await screenshot(page, "status-failing-360");
-    await context.close();
   });
 
   it("an IPv6 address wraps only after a colon, never inside a group: a record, a change, a report", async () => {
-    const { context, page } = await loggedIn({ width: 360 });
+    const page = await loggedIn({ width: 360 });
     /**
      * The lines an element's text is laid out in once its block is `width` wide (narrower than an
      * address, so that it must wrap): the characters grouped by the top of their box.
@@ -637,11 +612,10 @@ describe("what a record and a failure look like", () => {
       for (const line of lines.slice(0, -1))
         expect([what, line]).toEqual([what, expect.stringMatching(/[:\s,]$/)]);
     }
-    await context.close();
   });
 
   it("the FRITZ!Box's Copy buttons copy one field's value each, never its label", async () => {
-    const { context, page } = await loggedIn({ clipboard: true });
+    const page = await loggedIn({ clipboard: true });
     const fritzbox = page.locator("details.recipe", { hasText: "FRITZ!Box" });
     const buttons = fritzbox.locator(".copies button");
     expect(await buttons.allTextContents()).toEqual(["Copy Update-URL", "Copy Domain name", "Copy Username"]);
@@ -654,7 +628,6 @@ describe("what a record and a failure look like", () => {
     expect(url).toMatch(new RegExp(`^${ep.url.replace(/[.]/g, "\\.")}/nic/update\\?hostname=`));
     expect(url).not.toMatch(/Update-URL|Domain name|Username|\n/);
     expect(await copied(2)).toBe("home");
-    await context.close();
   });
 });
 
@@ -673,8 +646,7 @@ describe("a Worker whose configuration is broken", () => {
       secrets: { SESSION_SECRET },
     });
     try {
-      const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
-      const page = await context.newPage();
+      const page = await tab.freshPage({ width: 360, height: 800 });
       await page.goto(`${broken.url}/status`);
       const alert = page.locator("#problem");
       await alert.waitFor();
@@ -701,7 +673,6 @@ describe("a Worker whose configuration is broken", () => {
       // Try again asks again, and says the same.
       await page.getByRole("button", { name: "Try again" }).click();
       await alert.locator(".keys").first().waitFor();
-      await context.close();
     } finally {
       expect(broken.unexpected).toEqual([]);
       await broken.close();

@@ -1,9 +1,11 @@
 // The status page shows what the zone's name servers serve beside each record, in headless
 // Chromium: served (by which servers, how long after the report), waiting (what a lagging server
 // still answers), unserved (the host's badge too); "Check now" asks at once and is rate-limited.
-import type { Browser, Page } from "playwright-core";
+// The Worker's clock runs ahead and the zone's alarm is fired (test/worker/served.test.ts), so the
+// back-off and serve_within pass without waiting.
+import type { Cookie, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, screenshot } from "../support/browser";
+import { openTab, screenshot, type Tab } from "../support/browser";
 import { type Endpoint, OVH_SECRETS, sha256Hex, startEndpoint } from "../support/endpoint";
 import { SESSION_SECRET, ZONE } from "../support/fixtures";
 
@@ -11,7 +13,7 @@ const PASSWORD = "served-page-password";
 const HOSTS = ["served.example.tld", "waiting.example.tld", "unserved.example.tld"];
 
 let ep: Endpoint;
-let browser: Browser;
+let tab: Tab;
 let lagging: { name: string; address: string };
 
 async function servedState(name: string): Promise<string | undefined> {
@@ -21,12 +23,10 @@ async function servedState(name: string): Promise<string | undefined> {
   };
   return body.hosts.flatMap((h) => h.records).find((x) => x.name === name)?.served?.state;
 }
-/** Poll the status JSON until the record's served state is `state` (setup runs outside a test). */
-async function until(name: string, state: string, timeout = 30_000): Promise<void> {
-  for (const end = Date.now() + timeout; (await servedState(name)) !== state; ) {
-    if (Date.now() > end) throw new Error(`${name} is ${await servedState(name)}, not ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** Let `seconds` pass on the Worker's clock and run the zone's alarm: the watch asks what is due. */
+async function elapse(seconds: number): Promise<void> {
+  ep.clock.advance(seconds * 1000);
+  await ep.fireAlarm(ZONE);
 }
 
 beforeAll(async () => {
@@ -49,13 +49,15 @@ beforeAll(async () => {
       ...OVH_SECRETS,
       SESSION_SECRET,
     },
+    clock: true,
   });
   ep.sim.addZone(ZONE);
   for (const h of HOSTS)
     expect((await ep.update({ hostname: h, myipv6: "2001:db8::1" }, { password: PASSWORD })).status).toBe(
       200,
     );
-  for (const h of HOSTS) await until(h, "served");
+  await elapse(2);
+  for (const h of HOSTS) expect([h, await servedState(h)]).toEqual([h, "served"]);
   // One server stops taking the zone's refreshes; two hosts change.
   lagging = ep.sim.dns.servers()[1] as { name: string; address: string };
   ep.sim.dns.setFault(lagging.name, "stale");
@@ -63,24 +65,35 @@ beforeAll(async () => {
     expect((await ep.update({ hostname: h, myipv6: "2001:db8::2" }, { password: PASSWORD })).status).toBe(
       200,
     );
-  await until("unserved.example.tld", "unserved", 40_000);
-  browser = await launchChromium();
+  await elapse(12); // past unserved's serve_within (10 s), far inside waiting's
+  expect(await servedState("unserved.example.tld")).toBe("unserved");
+  expect(await servedState("waiting.example.tld")).toBe("waiting");
+  // The waiting record's next ask is then an hour away, by the real clock its alarm goes by too:
+  // no round of the watch runs beside the tests' (Check now counts its connections).
+  await elapse(3600);
+  expect(await servedState("waiting.example.tld")).toBe("waiting");
+  tab = await openTab();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await tab?.close();
   expect(ep.unexpected).toEqual([]);
   await ep.close();
 });
 
+/** The session cookie of the first log-in through the form; the other tests open the page with it. */
+let session: Cookie[] | undefined;
+
 async function loggedIn(width = 1280): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await context.newPage();
+  const page = await tab.freshPage({ width, ...(session ? { cookies: session } : {}) });
   await page.goto(`${ep.url}/status`);
-  await page.getByLabel("Client name").fill("home");
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
+  if (!session) {
+    await page.getByLabel("Client name").fill("home");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+  }
   await page.getByRole("button", { name: "Log out" }).waitFor();
+  session ??= await tab.context.cookies(ep.url);
   return page;
 }
 const card = (page: Page, host: string) => page.getByRole("article", { name: host, exact: true });
@@ -102,7 +115,6 @@ describe("what the name servers serve, beside each record", () => {
       `${lagging.address} answers 2001:db8::1`,
     );
     await screenshot(page, "served-states");
-    await page.context().close();
   });
 
   it("at 360 px the lines wrap without overflow", async () => {
@@ -113,7 +125,6 @@ describe("what the name servers serve, beside each record", () => {
     }));
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     await screenshot(page, "served-states-360");
-    await page.context().close();
   });
 });
 
@@ -132,6 +143,5 @@ describe("Check now", () => {
     expect((await card(page, "unserved.example.tld").locator(".badge").textContent())?.trim()).toMatch(/ok$/);
     await page.getByRole("button", { name: "Check now" }).click();
     await expect.poll(() => result.textContent()).toMatch(/^One check per 10 s: try again in \d+ s\.$/);
-    await page.context().close();
   });
 });

@@ -1,22 +1,80 @@
 // Headless Chromium for the status page's tests: Debian's `chromium` package (.ci/run installs
 // it), driven by playwright-core, which downloads no browser of its own. CHROMIUM_PATH overrides
 // where it is. Screenshots go to .tmp/artifacts/ (not committed); ARTIFACTS_DIR overrides it.
+//
+// One Chromium per test process, shared by the files it runs (vitest.config.ts: isolate false),
+// and one tab per file, reset before each test (freshPage): a new context and tab cost a renderer
+// process each, about 0.4 s of CPU and a second of waiting on this machine, a launch as much again.
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Cookie, chromium, type Page } from "playwright-core";
 import { ROOT } from "./endpoint";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ARTIFACTS = process.env.ARTIFACTS_DIR ?? join(ROOT, ".tmp", "artifacts");
 
-export async function launchChromium(): Promise<Browser> {
+let launched: Promise<Browser> | undefined;
+
+/**
+ * The test process's Chromium, launched by the first file that asks. No file closes it: it ends
+ * with the process (Playwright kills it at exit, and Chromium quits when its DevTools pipe to the
+ * process closes, even when the process is killed).
+ */
+export function processChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true });
+  if (!launched) {
+    const browser = chromium.launch({ executablePath: CHROMIUM, headless: true });
+    launched = browser;
+    browser.then(
+      (b) => b.on("disconnected", () => (launched = undefined)),
+      () => (launched = undefined),
+    );
+  }
+  return launched;
+}
+
+/** How a test's page starts, as a new context would: no cookies but `cookies`, no routes. */
+export interface PageOptions {
+  width?: number;
+  height?: number;
+  dark?: boolean;
+  /** Allow the page to read and write the clipboard. */
+  clipboard?: boolean;
+  cookies?: Cookie[];
+}
+
+export interface Tab {
+  context: BrowserContext;
+  /** The file's one page, at about:blank, reset to `options`: what a new context's page would be. */
+  freshPage(options?: PageOptions): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** A context with one page, for one file's tests: each test takes it through freshPage(). */
+export async function openTab(): Promise<Tab> {
+  const context = await (await processChromium()).newContext();
+  const page = await context.newPage();
+  return {
+    context,
+    async freshPage(options = {}) {
+      await page.unrouteAll({ behavior: "ignoreErrors" });
+      // Leave the last test's page first: its timers and requests end with it.
+      await page.goto("about:blank");
+      await context.clearCookies();
+      await context.clearPermissions();
+      if (options.clipboard) await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+      if (options.cookies) await context.addCookies(options.cookies);
+      await page.setViewportSize({ width: options.width ?? 1280, height: options.height ?? 900 });
+      await page.emulateMedia({ colorScheme: options.dark ? "dark" : "light" });
+      return page;
+    },
+    close: () => context.close(),
+  };
 }
 
 /** A full-page screenshot in the artifacts directory; returns its path. */
