@@ -1,6 +1,7 @@
 // The status page shows what the zone's name servers serve beside each record, in headless
 // Chromium: served (by which servers, how long after the report), waiting (what a lagging server
 // still answers), unserved (the host's badge too); "Check now" asks at once and is rate-limited.
+// This Worker has no notification target, so the test button's hint is checked here too.
 // The Worker's clock runs ahead and the zone's alarm is fired (test/worker/served.test.ts), so the
 // back-off and serve_within pass without waiting.
 import type { Cookie, Page } from "playwright-core";
@@ -30,6 +31,10 @@ async function elapse(seconds: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  // Chromium starts while the Worker does and the reports go in (awaited at the end; a failure
+  // to launch is caught there, not left unhandled meanwhile).
+  const opening = openTab();
+  opening.catch(() => {});
   const host = (sub: string, serveWithin: number) => ({
     zone: ZONE,
     allow_private: true,
@@ -72,7 +77,7 @@ beforeAll(async () => {
   // no round of the watch runs beside the tests' (Check now counts its connections).
   await elapse(3600);
   expect(await servedState("waiting.example.tld")).toBe("waiting");
-  tab = await openTab();
+  tab = await opening;
 }, 120_000);
 
 afterAll(async () => {
@@ -143,5 +148,19 @@ describe("Check now", () => {
     expect((await card(page, "unserved.example.tld").locator(".badge").textContent())?.trim()).toMatch(/ok$/);
     await page.getByRole("button", { name: "Check now" }).click();
     await expect.poll(() => result.textContent()).toMatch(/^One check per 10 s: try again in \d+ s\.$/);
+  });
+});
+
+describe("a Worker with no notification target", () => {
+  it("the test button says how to set one", async () => {
+    const page = await loggedIn(360);
+    await page.getByRole("button", { name: "Send a test notification" }).click();
+    const hint = page.locator("#notify-result .hint");
+    await hint.waitFor();
+    const text = await hint.textContent();
+    expect(text).toMatch(/^No notification target is configured\./);
+    expect(text).toContain("npx wrangler secret put NOTIFY_URLS");
+    expect(text).toContain("npm run check");
+    await screenshot(page, "status-notify-none-360");
   });
 });

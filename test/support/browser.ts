@@ -50,7 +50,11 @@ export interface PageOptions {
 
 export interface Tab {
   context: BrowserContext;
-  /** The file's one page, at about:blank, reset to `options`: what a new context's page would be. */
+  /**
+   * The file's one page, reset to `options` as a new context's page would start; it still shows
+   * the last test's page until the test's first goto. (Not by way of about:blank: the status page's
+   * Cross-Origin-Opener-Policy makes each navigation between the two start a renderer process.)
+   */
   freshPage(options?: PageOptions): Promise<Page>;
   close(): Promise<void>;
 }
@@ -63,8 +67,6 @@ export async function openTab(): Promise<Tab> {
     context,
     async freshPage(options = {}) {
       await page.unrouteAll({ behavior: "ignoreErrors" });
-      // Leave the last test's page first: its timers and requests end with it.
-      await page.goto("about:blank");
       await context.clearCookies();
       await context.clearPermissions();
       if (options.clipboard) await context.grantPermissions(["clipboard-read", "clipboard-write"]);
