@@ -72,3 +72,33 @@ export function sharedWorkers(slots: number) {
     });
   };
 }
+
+/**
+ * In a describe block: its tests share the Worker started with these SETTINGS and the test clock
+ * (one Worker for each distinct settings), each given its slot.
+ */
+export function sharedBySettings(
+  use: ReturnType<typeof sharedWorkers>,
+  settings: Record<string, number>,
+  take: (slot: Slot) => void,
+): void {
+  use(JSON.stringify(settings), (vars) => ({ vars: { ...vars, SETTINGS: settings }, clock: true }), take);
+}
+
+/**
+ * Workers a file's tests start for themselves, beside the shared ones: `keep(ep)` has `ep` checked
+ * for requests no test expected and closed after its test.
+ */
+export function ownWorkers(): (ep: Endpoint) => Endpoint {
+  const own: Endpoint[] = [];
+  afterEach(async () => {
+    for (const ep of own.splice(0)) {
+      expect(ep.unexpected).toEqual([]);
+      await ep.close();
+    }
+  });
+  return (ep) => {
+    own.push(ep);
+    return ep;
+  };
+}

@@ -6,11 +6,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { startOvhSimulator } from "../../sim/ovh-simulator";
 import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
-import { sharedWorkers } from "../support/slots";
+import { ownWorkers, sharedBySettings, sharedWorkers } from "../support/slots";
 
 let ep: Endpoint;
 /** This test's zones: example.tld and example.org in a Worker of its own, others in a shared one. */
@@ -18,12 +18,11 @@ let zone = ZONE;
 let otherZone = "example.org";
 /** A host name of the fixtures in this test's zone ("service" → service.example.tld). */
 const fqdn = (name: string) => `${name}.${zone}`;
-const own: Endpoint[] = [];
+const keep = ownWorkers();
 
 /** A Worker of its own for the test, with a fresh simulator. */
 function alone(started: Endpoint): Endpoint {
-  own.push(started);
-  ep = started;
+  ep = keep(started);
   zone = ZONE;
   otherZone = "example.org";
   return started;
@@ -39,24 +38,13 @@ async function fresh(settings: Record<string, number> = {}): Promise<void> {
  * edited by hand and the check that finds it.
  */
 const aDayAhead = () => ep.clock.advance(DAY);
-afterEach(async () => {
-  for (const e of own.splice(0)) {
-    expect(e.unexpected).toEqual([]);
-    await e.close();
-  }
-});
 const useShared = sharedWorkers(6);
 /** In a describe block: its tests share the Worker with these settings, each in zones of its own. */
-function shared(settings: Record<string, number> = {}): void {
-  useShared(
-    JSON.stringify(settings),
-    (vars) => ({ vars: { ...vars, SETTINGS: settings }, clock: true }),
-    (slot) => {
-      ({ ep, zone, otherZone } = slot);
-      aDayAhead();
-    },
-  );
-}
+const shared = (settings: Record<string, number> = {}) =>
+  sharedBySettings(useShared, settings, (slot) => {
+    ({ ep, zone, otherZone } = slot);
+    aDayAhead();
+  });
 
 const DAY = 86_400_000;
 const live = (sub: string) => liveTargets(ep.sim, "AAAA", sub, zone);

@@ -2,42 +2,30 @@
 // confirm, records added to a name later, OVH's quirky answers. Tests with the same settings
 // share a Worker and simulator, each test in a zone of its own (test/support/slots.ts), so with
 // fresh coordinator storage and records; the others get a fresh Worker and simulator.
-import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { Quirks } from "../../sim/ovh-simulator";
 import { type Endpoint, startEndpoint } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
-import { sharedWorkers } from "../support/slots";
+import { ownWorkers, sharedBySettings, sharedWorkers } from "../support/slots";
 
 let ep: Endpoint;
 /** This test's zone: example.tld in a Worker of its own, another in a shared one. */
 let zone = ZONE;
 /** A host or record name of the fixtures in this test's zone ("service" → service.example.tld). */
 const fqdn = (name: string) => `${name}.${zone}`;
-const own: Endpoint[] = [];
+const keep = ownWorkers();
 
 async function fresh(settings: Record<string, number> = {}): Promise<void> {
-  ep = await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, clock: true });
-  own.push(ep);
+  ep = keep(await startEndpoint({ vars: { ...(await testVars()), SETTINGS: settings }, clock: true }));
   zone = ZONE;
   ep.sim.addZone(ZONE);
 }
-afterEach(async () => {
-  for (const e of own.splice(0)) {
-    expect(e.unexpected).toEqual([]);
-    await e.close();
-  }
-});
 const useShared = sharedWorkers(6);
 /** In a describe block: its tests share the Worker with these settings, each in a zone of its own. */
-function shared(settings: Record<string, number> = {}): void {
-  useShared(
-    JSON.stringify(settings),
-    (vars) => ({ vars: { ...vars, SETTINGS: settings }, clock: true }),
-    (slot) => {
-      ({ ep, zone } = slot);
-    },
-  );
-}
+const shared = (settings: Record<string, number> = {}) =>
+  sharedBySettings(useShared, settings, (slot) => {
+    ({ ep, zone } = slot);
+  });
 
 const live = (type: string, sub: string) => liveTargets(ep.sim, type, sub, zone);
 /** The OVH calls made for this test's zone (and the signature's clock). */
@@ -277,7 +265,7 @@ describe("OVH calls are paced (item 16)", () => {
       },
       clock: true,
     });
-    own.push(ep);
+    keep(ep);
     zone = ZONE;
     ep.sim.addZone(ZONE);
     for (let i = 0; i < 25; i++)
