@@ -1,6 +1,8 @@
-// Headless Chromium for the status page's tests: Debian's `chromium` package (.ci/run installs
-// it), driven by playwright-core, which downloads no browser of its own. CHROMIUM_PATH overrides
-// where it is. Screenshots go to .tmp/artifacts/ (not committed); ARTIFACTS_DIR overrides it.
+// Headless Chromium for the status page's tests, driven by playwright-core, which downloads no
+// browser of its own: Debian's `chromium-headless-shell` (.ci/run installs it), Chromium's headless
+// build without the desktop browser around it, which is what Playwright itself runs headless (a
+// quarter less CPU here than the full browser); else Debian's `chromium`. CHROMIUM_PATH overrides
+// both. Screenshots go to .tmp/artifacts/ (not committed); ARTIFACTS_DIR overrides it.
 //
 // One Chromium per test process, shared by the files it runs (vitest.config.ts: isolate false),
 // and one tab per file, reset before each test (freshPage): a new context and tab cost a renderer
@@ -11,7 +13,9 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, type Cookie, chromium, type Page } from "playwright-core";
 import { ROOT } from "./endpoint";
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHELL = "/usr/bin/chromium-headless-shell";
+export const CHROMIUM =
+  process.env.CHROMIUM_PATH ?? [SHELL, "/usr/bin/chromium"].find((path) => existsSync(path)) ?? SHELL;
 export const ARTIFACTS = process.env.ARTIFACTS_DIR ?? join(ROOT, ".tmp", "artifacts");
 
 let launched: Promise<Browser> | undefined;
@@ -24,7 +28,7 @@ let launched: Promise<Browser> | undefined;
 export function processChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
+      `no Chromium at ${CHROMIUM}: install Debian's (apt-get install chromium-headless-shell) or set CHROMIUM_PATH`,
     );
   }
   if (!launched) {
