@@ -303,6 +303,25 @@ describe.skipIf(noNamespace)(
             expect(live("AAAA", "service")).toEqual(["2001:db8:f2:10::5"]);
           });
 
+          it("a change while ip monitor is down (between its death and its restart) is reported once it runs again", async () => {
+            const dev = iface({ dad: false });
+            await ip("-n", NS, "addr", "add", "2001:db8:f3:10::5/64", "dev", dev, "nodad");
+            const w = watch(shell.argv, await config({ INTERFACE: dev }));
+            await w.waitFor(/reported 2001:db8:f3:10::5 for service\.example\.tld: (good|nochg)/);
+            const monitor = descendants(w.child.pid ?? 0).find((p) => /monitor address/.test(p.args));
+            let mark = w.log.length;
+            process.kill(monitor?.pid ?? 0, "SIGKILL");
+            await w.waitFor(/ip monitor stopped \(exit \d+\); starting it again/, mark);
+            // The look at the death finds nothing; the change comes after it, while no monitor
+            // listens (the client pauses a second before starting one): no event will tell of it.
+            await w.waitFor(/nothing to send/, mark);
+            mark = w.log.length;
+            await batch(dev, "add 2001:db8:f4:10::5/64 nodad", "del 2001:db8:f3:10::5/64");
+            const log = await w.waitFor(/reported 2001:db8:f4:10::5 for service\.example\.tld: good/, mark);
+            expect(log).toMatch(/ip monitor runs again; looking at the addresses[\s\S]*sending GET/);
+            expect(live("AAAA", "service")).toEqual(["2001:db8:f4:10::5"]);
+          });
+
           it("IPV4=auto: an IPv4 change on the interface is reported too", async () => {
             const dev = iface({ dad: false });
             await ip("-n", NS, "addr", "add", "2001:db8:4a:10::5/64", "dev", dev, "nodad");
