@@ -16,6 +16,7 @@ import { access } from "./access/access";
 import { fromBrowser } from "./access/origin";
 import { followTestClock } from "./core/clock";
 import { messageOf } from "./core/text";
+import { discardBody } from "./dyndns/params";
 import { RETRY_AFTER_911, type Reply, renderReply } from "./dyndns/reply";
 import { handleUpdate, type UpdateFacts } from "./dyndns/update";
 import type { Env } from "./env";
@@ -91,7 +92,12 @@ app.onError((error) => {
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     await followTestClock(env.TEST_CLOCK);
-    return app.fetch(request, env, ctx);
+    const response = await app.fetch(request, env, ctx);
+    // Whatever answered, a body no route read is read and dropped first: an answer sent while
+    // the body is still arriving ends the connection under the client (workerd), and a client
+    // that reuses it fails its next request.
+    await discardBody(request);
+    return response;
   },
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     await followTestClock(env.TEST_CLOCK);

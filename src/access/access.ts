@@ -4,7 +4,7 @@
 import { type ClientSpec, type Config, loadConfig } from "../config";
 import { clockNow } from "../core/clock";
 import { messageOf } from "../core/text";
-import { discardBody, type Params, readParams } from "../dyndns/params";
+import { type Params, readParams } from "../dyndns/params";
 import { RETRY_AFTER_911, type Reply } from "../dyndns/reply";
 import type { Env } from "../env";
 import { log } from "../log";
@@ -46,13 +46,9 @@ export async function access(request: Request, env: Env, options: AccessOptions)
   if (request.method === "HEAD") return { ok: false, reply: { kind: "method", allow: "GET, POST" } };
   // Before anything is read or counted: a forged request must not even count as a failed login.
   const forged = options.changesState ? crossSite(request) : undefined;
-  if (forged) {
-    await discardBody(request);
-    return { ok: false, reply: { kind: "badrequest", reason: forged } };
-  }
+  if (forged) return { ok: false, reply: { kind: "badrequest", reason: forged } };
   const config = loadConfig(env);
   if (!config.ok) {
-    await discardBody(request);
     const notes = config.errors.map((e) => `config: ${e}`);
     return { ok: false, reply: { kind: "911", retryAfter: RETRY_AFTER_911 }, notes };
   }

@@ -14,7 +14,6 @@ import {
   sessionsUnavailable,
 } from "../access/session";
 import { type ClientSpec, type Config, loadConfig, OAUTH2_SECRET_KEYS, SECRET_KEYS } from "../config";
-import { discardBody } from "../dyndns/params";
 import { feedsOf, recipes } from "../dyndns/recipes";
 import { renderReply } from "../dyndns/reply";
 import type { Env } from "../env";
@@ -153,13 +152,9 @@ statusRoutes.get("/status", async (c) => {
 /** Log in with the client's name and password (a form), counted by the guard like any login. */
 statusRoutes.post("/status/login", async (c) => {
   const url = new URL(c.req.url);
-  if (!fromOwnPage(c.req.raw)) {
-    await discardBody(c.req.raw);
-    return json({ error: "Log in on the status page itself." }, 403);
-  }
+  if (!fromOwnPage(c.req.raw)) return json({ error: "Log in on the status page itself." }, 403);
   const unavailable = sessionsUnavailable(c.env);
   if (unavailable) {
-    await discardBody(c.req.raw);
     log("login", { status: 503, notes: [unavailable] });
     return json({ error: "Logging in is not set up yet: the Worker has no SESSION_SECRET." }, 503);
   }

@@ -147,7 +147,7 @@ describe("every hostile request gets its dyndns2 answer and changes nothing", ()
   });
 });
 
-describe("a refused form leaves the connection usable", () => {
+describe("a body the Worker does not need leaves the connection usable", () => {
   /** One request on `agent`'s single socket: its status, body, and whether the socket was reused. */
   function exchange(
     agent: Agent,
@@ -186,11 +186,36 @@ describe("a refused form leaves the connection usable", () => {
       body: `hostname=nas.example.tld&pad=${"x".repeat(20_000)}`,
       answer: "a request from another web site is refused",
     },
-  ])("$name is answered 400, and the next request goes on the same connection", async (row) => {
+    {
+      name: "a JSON body (not read for the update: only a form is)",
+      headers: { Authorization: AUTH, "Content-Type": "application/json" },
+      body: JSON.stringify({ hostname: "nas.example.tld", pad: "x".repeat(20_000) }),
+      answer: "notfqdn",
+      status: 200,
+    },
+    {
+      name: "a PUT with a body",
+      method: "PUT",
+      headers: FORM,
+      body: `hostname=nas.example.tld&pad=${"x".repeat(20_000)}`,
+      answer: "badrequest",
+      status: 405,
+    },
+    {
+      name: "a body sent to a path that does not exist",
+      path: "/nowhere",
+      headers: FORM,
+      body: `hostname=nas.example.tld&pad=${"x".repeat(20_000)}`,
+      answer: "",
+      status: 404,
+    },
+  ])("$name is answered, and the next request goes on the same connection", async (row) => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const refused = await exchange(agent, "POST", "/nic/update", row.headers, row.body);
-      expect(refused.status).toBe(400);
+      const path = ("path" in row && row.path) || "/nic/update";
+      const method = ("method" in row && row.method) || "POST";
+      const refused = await exchange(agent, method, path, row.headers, row.body);
+      expect(refused.status).toBe("status" in row ? row.status : 400);
       expect(refused.body).toContain(row.answer);
       const next = await exchange(agent, "GET", "/nic/update?hostname=nas.example.tld&myip=127.1", {
         Authorization: AUTH,
