@@ -263,6 +263,9 @@ describe.skipIf(noNamespace)(
             expect(await readdir(own)).toHaveLength(1);
             expect(await w.stop()).toEqual({ code: 0, signal: null });
             expect(w.log).toMatch(/stopped watching \w+ after 1 report\(s\)/);
+            expect(w.log, "the shell's job messages stay out of the log").not.toMatch(
+              /^(Killed|Terminated)$/m,
+            );
             const alive = helpers.filter((p) => running(p.pid));
             expect(alive).toEqual([]);
             expect(await readdir(own)).toEqual([]);
@@ -320,6 +323,9 @@ describe.skipIf(noNamespace)(
             const log = await w.waitFor(/reported 2001:db8:f4:10::5 for service\.example\.tld: good/, mark);
             expect(log).toMatch(/ip monitor runs again; looking at the addresses[\s\S]*sending GET/);
             expect(live("AAAA", "service")).toEqual(["2001:db8:f4:10::5"]);
+            expect(await w.stop()).toEqual({ code: 0, signal: null });
+            // The killed monitor and the stopped timers are the watcher's own words, not the shell's.
+            expect(w.log).not.toMatch(/^(Killed|Terminated)$/m);
           });
 
           it("IPV4=auto: an IPv4 change on the interface is reported too", async () => {
