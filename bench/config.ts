@@ -1,7 +1,7 @@
 // The benchmark's own configuration: a client allowed every bench host, in zones made for the
 // scenarios, and the simulator seeded with the records those hosts write.
 import type { OvhSimulator } from "../sim/ovh-simulator";
-import { sha256Hex, TEST_OVH } from "../test/support/endpoint";
+import { allowTestKey, sha256Hex, TEST_OVH } from "../test/support/endpoint";
 
 export const USER = "bench";
 export const PASSWORD = "bench-password";
@@ -109,8 +109,7 @@ export async function benchBindings(
 
 /** Credentials, zones and the records every bench host writes, holding SEEDED. */
 export function seed(sim: OvhSimulator, coldZones: number): void {
-  sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
-  sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
+  allowTestKey(sim);
   const add = (zone: string, subDomain: string) =>
     sim.addRecord(zone, { fieldType: "AAAA", subDomain, target: SEEDED, ttl: 60 });
   const zones: string[] = [

@@ -1,10 +1,9 @@
 // The RecordApi contract against OvhRecordApi over OvhClient, on the OVH simulator (sim/) over
 // real HTTP. A call to anywhere but the simulator fails the suite.
 import { expect } from "vitest";
-import { startOvhSimulator } from "../../sim/ovh-simulator";
 import { OvhClient } from "../../src/ovh/client";
 import { OvhRecordApi } from "../../src/ovh/records";
-import { TEST_OVH } from "../support/endpoint";
+import { startTestSimulator, TEST_OVH } from "../support/endpoint";
 import type { RecordMethod } from "../support/fake-records";
 import { recordApiContract } from "./records.contract";
 
@@ -22,9 +21,7 @@ recordApiContract(
   { served: true, failures: true },
   async () => {
     const zone = "example.tld";
-    const sim = await startOvhSimulator();
-    sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
-    sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
+    const sim = await startTestSimulator();
     sim.addZone(zone);
     const unexpected: string[] = [];
     const client = new OvhClient({

@@ -10,7 +10,7 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build } from "esbuild";
 import { type Json, type Request as MfRequest, Response as MfResponse, Miniflare } from "miniflare";
-import { type OvhSimulator, startOvhSimulator } from "../../sim/ovh-simulator";
+import { type OvhSimulator, type SimOptions, startOvhSimulator } from "../../sim/ovh-simulator";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const COMPATIBILITY_DATE = "2026-07-01";
@@ -21,6 +21,19 @@ export const TEST_OVH = {
   applicationSecret: "test-app-secret-4567",
   consumerKey: "test-consumer-key-89ab",
 } as const;
+
+/** Register TEST_OVH's application and consumer key (all rights) in `sim`. */
+export function allowTestKey(sim: OvhSimulator): void {
+  sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
+  sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
+}
+
+/** A simulator that knows TEST_OVH's key, as startEndpoint() starts one of its own. */
+export async function startTestSimulator(options?: SimOptions): Promise<OvhSimulator> {
+  const sim = await startOvhSimulator(options);
+  allowTestKey(sim);
+  return sim;
+}
 
 /** The Worker secrets of TEST_OVH's key, as a test Worker gets them by default. */
 export const OVH_SECRETS = {
@@ -197,11 +210,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   bundleSource ??= readFile(scriptPath, "utf8");
   const contents = await bundleSource;
   const ownSim = !options.sim;
-  const sim = options.sim ?? (await startOvhSimulator());
-  if (ownSim) {
-    sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
-    sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
-  }
+  const sim = options.sim ?? (await startTestSimulator());
   const secrets = options.secrets ?? OVH_SECRETS;
   const logs: string[] = [];
   const unexpected: string[] = [];

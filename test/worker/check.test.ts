@@ -7,8 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { startOvhSimulator } from "../../sim/ovh-simulator";
-import { type Endpoint, sha256Hex, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { type Endpoint, sha256Hex, startEndpoint, startTestSimulator, TEST_OVH } from "../support/endpoint";
 import { HOME_PASSWORD, liveTargets, testVars, ZONE } from "../support/fixtures";
 import { ownWorkers, sharedBySettings, sharedWorkers } from "../support/slots";
 
@@ -247,9 +246,7 @@ describe("stale hosts", () => {
 describe("a record that moved to another host and back (issue 21 item 9)", () => {
   it("the check writes back only what the record's last writer asked, never an older host's target", async () => {
     const dir = await mkdtemp(join(tmpdir(), "moved-"));
-    const sim = await startOvhSimulator();
-    sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
-    sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
+    const sim = await startTestSimulator();
     sim.addZone(ZONE);
     /** The configuration with AAAA "moving" in host `owner`; each host keeps a record of its own. */
     const withMovingIn = async (owner: "one" | "two") => {

@@ -5,18 +5,12 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { startOvhSimulator } from "../../sim/ovh-simulator";
-import { type Endpoint, startEndpoint, TEST_OVH } from "../support/endpoint";
+import { describe, expect, it } from "vitest";
+import { type Endpoint, startEndpoint, startTestSimulator } from "../support/endpoint";
 import { testVars, ZONE } from "../support/fixtures";
+import { ownWorkers } from "../support/slots";
 
-const eps: Endpoint[] = [];
-afterEach(async () => {
-  for (const ep of eps.splice(0)) {
-    expect(ep.unexpected).toEqual([]);
-    await ep.close();
-  }
-});
+const keep = ownWorkers();
 
 /** Four hosts of two records each, cold (nothing at OVH), as a router reporting them together would. */
 async function fourHosts(settings: Record<string, number>) {
@@ -52,8 +46,7 @@ describe("a job bigger than one continuation (item 1)", () => {
   it("converges while its client retries; each retry goes on from the job, so no name is listed twice", async () => {
     // Five calls a continuation: the report's 17 calls (8 lists, 8 creates, a refresh) take several.
     const { vars, names } = await fourHosts({ max_ovh_calls: 5 });
-    const ep = await startEndpoint({ vars });
-    eps.push(ep);
+    const ep = keep(await startEndpoint({ vars }));
     ep.sim.addZone(ZONE);
     const report = { hostname: names.join(","), myip: "198.51.100.9" };
     const first = await ep.update(report);
@@ -77,9 +70,7 @@ describe("a restarted coordinator (item 2)", () => {
   it("goes on at the pace it had, with no new burst, and with the job's progress", async () => {
     // Two calls a minute: a burst of one, then one a minute. A cold record needs a list, a create
     // and a refresh: the first report has the list only.
-    const sim = await startOvhSimulator();
-    sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
-    sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
+    const sim = await startTestSimulator();
     sim.addZone(ZONE);
     const dir = await mkdtemp(join(tmpdir(), "paced-"));
     const options = {
@@ -99,8 +90,7 @@ describe("a restarted coordinator (item 2)", () => {
       ).toEqual(["list"]);
       await before.close();
 
-      const after = await startEndpoint(options);
-      eps.push(after);
+      const after = keep(await startEndpoint(options));
       sim.resetCalls();
       // The bucket is as the first instance left it: no call now, and the retry is answered from
       // the job (what the list found is kept), not with a new list.

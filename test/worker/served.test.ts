@@ -3,26 +3,22 @@
 // does not once serve_within has passed; the scheduled check and "Check now" ask again. Tests run
 // the Worker's clock ahead and fire the coordinator's alarm (test/support/endpoint.ts), so the
 // back-off and serve_within pass without waiting; they read the state the status JSON shows.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import type { DnsFault } from "../../sim/dns";
-import { startOvhSimulator } from "../../sim/ovh-simulator";
 import {
   type Endpoint,
   type EndpointOptions,
   OVH_SECRETS,
   startEndpoint,
-  TEST_OVH,
+  startTestSimulator,
 } from "../support/endpoint";
 import { HOME_PASSWORD, testVars, ZONE } from "../support/fixtures";
 import { type Receiver, startReceiver } from "../support/receivers";
+import { ownWorkers } from "../support/slots";
 
-const open: Endpoint[] = [];
+const keep = ownWorkers();
 const receivers: Receiver[] = [];
 afterEach(async () => {
-  for (const ep of open.splice(0)) {
-    expect(ep.unexpected).toEqual([]);
-    await ep.close();
-  }
   for (const r of receivers.splice(0)) await r.close();
 });
 
@@ -36,8 +32,7 @@ async function start(settings: Record<string, unknown> = {}, more: Partial<Endpo
   // alarm never runs beside the ones a test fires (two rounds at once would ask twice).
   ep.clock.advance(24 * 3600_000);
   ep.sim.addZone(ZONE);
-  open.push(ep);
-  return ep;
+  return keep(ep);
 }
 
 interface Served {
@@ -174,24 +169,18 @@ describe("a change is watched until every name server serves it", () => {
 
 describe("more name servers than connections at once", () => {
   it("six name servers (name_servers), more than the four connections a round opens at once: each is asked on one connection, and the record is served by all", async () => {
-    const sim = await startOvhSimulator({
+    const sim = await startTestSimulator({
       dns: { names: Array.from({ length: 6 }, (_, i) => `ns${i}.sim.test`) },
     });
-    sim.addApplication(TEST_OVH.applicationKey, TEST_OVH.applicationSecret);
-    sim.addConsumerKey(TEST_OVH.consumerKey, { applicationKey: TEST_OVH.applicationKey });
+    onTestFinished(() => sim.close()); // after the Worker, closed after the test
     const six = sim.dns.servers().map((s) => s.address);
-    try {
-      const ep = await start({ name_servers: six }, { sim });
-      await ep.update({ hostname: SERVICE, myipv6: "2001:db8::8" });
-      await elapse(ep, 2);
-      const done = await served(ep, SERVICE);
-      expect(done.state).toBe("served");
-      expect(done.servers.map((s) => s.server)).toEqual(six);
-      expect(sim.dns.connections().total).toBe(6);
-    } finally {
-      for (const ep of open.splice(0)) await ep.close();
-      await sim.close();
-    }
+    const ep = await start({ name_servers: six }, { sim });
+    await ep.update({ hostname: SERVICE, myipv6: "2001:db8::8" });
+    await elapse(ep, 2);
+    const done = await served(ep, SERVICE);
+    expect(done.state).toBe("served");
+    expect(done.servers.map((s) => s.server)).toEqual(six);
+    expect(sim.dns.connections().total).toBe(6);
   });
 });
 
