@@ -271,16 +271,24 @@ describe.skipIf(noNamespace)(
             expect(await readdir(own)).toEqual([]);
           });
 
-          it("ip monitor started again when it dies; the next change is still reported", async () => {
+          /** A watcher of an interface holding `address`, after its report, its ip monitor just killed. */
+          async function monitorKilled(address: string) {
             const dev = iface({ dad: false });
-            await ip("-n", NS, "addr", "add", "2001:db8:f1:10::5/64", "dev", dev, "nodad");
+            await ip("-n", NS, "addr", "add", `${address}/64`, "dev", dev, "nodad");
             const w = watch(shell.argv, await config({ INTERFACE: dev }));
-            await w.waitFor(/reported 2001:db8:f1:10::5 for service\.example\.tld: (good|nochg)/);
+            await w.waitFor(new RegExp(`reported ${address} for service\\.example\\.tld: (good|nochg)`));
             const monitor = descendants(w.child.pid ?? 0).find((p) => /monitor address/.test(p.args));
             expect(monitor).toBeDefined();
-            let mark = w.log.length;
+            const mark = w.log.length;
             process.kill(monitor?.pid ?? 0, "SIGKILL");
             await w.waitFor(/ip monitor stopped \(exit \d+\); starting it again/, mark);
+            return { dev, w, mark };
+          }
+
+          it("ip monitor started again when it dies; the next change is still reported", async () => {
+            const killed = await monitorKilled("2001:db8:f1:10::5");
+            const { dev, w } = killed;
+            let { mark } = killed;
             // Started again after a second (the client's pause). A process is not yet a monitor
             // that listens: a ULA (never reported) is added until its event reaches the log, and
             // the report that it causes is let finish, so the change below is heard on its own.
@@ -307,14 +315,9 @@ describe.skipIf(noNamespace)(
           });
 
           it("a change while ip monitor is down (between its death and its restart) is reported once it runs again", async () => {
-            const dev = iface({ dad: false });
-            await ip("-n", NS, "addr", "add", "2001:db8:f3:10::5/64", "dev", dev, "nodad");
-            const w = watch(shell.argv, await config({ INTERFACE: dev }));
-            await w.waitFor(/reported 2001:db8:f3:10::5 for service\.example\.tld: (good|nochg)/);
-            const monitor = descendants(w.child.pid ?? 0).find((p) => /monitor address/.test(p.args));
-            let mark = w.log.length;
-            process.kill(monitor?.pid ?? 0, "SIGKILL");
-            await w.waitFor(/ip monitor stopped \(exit \d+\); starting it again/, mark);
+            const killed = await monitorKilled("2001:db8:f3:10::5");
+            const { dev, w } = killed;
+            let { mark } = killed;
             // The look at the death finds nothing; the change comes after it, while no monitor
             // listens (the client pauses a second before starting one): no event will tell of it.
             await w.waitFor(/nothing to send/, mark);
