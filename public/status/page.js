@@ -192,6 +192,25 @@ async function api(path, init = {}) {
   return { status: response.status, ok: response.ok, body };
 }
 
+/**
+ * POST to `path` for `button` (disabled meanwhile), showing `pending` in `out`: the answer (status
+ * 0 when the Worker could not be reached), or undefined after a 401, once the page asks to log in.
+ */
+async function postFromButton(button, out, path, pending) {
+  button.disabled = true;
+  out.replaceChildren(pending);
+  let answer;
+  try {
+    answer = await api(path, { method: "POST" });
+  } catch {
+    answer = { ok: false, status: 0, body: null };
+  }
+  button.disabled = false;
+  if (answer.status !== 401) return answer;
+  await load();
+  return undefined;
+}
+
 // ---- state ------------------------------------------------------------------------------------
 
 let report = null;
@@ -462,18 +481,10 @@ function servedEl(r) {
 
 /** "Check now": ask the name servers at once, then show what they answered. */
 async function checkNow() {
-  const button = $("check-now");
   const out = $("check-result");
-  button.disabled = true;
-  out.replaceChildren(h("span", { class: "muted", text: "Asking the name servers…" }));
-  let answer;
-  try {
-    answer = await api("/status/check", { method: "POST" });
-  } catch {
-    answer = { ok: false, status: 0, body: null };
-  }
-  button.disabled = false;
-  if (answer.status === 401) return load();
+  const pending = h("span", { class: "muted", text: "Asking the name servers…" });
+  const answer = await postFromButton($("check-now"), out, "/status/check", pending);
+  if (!answer) return;
   if (!answer.ok || !Array.isArray(answer.body?.records)) {
     const why = answer.body?.error ?? `The Worker answered ${answer.status}.`;
     out.replaceChildren(h("span", { class: "error", text: why }));
@@ -637,18 +648,10 @@ function copyButton(text, label) {
 // ---- test notification ------------------------------------------------------------------------
 
 async function notifyTest() {
-  const button = $("notify");
   const out = $("notify-result");
-  button.disabled = true;
-  out.replaceChildren(h("p", { class: "muted", text: "Sending…" }));
-  let answer;
-  try {
-    answer = await api("/status/notify-test", { method: "POST" });
-  } catch {
-    answer = { ok: false, status: 0, body: null };
-  }
-  button.disabled = false;
-  if (answer.status === 401) return load();
+  const pending = h("p", { class: "muted", text: "Sending…" });
+  const answer = await postFromButton($("notify"), out, "/status/notify-test", pending);
+  if (!answer) return;
   const targets = Array.isArray(answer.body) ? answer.body : (answer.body?.targets ?? answer.body?.results);
   if (!Array.isArray(targets)) {
     const why =
