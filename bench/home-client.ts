@@ -276,6 +276,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** The rows of the report, in the order a change goes through them: what each measures. */
+const STAGES: [string, keyof Change][] = [
+  ["DAD over (the kernel announces the address usable)", "dadMs"],
+  ["floor: DAD + 2 OVH round trips", "floorMs"],
+  ["the watcher sends the report (0.1 s after the last event)", "sentMs"],
+  ["**records live in the zone**", "liveMs"],
+  ["the watcher has the Worker's answer", "answeredMs"],
+  ["served floor: floor + one DNS round trip", "servedFloorMs"],
+  ["of which one DNS round trip (every server, TCP)", "dnsRttMs"],
+  ["**every name server answers the new AAAA (served)**", "servedMs"],
+];
+
 async function report(results: Change[]): Promise<void> {
   const pick = (f: (c: Change) => number) => results.map(f);
   const row = (name: string, v: number[]) =>
@@ -292,37 +304,11 @@ async function report(results: Change[]): Promise<void> {
     "",
     "| from `ip addr add` (new prefix, old deleted) to … | p50 | p95 |",
     "|---|---|---|",
-    row(
-      "DAD over (the kernel announces the address usable)",
-      pick((c) => c.dadMs),
-    ),
-    row(
-      "floor: DAD + 2 OVH round trips",
-      pick((c) => c.floorMs),
-    ),
-    row(
-      "the watcher sends the report (0.1 s after the last event)",
-      pick((c) => c.sentMs),
-    ),
-    row(
-      "**records live in the zone**",
-      pick((c) => c.liveMs),
-    ),
-    row(
-      "the watcher has the Worker's answer",
-      pick((c) => c.answeredMs),
-    ),
-    row(
-      "served floor: floor + one DNS round trip",
-      pick((c) => c.servedFloorMs),
-    ),
-    row(
-      "of which one DNS round trip (every server, TCP)",
-      pick((c) => c.dnsRttMs),
-    ),
-    row(
-      "**every name server answers the new AAAA (served)**",
-      pick((c) => c.servedMs),
+    ...STAGES.map(([name, key]) =>
+      row(
+        name,
+        pick((c) => c[key]),
+      ),
     ),
     row("live - floor (per change)", over),
     row("served - served floor (per change)", servedOver),
