@@ -16,6 +16,7 @@ import { clockNow } from "../core/clock";
 import { iso, messageOf } from "../core/text";
 import { askServers, type Connect, type NameServer, parseNameServer } from "../dns/client";
 import {
+  fqdnOf,
   type HealthEvent,
   type HostRecord,
   recordKey,
@@ -57,12 +58,13 @@ export function startWatch(w: Watched, at: number, cause: ServedRecord["cause"])
   };
 }
 
+/** Whether this server answered exactly the target. */
+const answersTarget = (a: ServerAnswer, target: string): boolean =>
+  a.records?.length === 1 && sameAddress(a.records[0] as string, target);
+
 /** Whether every server answered exactly the target. */
 export function servedByAll(target: string, answers: ServerAnswer[]): boolean {
-  return (
-    answers.length > 0 &&
-    answers.every((a) => a.records?.length === 1 && sameAddress(a.records[0] as string, target))
-  );
+  return answers.length > 0 && answers.every((a) => answersTarget(a, target));
 }
 
 /**
@@ -95,11 +97,9 @@ export function judge(
 
 /** One line on what the servers that do not serve the target answer. */
 export function whatServersSay(r: ServedRecord): string {
-  const off = r.answers.filter(
-    (a) => !(a.records?.length === 1 && sameAddress(a.records[0] as string, r.target)),
-  );
   if (r.answers.length === 0) return "no name server could be asked";
-  return off
+  return r.answers
+    .filter((a) => !answersTarget(a, r.target))
     .map((a) => {
       if (a.records === null) return `${a.server} gives no answer (${a.reason ?? "unknown"})`;
       if (a.reason === "NXDOMAIN") return `${a.server} answers that the name does not exist`;
@@ -276,7 +276,7 @@ export class Watch {
         const key = recordKey(spec.type, spec.subdomain);
         const known = memory.get(key);
         if (!known?.target || known.unconfirmed) continue;
-        const name = spec.subdomain ? `${spec.subdomain}.${zone}` : zone;
+        const name = fqdnOf({ subdomain: spec.subdomain, zone });
         const kept = this.d.store.get(key);
         const same = kept && sameAddress(kept.target, known.target);
         records.push(
