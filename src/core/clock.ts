@@ -1,6 +1,7 @@
 // The time the Worker dates things by: when a record was confirmed (recheck_after), when a host
 // last reported (stale_after), the change window, the history, the name-server watch's back-off
-// and serve_within, a client's one test message a minute (src/notify/notify.ts). It is
+// and serve_within, "Check now" once per 10 s, a client's one test message a minute
+// (src/notify/notify.ts). It is
 // Date.now(), unless a test harness runs it ahead: Miniflare then gives
 // the Worker a TEST_CLOCK binding, a function of the test process (test/support/endpoint.ts) that
 // answers by how many ms. wrangler.toml never binds it (test/unit/clock.test.ts; SECURITY.md).

@@ -160,13 +160,13 @@ export class ZoneCoordinator extends DurableObject<Env> {
    * at most once per CHECK_NOW_EVERY_MS per client.
    */
   async checkNow(zone: string, client: string): Promise<ServedCheck | { retryAfter: number }> {
-    const now = Date.now();
+    const now = clockNow();
     const last = this.checkedNow.get(client) ?? 0;
     if (now - last < CHECK_NOW_EVERY_MS)
       return { retryAfter: Math.ceil((last + CHECK_NOW_EVERY_MS - now) / 1000) };
     this.checkedNow.set(client, now);
     await this.resumeHeld(zone, client, now);
-    const round = await this.watch.all(zone, this.config(), this.records, false, clockNow());
+    const round = await this.watch.all(zone, this.config(), this.records, false, now);
     if (round.events.length > 0) this.ctx.waitUntil(notify(this.env, round.events));
     await this.wakeForWatch();
     const { records, servers, problem } = round;
@@ -182,7 +182,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
       const config = this.config();
       const now = clockNow();
       // Through the zone's breaker and pace, like a report: a call held back is left to the next check.
-      const { api, client } = this.job(zone, clockNow());
+      const { api, client } = this.job(zone, now);
       const input = { config, api, memory: this.records, hosts: this.hostRecords };
       const outcome = await checkZone(zone, { ...input, now, at });
       this.history.add(outcome.entries);
