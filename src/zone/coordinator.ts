@@ -316,11 +316,7 @@ export class ZoneCoordinator extends DurableObject<Env> {
     now: number,
     others: Finished[] = [],
   ): Promise<ZoneReport> {
-    const { settings } = this.config();
-    const writer = writerOf(batch.client, batch.source, settings.authIpv6Prefix);
-    const { entries, events } = this.noteReports(batch, hosts, queryIds, now);
-    this.keep(entries, writer, now, now - settings.changeWindow * 1000);
-    await this.watchChanges(batch, hosts, now);
+    const events = await this.noteBatch(batch, hosts, queryIds, now);
     events.push(...(await this.noteFinished(batch.zone, others, queryIds, now)));
     if (events.length > 0) this.ctx.waitUntil(notify(this.env, events));
     return { zone: batch.zone, hosts, notes: [], ovhCalls: 0, queryIds };
@@ -377,17 +373,30 @@ export class ZoneCoordinator extends DurableObject<Env> {
     queryIds: string[],
     now: number,
   ): Promise<HealthEvent[]> {
-    const { settings } = this.config();
     const events: HealthEvent[] = [];
     for (const f of finished) {
       const batch = { ...zoneBatch(zone, f.origin), desired: f.desired, hosts: [f.host] };
       const hosts = [{ host: f.host, result: hostResult(f.answer) }];
-      const noted = this.noteReports(batch, hosts, queryIds, now);
-      const writer = writerOf(f.origin.client, f.origin.source, settings.authIpv6Prefix);
-      this.keep(noted.entries, writer, now, now - settings.changeWindow * 1000);
-      await this.watchChanges(batch, hosts, now);
-      events.push(...noted.events);
+      events.push(...(await this.noteBatch(batch, hosts, queryIds, now)));
     }
+    return events;
+  }
+
+  /**
+   * Keep what `batch` did to `hosts`: their health and history, its writer's changes for the
+   * change limit, and a watch of the records it changed; the events to send.
+   */
+  private async noteBatch(
+    batch: ZoneBatch,
+    hosts: { host: string; result: HostResult }[],
+    queryIds: string[],
+    now: number,
+  ): Promise<HealthEvent[]> {
+    const { settings } = this.config();
+    const writer = writerOf(batch.client, batch.source, settings.authIpv6Prefix);
+    const { entries, events } = this.noteReports(batch, hosts, queryIds, now);
+    this.keep(entries, writer, now, now - settings.changeWindow * 1000);
+    await this.watchChanges(batch, hosts, now);
     return events;
   }
 
