@@ -7,7 +7,7 @@
 import type { Cookie, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTab, screenshot, type Tab } from "../support/browser";
-import { type Endpoint, OVH_SECRETS, sha256Hex, startEndpoint } from "../support/endpoint";
+import { type Endpoint, elapse, OVH_SECRETS, sha256Hex, startEndpoint } from "../support/endpoint";
 import { SESSION_SECRET, ZONE } from "../support/fixtures";
 
 const PASSWORD = "served-page-password";
@@ -23,11 +23,6 @@ async function servedState(name: string): Promise<string | undefined> {
     hosts: { records: { name: string; served: { state: string } | null }[] }[];
   };
   return body.hosts.flatMap((h) => h.records).find((x) => x.name === name)?.served?.state;
-}
-/** Let `seconds` pass on the Worker's clock and run the zone's alarm: the watch asks what is due. */
-async function elapse(seconds: number): Promise<void> {
-  ep.clock.advance(seconds * 1000);
-  await ep.fireAlarm(ZONE);
 }
 
 beforeAll(async () => {
@@ -61,7 +56,7 @@ beforeAll(async () => {
     expect((await ep.update({ hostname: h, myipv6: "2001:db8::1" }, { password: PASSWORD })).status).toBe(
       200,
     );
-  await elapse(2);
+  await elapse(ep, ZONE, 2);
   for (const h of HOSTS) expect([h, await servedState(h)]).toEqual([h, "served"]);
   // One server stops taking the zone's refreshes; two hosts change.
   lagging = ep.sim.dns.servers()[1] as { name: string; address: string };
@@ -70,12 +65,12 @@ beforeAll(async () => {
     expect((await ep.update({ hostname: h, myipv6: "2001:db8::2" }, { password: PASSWORD })).status).toBe(
       200,
     );
-  await elapse(12); // past unserved's serve_within (10 s), far inside waiting's
+  await elapse(ep, ZONE, 12); // past unserved's serve_within (10 s), far inside waiting's
   expect(await servedState("unserved.example.tld")).toBe("unserved");
   expect(await servedState("waiting.example.tld")).toBe("waiting");
   // The waiting record's next ask is then an hour away, by the real clock its alarm goes by too:
   // no round of the watch runs beside the tests' (Check now counts its connections).
-  await elapse(3600);
+  await elapse(ep, ZONE, 3600);
   expect(await servedState("waiting.example.tld")).toBe("waiting");
   tab = await opening;
 }, 120_000);

@@ -381,6 +381,15 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 }
 
 /**
+ * Let `seconds` pass on `ep`'s clock and run `zone`'s coordinator alarm (EndpointOptions.clock):
+ * what was due by then runs, as the watch's next ask. The time the alarm was set for, or null.
+ */
+export async function elapse(ep: Endpoint, zone: string, seconds: number): Promise<number | null> {
+  ep.clock.advance(seconds * 1000);
+  return ep.fireAlarm(zone);
+}
+
+/**
  * Send a report until it is answered otherwise than 911, for at most `ms`; the last reply. After a
  * call timed out, the zone's breaker answers 911 at once for twice ovh_timeout_ms: this waits for
  * it to close without guessing how long that takes on a loaded machine.

@@ -8,6 +8,7 @@ import type { DnsFault } from "../../sim/dns";
 import {
   type Endpoint,
   type EndpointOptions,
+  elapse,
   OVH_SECRETS,
   startEndpoint,
   startTestSimulator,
@@ -63,11 +64,6 @@ async function record(ep: Endpoint, name: string, type = "AAAA") {
 }
 const health = async (ep: Endpoint, host: string) =>
   (await status(ep)).hosts.find((h) => h.name === host)?.health;
-/** Let `seconds` pass on the Worker's clock and run the zone's alarm: the watch asks what is due. */
-async function elapse(ep: Endpoint, seconds: number): Promise<void> {
-  ep.clock.advance(seconds * 1000);
-  await ep.fireAlarm(ZONE);
-}
 /** The record's served state now. */
 async function served(ep: Endpoint, name: string): Promise<Served> {
   const r = await record(ep, name);
@@ -96,13 +92,13 @@ describe("a change is watched until every name server serves it", () => {
       servers: [],
     });
     expect(ep.sim.dns.queries(), "nothing is asked before the first step of the back-off").toEqual([]);
-    await elapse(ep, 2);
+    await elapse(ep, ZONE, 2);
     const waiting = await served(ep, SERVICE);
     expect(waiting.state).toBe("waiting");
     expect(waiting.servers.map((s) => s.records)).toEqual([["2001:db8::5"], []]);
     expect(waiting.nextAt).not.toBeNull();
     ep.sim.dns.setFault(lagging, null);
-    await elapse(ep, 4);
+    await elapse(ep, ZONE, 4);
     const done = await served(ep, SERVICE);
     expect(done.state).toBe("served");
     const servers = ep.sim.dns.servers().map((s) => s.address);
@@ -125,14 +121,14 @@ describe("a change is watched until every name server serves it", () => {
   it("an unchanged report asks no name server: nothing is waiting, and no query came", async () => {
     const ep = await start();
     await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" });
-    await elapse(ep, 2);
+    await elapse(ep, ZONE, 2);
     expect((await served(ep, SERVICE)).state).toBe("served");
     ep.sim.dns.resetLog();
     ep.sim.resetCalls();
     expect((await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" })).body).toBe("nochg 2001:db8::5\n");
     const after1 = (await status(ep)).hosts.flatMap((h) => h.records).filter((r) => r.served);
     expect(after1.every((r) => r.served?.nextAt === null)).toBe(true); // no ask is due
-    await elapse(ep, 60); // and none comes
+    await elapse(ep, ZONE, 60); // and none comes
     expect(ep.sim.dns.queries()).toEqual([]);
     expect(ep.sim.dns.connections().total).toBe(0);
     expect(ep.sim.calls()).toEqual([]);
@@ -141,24 +137,24 @@ describe("a change is watched until every name server serves it", () => {
   it("a server that lags the refresh keeps the record waiting (what it still answers), then served", async () => {
     const ep = await start();
     await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" });
-    await elapse(ep, 2);
+    await elapse(ep, ZONE, 2);
     expect((await served(ep, SERVICE)).state).toBe("served");
     const lagging = ep.sim.dns.servers()[1];
     ep.sim.dns.setFault(lagging?.name as string, "stale");
     await ep.update({ hostname: SERVICE, myipv6: "2001:db8::6" });
-    await elapse(ep, 2);
+    await elapse(ep, ZONE, 2);
     const waiting = await served(ep, SERVICE);
     expect(waiting.servers.map((s) => s.records?.[0])).toEqual(["2001:db8::6", "2001:db8::5"]);
     expect(waiting.state).toBe("waiting");
     ep.sim.dns.setFault(lagging?.name as string, null);
-    await elapse(ep, 4);
+    await elapse(ep, ZONE, 4);
     expect(await served(ep, SERVICE)).toMatchObject({ state: "served", target: "2001:db8::6" });
   });
 
   it("the zone's name servers come from OVH (GET /domain/zone/{zone}, once) when name_servers is not set", async () => {
     const ep = await start({}, { nameServersFromOvh: true });
     await ep.update({ hostname: SERVICE, myipv6: "2001:db8::7" });
-    await elapse(ep, 2);
+    await elapse(ep, ZONE, 2);
     const done = await served(ep, SERVICE);
     expect(done.state).toBe("served");
     expect(done.servers.map((s) => s.server)).toEqual(ep.sim.dns.servers().map((s) => s.address));
@@ -176,7 +172,7 @@ describe("more name servers than connections at once", () => {
     const six = sim.dns.servers().map((s) => s.address);
     const ep = await start({ name_servers: six }, { sim });
     await ep.update({ hostname: SERVICE, myipv6: "2001:db8::8" });
-    await elapse(ep, 2);
+    await elapse(ep, ZONE, 2);
     const done = await served(ep, SERVICE);
     expect(done.state).toBe("served");
     expect(done.servers.map((s) => s.server)).toEqual(six);
@@ -200,18 +196,18 @@ describe("unserved", () => {
       const bad = own.sim.dns.servers()[1];
       if (fault === "stale") {
         await own.update({ hostname: SERVICE, myipv6: "2001:db8::1" });
-        await elapse(own, 2);
+        await elapse(own, ZONE, 2);
         expect((await served(own, SERVICE)).state).toBe("served");
       }
       own.sim.dns.setFault(bad?.name as string, fault);
       await own.update({ hostname: SERVICE, myipv6: "2001:db8::2" });
       // A silent server costs each round the DNS time-out (4 s, real): it is asked once, past the limit.
       if (fault !== "silent") {
-        await elapse(own, 2);
+        await elapse(own, ZONE, 2);
         expect((await served(own, SERVICE)).state, "before serve_within, waiting").toBe("waiting");
         expect((await health(own, SERVICE))?.state).toBe("ok");
       }
-      await elapse(own, 12);
+      await elapse(own, ZONE, 12);
       const unserved = await served(own, SERVICE);
       expect(unserved.state).toBe("unserved");
       expect(unserved.nextAt, "asked no more after the verdict").toBeNull();
@@ -244,7 +240,7 @@ describe("the scheduled check", () => {
   it("asks every record it holds on one connection per server, and notices a record served wrongly", async () => {
     const ep = await start();
     await ep.update({ hostname: SERVICE, myipv6: "2001:db8::5" });
-    await elapse(ep, 2);
+    await elapse(ep, ZONE, 2);
     expect((await served(ep, SERVICE)).state).toBe("served");
     ep.sim.dns.setFault(ep.sim.dns.servers()[0]?.name as string, "not-authoritative");
     ep.sim.dns.resetLog();
